@@ -1,0 +1,47 @@
+/**
+ * Typed errors. Every error says which field or state is at fault and how to fix it, so that a caller can
+ * branch on the class and a human can act on the message.
+ */
+
+export interface OpuErrorDetails {
+  /** The argument, setting or URL parameter at fault, e.g. `settings.exposureUs` or `e[3][17]`. */
+  field?: string;
+  /** What to do about it, in one sentence. */
+  fix?: string;
+  cause?: unknown;
+}
+
+export class OpuError extends Error {
+  readonly field: string | undefined;
+  readonly fix: string | undefined;
+
+  constructor(message: string, details: OpuErrorDetails = {}) {
+    const parts = [details.field ? `${details.field}: ${message}` : message];
+    if (details.fix) parts.push(`Fix: ${details.fix}`);
+    super(parts.join('. '), details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.field = details.field;
+    this.fix = details.fix;
+  }
+}
+
+/** A URL, backend name or option that does not select a usable backend. */
+export class ConfigurationError extends OpuError {}
+
+/** An error raised by or about a device. */
+export class DeviceError extends OpuError {}
+
+/** The device is in the wrong state for the call (not open, closed, busy). */
+export class DeviceStateError extends DeviceError {}
+
+/** An argument or setting is malformed or out of range. Nothing was changed. */
+export class ArgumentError extends DeviceError {}
+
+/** The device cannot do what was asked (a bit depth, a mode, a size beyond its limits). */
+export class UnsupportedError extends DeviceError {}
+
+/** The device did not answer in time. */
+export class TimeoutError extends DeviceError {}
+
+/** A measurement cannot be trusted (saturation that could not be avoided, a failed self-test). */
+export class MeasurementError extends DeviceError {}

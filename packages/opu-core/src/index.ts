@@ -1,0 +1,13 @@
+export * from './device/frames.js';
+export * from './device/info.js';
+export * from './device/opu-device.js';
+export * from './device/settings.js';
+export * from './encoding/index.js';
+export * from './errors.js';
+export type { AcquisitionStats } from './opu/acquisition.js';
+export { type OpuBackend, openOpu, registerBackend, registeredBackends } from './opu/backends.js';
+export type { LinearCalibration } from './opu/calibration.js';
+export type { ProjectionEncoding } from './opu/decompose.js';
+export { type DmdLayout, layoutRectangle, referenceStart } from './opu/layout.js';
+export { Opu, type OpuOptions, type OpuResult, type ProjectOptions, type ResultMetadata } from './opu/opu.js';
+export { seededUniform } from './random.js';

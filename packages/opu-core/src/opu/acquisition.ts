@@ -1,0 +1,212 @@
+import { allocateDmdFrames, bytesPerFrame, type CameraFrames, type DmdFrames } from '../device/frames.js';
+import { minFrameTimeUs } from '../device/info.js';
+import type { OpuDevice } from '../device/opu-device.js';
+import { rectangleArea } from '../device/settings.js';
+import { MeasurementError } from '../errors.js';
+
+/** Counters that every result reports. */
+export interface AcquisitionStats {
+  /** DMD frames shown, including blank padding and trigger-lag flush frames. */
+  frames: number;
+  acquisitions: number;
+  /** Groups re-acquired at a shorter exposure because a pixel saturated. */
+  saturationRetries: number;
+  /** Time the modelled or real hardware spent, from the frame times: what the device would sustain. */
+  deviceTimeUs: number;
+  exposureUsMin: number;
+  exposureUsMax: number;
+}
+
+export function emptyStats(): AcquisitionStats {
+  return {
+    frames: 0,
+    acquisitions: 0,
+    saturationRetries: 0,
+    deviceTimeUs: 0,
+    exposureUsMin: Number.POSITIVE_INFINITY,
+    exposureUsMax: 0,
+  };
+}
+
+/** Exposure shrinks by this factor on each saturated retry. */
+const RETRY_EXPOSURE_FACTOR = 0.6;
+const MAX_SATURATION_RETRIES = 8;
+/** Frames of one exposure group span at most this ratio of lit-mirror counts, so each is exposed near full scale. */
+const GROUP_LIT_RATIO = 1.5;
+/**
+ * Safety added to ln(pixels × frames), the expected maximum of that many exponential intensities in units of their
+ * mean: e^−3.5 ≈ 3% chance that a group needs a retry. Covers laser fluctuation and pixel response spread.
+ */
+const TAIL_MARGIN = 3.5;
+
+/**
+ * Acquires frames with the exposure chosen from their lit-mirror counts (speckle is exponential, so the brightest
+ * of N pixels is ≈ ln N times the mean), re-acquires any group that saturated, compensates the trigger lag, splits
+ * and pads batches to the device limits, and returns dark-subtracted intensities per µs of exposure.
+ */
+export class ExposureControlledAcquirer {
+  readonly device: OpuDevice;
+  readonly outputs: number;
+  /** Camera frames by which the capture lags the DMD (measured by `measureTriggerLag`). */
+  triggerLagFrames = 0;
+  /** Dark level model per pixel: offset + slope × exposure, in ADU and ADU/µs. */
+  darkOffsetAdu: Float32Array;
+  darkSlopeAduPerUs: Float32Array;
+  /** Mean ADU per µs of exposure per lit mirror: the speckle mean's slope; set by calibration. */
+  responsivity = 0;
+
+  constructor(device: OpuDevice, outputs: number) {
+    this.device = device;
+    this.outputs = outputs;
+    this.darkOffsetAdu = new Float32Array(outputs);
+    this.darkSlopeAduPerUs = new Float32Array(outputs);
+  }
+
+  get roiPixels(): number {
+    return rectangleArea(this.device.settings.outputRoi);
+  }
+
+  /** Sets exposure and the shortest frame time the hardware allows with it. */
+  async setExposure(exposureUs: number): Promise<number> {
+    const info = this.device.info;
+    const { min, max } = info.limits.exposureUs;
+    const exposure = Math.min(max, Math.max(min, exposureUs));
+    if (exposure !== this.device.settings.exposureUs) {
+      const frameTimeUs = Math.ceil(minFrameTimeUs(info, exposure, this.device.settings.outputRoi.height));
+      await this.device.configure({ exposureUs: exposure, frameTimeUs });
+    }
+    return exposure;
+  }
+
+  /**
+   * Shows frames at the current exposure and returns exactly one camera frame per given DMD frame: the batch is
+   * split to the device maximum, padded to its minimum, and followed by blank frames that flush a lagging trigger.
+   */
+  async acquireRaw(frames: DmdFrames, stats: AcquisitionStats): Promise<CameraFrames[]> {
+    const { minFramesPerAcquisition, maxFramesPerAcquisition } = this.device.info.limits;
+    const lag = this.triggerLagFrames;
+    const perPass = maxFramesPerAcquisition - lag;
+    const stride = bytesPerFrame(frames.mirrorsPerFrame);
+    const parts: CameraFrames[] = [];
+    for (let start = 0; start < frames.count; start += perPass) {
+      const count = Math.min(perPass, frames.count - start);
+      const padded = allocateDmdFrames(Math.max(minFramesPerAcquisition, count + lag), frames.mirrorsPerFrame);
+      padded.data.set(frames.data.subarray(start * stride, (start + count) * stride));
+      const shot = await this.device.acquire(padded);
+      stats.frames += padded.count;
+      stats.acquisitions++;
+      stats.deviceTimeUs += padded.count * shot.meta.frameTimeUs;
+      stats.exposureUsMin = Math.min(stats.exposureUsMin, shot.meta.exposureUs);
+      stats.exposureUsMax = Math.max(stats.exposureUsMax, shot.meta.exposureUs);
+      parts.push(sliceFrames(shot, lag, count));
+    }
+    return parts;
+  }
+
+  /** Exposure at which the brightest of `frames` frames with `lit` mirrors on should stay below the ADC maximum. */
+  exposureFor(lit: number, frames: number): number {
+    const headroom = this.device.info.camera.maxAdu * 0.98 - maxOf(this.darkOffsetAdu);
+    const tail = Math.log(this.roiPixels * Math.max(1, frames)) + TAIL_MARGIN;
+    return headroom / (this.responsivity * Math.max(1, lit) * tail);
+  }
+
+  /**
+   * Dark-subtracted intensity per µs, frames × outputs, for frames whose lit-mirror counts are `lit`.
+   * No returned value comes from a saturated pixel.
+   */
+  async acquireNormalized(frames: DmdFrames, lit: Uint32Array, stats: AcquisitionStats): Promise<Float32Array> {
+    const m = this.outputs;
+    const out = new Float32Array(frames.count * m);
+    const order = Array.from(lit.keys()).sort((a, b) => lit[a]! - lit[b]!);
+    for (let g = 0; g < order.length; ) {
+      let end = g + 1;
+      const floor = Math.max(1, lit[order[g]!]!);
+      while (end < order.length && lit[order[end]!]! <= floor * GROUP_LIT_RATIO) end++;
+      await this.#acquireGroup(frames, order.slice(g, end), lit[order[end - 1]!]!, out, stats);
+      g = end;
+    }
+    return out;
+  }
+
+  async #acquireGroup(
+    frames: DmdFrames,
+    members: number[],
+    maxLit: number,
+    out: Float32Array,
+    stats: AcquisitionStats,
+  ): Promise<void> {
+    let pending = members;
+    let exposure = this.exposureFor(maxLit, members.length);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > MAX_SATURATION_RETRIES) {
+        throw new MeasurementError(`pixels still saturate at ${exposure.toFixed(1)} µs exposure`, {
+          field: 'exposureUs',
+          fix: 'light fewer mirrors (smaller inputs or references) or lower the camera gain',
+        });
+      }
+      if (attempt > 0) stats.saturationRetries++;
+      const applied = await this.setExposure(exposure);
+      const batch = gatherFrames(frames, pending);
+      const shots = await this.acquireRaw(batch, stats);
+      const retry: number[] = [];
+      let index = 0;
+      for (const shot of shots) {
+        for (let f = 0; f < shot.count; f++, index++) {
+          const frame = pending[index]!;
+          if (shot.meta.saturatedPixels[f]! > 0) retry.push(frame);
+          else this.normalizeInto(shot, f, applied, out, frame * this.outputs);
+        }
+      }
+      if (retry.length > 0 && applied <= this.device.info.limits.exposureUs.min) {
+        throw new MeasurementError('pixels saturate at the shortest exposure the device allows', {
+          field: 'exposureUs',
+          fix: 'light fewer mirrors (smaller inputs or references) or lower the camera gain',
+        });
+      }
+      pending = retry;
+      exposure = applied * RETRY_EXPOSURE_FACTOR;
+    }
+  }
+
+  /** Writes frame f's (ADU − dark) / exposure for the first `outputs` pixels into `out` at `offset`. */
+  normalizeInto(shot: CameraFrames, f: number, exposureUs: number, out: Float32Array, offset: number): void {
+    const pixels = shot.widthPx * shot.heightPx;
+    const base = f * pixels;
+    for (let i = 0; i < this.outputs; i++) {
+      const dark = this.darkOffsetAdu[i]! + this.darkSlopeAduPerUs[i]! * exposureUs;
+      out[offset + i] = (shot.data[base + i]! - dark) / exposureUs;
+    }
+  }
+}
+
+function maxOf(a: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!;
+  return m;
+}
+
+/** Copies the listed frames into a new batch, in that order. */
+export function gatherFrames(frames: DmdFrames, indices: number[]): DmdFrames {
+  const stride = bytesPerFrame(frames.mirrorsPerFrame);
+  const out = allocateDmdFrames(indices.length, frames.mirrorsPerFrame);
+  indices.forEach((src, dst) => {
+    out.data.set(frames.data.subarray(src * stride, (src + 1) * stride), dst * stride);
+  });
+  return out;
+}
+
+function sliceFrames(shot: CameraFrames, start: number, count: number): CameraFrames {
+  const pixels = shot.widthPx * shot.heightPx;
+  const m = shot.meta;
+  return {
+    ...shot,
+    count,
+    data: shot.data.subarray(start * pixels, (start + count) * pixels),
+    meta: {
+      ...m,
+      timestampsUs: m.timestampsUs.subarray(start, start + count),
+      litMirrors: m.litMirrors.subarray(start, start + count),
+      saturatedPixels: m.saturatedPixels.subarray(start, start + count),
+    },
+  };
+}

@@ -1,0 +1,245 @@
+import { allocateDmdFrames, type DmdFrames, litMirrors } from '../device/frames.js';
+import { MeasurementError } from '../errors.js';
+import { seededUniform } from '../random.js';
+import { type AcquisitionStats, type ExposureControlledAcquirer, emptyStats, gatherFrames } from './acquisition.js';
+import { topEigenpair } from './eigen.js';
+import { type DmdLayout, referenceStart } from './layout.js';
+
+/**
+ * What the facade measured once, so that `project()` can turn intensities into a linear map.
+ * With K references of fields b_k = R·r_k, each output i combines them as u_i = Σ_k w_ik·b_ik where w_i is the top
+ * eigenvector of the Gram matrix G_kl = Re(b̄_k·b_l), measured from intensities only; |u_i| = √λ_i.
+ */
+export interface LinearCalibration {
+  referenceCount: number;
+  referenceMirrors: number;
+  outputs: number;
+  /** Mean ADU per µs of exposure per lit mirror: one unit of field intensity (E|R_ij|² = 1). */
+  responsivity: number;
+  /** Dark-subtracted |b_k|² per µs, referenceCount × outputs. */
+  referenceIntensity: Float32Array;
+  /** Combination weights w_ik, outputs × referenceCount. */
+  weights: Float32Array;
+  /** |u_i| in √(ADU/µs), outputs. */
+  amplitude: Float32Array;
+  triggerLagFrames: number;
+  stats: AcquisitionStats;
+}
+
+export interface CalibrationOptions {
+  /** Frames averaged for each reference pattern and each dark level. */
+  averagedFrames: number;
+  seed: number;
+}
+
+/** Sets every mirror in [start, end) of frame f. */
+export function lightMirrors(frames: DmdFrames, f: number, start: number, end: number): void {
+  const stride = (frames.mirrorsPerFrame + 7) >> 3;
+  for (let j = start; j < end; j++) frames.data[f * stride + (j >> 3)]! |= 1 << (j & 7);
+}
+
+export async function calibrateLinear(
+  acquirer: ExposureControlledAcquirer,
+  layout: DmdLayout,
+  options: CalibrationOptions,
+): Promise<LinearCalibration> {
+  const stats = emptyStats();
+  const device = acquirer.device;
+  const mirrors = device.inputSize;
+  await measureTriggerLag(acquirer, layout, stats);
+  await measureDark(acquirer, options.averagedFrames, stats);
+  await measureResponsivity(acquirer, layout, options, stats);
+
+  const K = layout.referenceCount;
+  const m = acquirer.outputs;
+  const N = options.averagedFrames;
+  const pairs: [number, number][] = [];
+  for (let k = 0; k < K; k++) for (let l = k + 1; l < K; l++) pairs.push([k, l]);
+  const patterns = K + pairs.length;
+  const frames = allocateDmdFrames(patterns * N, mirrors);
+  const showReference = (f: number, k: number) =>
+    lightMirrors(frames, f, referenceStart(layout, k), referenceStart(layout, k) + layout.referenceMirrors);
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) showReference(k * N + n, k);
+    pairs.forEach(([k, l], p) => {
+      showReference((K + p) * N + n, k);
+      showReference((K + p) * N + n, l);
+    });
+  }
+  const lit = Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
+  const intensity = await acquirer.acquireNormalized(frames, lit, stats);
+  const mean = new Float64Array(patterns * m);
+  for (let f = 0; f < frames.count; f++) {
+    const p = Math.floor(f / N);
+    for (let i = 0; i < m; i++) mean[p * m + i]! += intensity[f * m + i]! / N;
+  }
+
+  const referenceIntensity = new Float32Array(K * m);
+  const weights = new Float32Array(m * K);
+  const amplitude = new Float32Array(m);
+  const gram = new Float64Array(K * K);
+  const vector = new Float64Array(K);
+  for (let i = 0; i < m; i++) {
+    for (let k = 0; k < K; k++) {
+      gram[k * K + k] = mean[k * m + i]!;
+      referenceIntensity[k * m + i] = mean[k * m + i]!;
+    }
+    pairs.forEach(([k, l], p) => {
+      const cross = (mean[(K + p) * m + i]! - mean[k * m + i]! - mean[l * m + i]!) / 2;
+      gram[k * K + l] = cross;
+      gram[l * K + k] = cross;
+    });
+    const lambda = topEigenpair(gram, K, vector);
+    amplitude[i] = Math.sqrt(Math.max(lambda, 0));
+    for (let k = 0; k < K; k++) weights[i * K + k] = vector[k]!;
+  }
+  return {
+    referenceCount: K,
+    referenceMirrors: layout.referenceMirrors,
+    outputs: m,
+    responsivity: acquirer.responsivity,
+    referenceIntensity,
+    weights,
+    amplitude,
+    triggerLagFrames: acquirer.triggerLagFrames,
+    stats,
+  };
+}
+
+/** Shows one bright frame among blanks and finds which camera frame sees it (LightOn's self-test). */
+async function measureTriggerLag(acquirer: ExposureControlledAcquirer, layout: DmdLayout, stats: AcquisitionStats) {
+  const probe = 5;
+  acquirer.triggerLagFrames = 0;
+  const frames = allocateDmdFrames(2 * probe, acquirer.device.inputSize);
+  lightMirrors(frames, probe, 0, layout.inputs);
+  const shots = await acquirer.acquireRaw(frames, stats);
+  const means: number[] = [];
+  for (const shot of shots) {
+    const pixels = shot.widthPx * shot.heightPx;
+    for (let f = 0; f < shot.count; f++) {
+      let sum = 0;
+      for (let i = 0; i < pixels; i++) sum += shot.data[f * pixels + i]!;
+      means.push(sum / pixels);
+    }
+  }
+  const seen = means.slice(probe);
+  const lag = seen.indexOf(Math.max(...seen));
+  const background = Math.min(...seen);
+  if (seen[lag]! <= background + 0.5) {
+    throw new MeasurementError('the trigger self-test saw no light on the camera', {
+      field: 'triggerLag',
+      fix: 'check that the laser is on and the ROI sees the speckle',
+    });
+  }
+  acquirer.triggerLagFrames = lag;
+}
+
+async function measureDark(acquirer: ExposureControlledAcquirer, averaged: number, stats: AcquisitionStats) {
+  const { limits } = acquirer.device.info;
+  const short = await acquirer.setExposure(Math.max(limits.exposureUs.min, acquirer.device.settings.exposureUs / 4));
+  const shortDark = await averageRaw(acquirer, averaged, stats);
+  const long = await acquirer.setExposure(Math.min(limits.exposureUs.max, short * 16));
+  const longDark = await averageRaw(acquirer, averaged, stats);
+  for (let i = 0; i < acquirer.outputs; i++) {
+    const slope = long > short ? (longDark[i]! - shortDark[i]!) / (long - short) : 0;
+    acquirer.darkSlopeAduPerUs[i] = slope;
+    acquirer.darkOffsetAdu[i] = shortDark[i]! - slope * short;
+  }
+}
+
+async function averageRaw(acquirer: ExposureControlledAcquirer, count: number, stats: AcquisitionStats) {
+  const m = acquirer.outputs;
+  const sum = new Float64Array(m);
+  const shots = await acquirer.acquireRaw(allocateDmdFrames(count, acquirer.device.inputSize), stats);
+  for (const shot of shots) {
+    const pixels = shot.widthPx * shot.heightPx;
+    for (let f = 0; f < shot.count; f++) for (let i = 0; i < m; i++) sum[i]! += shot.data[f * pixels + i]! / count;
+  }
+  return sum;
+}
+
+/**
+ * Mean intensity per lit mirror per µs, i.e. (1/n)·Σ_j |R_ij|² in ADU/µs averaged over outputs. Frames light each
+ * data mirror with probability p = 1/2, so E[I_i] = p(1−p)·Σ_j |R_ij|² + p²·|Σ_j R_ij|²: the second term is one
+ * fixed speckle common to all frames, which averaging over frames cannot remove (it would leave a 1/√outputs
+ * error), so it is measured with all data mirrors on and subtracted.
+ */
+async function measureResponsivity(
+  acquirer: ExposureControlledAcquirer,
+  layout: DmdLayout,
+  options: CalibrationOptions,
+  stats: AcquisitionStats,
+) {
+  const m = acquirer.outputs;
+  const n = layout.inputs;
+  const p = 0.5;
+  const count = Math.min(1024, Math.max(32, Math.ceil(65_536 / m)));
+  const random = seededUniform(options.seed);
+  const frames = allocateDmdFrames(count + options.averagedFrames, acquirer.device.inputSize);
+  const stride = (frames.mirrorsPerFrame + 7) >> 3;
+  for (let f = 0; f < count; f++) {
+    for (let j = 0; j < n; j++) if (random() < p) frames.data[f * stride + (j >> 3)]! |= 1 << (j & 7);
+  }
+  for (let f = count; f < frames.count; f++) lightMirrors(frames, f, 0, n);
+  await bringExposureIntoRange(acquirer, gatherFrames(frames, [...Array(count).keys()]), stats);
+  const lit = Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
+  const intensity = await acquirer.acquireNormalized(frames, lit, stats);
+  let random_ = 0;
+  let allOn = 0;
+  for (let f = 0; f < frames.count; f++) {
+    let sum = 0;
+    for (let i = 0; i < m; i++) sum += intensity[f * m + i]!;
+    if (f < count) random_ += sum / (count * m);
+    else allOn += sum / (options.averagedFrames * m);
+  }
+  acquirer.responsivity = (random_ - p * p * allOn) / (p * (1 - p) * n);
+  if (!(acquirer.responsivity > 0)) {
+    throw new MeasurementError('no speckle signal above the dark level', {
+      field: 'responsivity',
+      fix: 'check that the laser is on and the ROI sees the speckle',
+    });
+  }
+}
+
+/**
+ * A first responsivity guess, from the raw frames at an exposure that neither saturates nor leaves the signal near
+ * the quantization step; `acquireNormalized` then picks exposures from it.
+ */
+async function bringExposureIntoRange(acquirer: ExposureControlledAcquirer, frames: DmdFrames, stats: AcquisitionStats) {
+  const m = acquirer.outputs;
+  const { limits, camera } = acquirer.device.info;
+  let exposure = acquirer.device.settings.exposureUs;
+  let totalLit = 0;
+  for (let f = 0; f < frames.count; f++) totalLit += litMirrors(frames, f);
+  for (let attempt = 0; attempt < 24; attempt++) {
+    exposure = await acquirer.setExposure(exposure);
+    const shots = await acquirer.acquireRaw(frames, stats);
+    let saturated = 0;
+    let signal = 0;
+    for (const shot of shots) {
+      const pixels = shot.widthPx * shot.heightPx;
+      for (let f = 0; f < shot.count; f++) {
+        saturated += shot.meta.saturatedPixels[f]!;
+        for (let i = 0; i < m; i++) {
+          signal += shot.data[f * pixels + i]! - acquirer.darkOffsetAdu[i]! - acquirer.darkSlopeAduPerUs[i]! * exposure;
+        }
+      }
+    }
+    if (saturated > 0) {
+      if (exposure <= limits.exposureUs.min) break;
+      exposure /= 2;
+      continue;
+    }
+    const meanAdu = signal / (frames.count * m);
+    if (meanAdu < camera.maxAdu * 0.02 && exposure < limits.exposureUs.max) {
+      exposure *= Math.min(16, (camera.maxAdu * 0.05) / Math.max(meanAdu, 1e-3));
+      continue;
+    }
+    acquirer.responsivity = signal / (totalLit * m * exposure);
+    return;
+  }
+  throw new MeasurementError('could not find an exposure that neither saturates nor drowns in noise', {
+    field: 'exposureUs',
+    fix: 'check the device’s exposure limits and that light reaches the camera',
+  });
+}

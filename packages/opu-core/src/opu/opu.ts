@@ -1,0 +1,319 @@
+import { allocateDmdFrames, type DmdFrames, litMirrors } from '../device/frames.js';
+import { minFrameTimeUs } from '../device/info.js';
+import type { OpuDevice } from '../device/opu-device.js';
+import { ArgumentError, UnsupportedError } from '../errors.js';
+import { type AcquisitionStats, emptyStats, ExposureControlledAcquirer } from './acquisition.js';
+import { calibrateLinear, type LinearCalibration, lightMirrors } from './calibration.js';
+import { decompose, type ProjectionEncoding } from './decompose.js';
+import { type DmdLayout, makeLayout, referenceStart } from './layout.js';
+
+export interface OpuOptions {
+  /** Length of the vectors given to `project()` and `transform()`. */
+  inputs: number;
+  /** Length of the vectors they return. */
+  outputs: number;
+  /** Disjoint reference regions combined per output (1–4). More references avoid outputs with a weak reference. */
+  referenceCount?: number;
+  /** Mirrors in each reference region; best near the number of lit data mirrors. Default: max(8, inputs / 4). */
+  referenceMirrors?: number;
+  /** Frames averaged per reference pattern during calibration. */
+  calibrationFrames?: number;
+  /** Seed of the random calibration patterns. */
+  seed?: number;
+  /** Calibrate while opening (default). Without it, call `calibrate()` before `project()`. */
+  calibrate?: boolean;
+}
+
+export interface ProjectOptions {
+  /** 'auto' takes the ternary fast path when every row is a·{−1, 0, 1}, bit planes otherwise. */
+  encoding?: ProjectionEncoding;
+  /** Bits per sign for bit-plane encoding of real rows (default 8: 0.4% quantization error). */
+  precisionBits?: number;
+}
+
+export interface ResultMetadata extends AcquisitionStats {
+  encoding: 'binary' | 'ternary' | 'bitplanes';
+  /** Wall-clock time of the call, including the simulation's own compute when the device is simulated. */
+  wallTimeMs: number;
+  /** Input vectors per second of device time: the throughput of the modelled or real hardware. */
+  vectorsPerDeviceSecond: number;
+}
+
+/** A row-major `rows × cols` result with the metadata of the measurement that produced it. */
+export interface OpuResult {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+  meta: ResultMetadata;
+}
+
+/** Budget for the intensities one pass holds in memory. */
+const PASS_BYTES = 64 * 2 ** 20;
+
+/**
+ * The facade over any `OpuDevice`: native intensity features and linear random projections.
+ *
+ * `project(e)` returns `e·Bᵀ` where B (outputs × inputs) has i.i.d. N(0, 1) entries:
+ * B_ij = √2·Re(ū_i·R_ij)/|u_i|, with R the medium's transmission matrix and u_i the calibrated reference field.
+ * It is measured from intensities only, with K + 1 frames per binary vector: |R(x + r_k)|² and |Rx|².
+ */
+export class Opu implements AsyncDisposable {
+  readonly device: OpuDevice;
+  readonly layout: DmdLayout;
+  readonly #acquirer: ExposureControlledAcquirer;
+  readonly #options: Required<Omit<OpuOptions, 'calibrate'>>;
+  #calibration: LinearCalibration | undefined;
+
+  private constructor(device: OpuDevice, layout: DmdLayout, options: Required<Omit<OpuOptions, 'calibrate'>>) {
+    this.device = device;
+    this.layout = layout;
+    this.#options = options;
+    this.#acquirer = new ExposureControlledAcquirer(device, options.outputs);
+  }
+
+  /** Opens the device, lays out data and reference regions on the DMD and an ROI on the camera, and calibrates. */
+  static async open(device: OpuDevice, options: OpuOptions): Promise<Opu> {
+    const resolved = resolveOptions(options);
+    await device.open();
+    try {
+      const { dmd, camera } = device.info;
+      const layout = makeLayout(
+        resolved.inputs,
+        resolved.outputs,
+        resolved.referenceCount,
+        resolved.referenceMirrors,
+        dmd.widthMirrors,
+        camera.widthPx,
+      );
+      const needed = layout.region.width * layout.region.height;
+      if (layout.region.height > dmd.heightMirrors) {
+        throw new UnsupportedError(`inputs and references need ${needed} mirrors, the DMD has fewer`, {
+          field: 'inputs',
+          fix: `use at most ${dmd.widthMirrors * dmd.heightMirrors - resolved.referenceCount * resolved.referenceMirrors} inputs`,
+        });
+      }
+      if (layout.roi.height > camera.heightPx) {
+        throw new UnsupportedError(`${resolved.outputs} outputs exceed the ${camera.widthPx}×${camera.heightPx} sensor`, {
+          field: 'outputs',
+          fix: `use at most ${camera.widthPx * camera.heightPx} outputs`,
+        });
+      }
+      const exposureUs = device.settings.exposureUs;
+      await device.configure({
+        inputRegion: layout.region,
+        outputRoi: layout.roi,
+        frameTimeUs: Math.max(device.settings.frameTimeUs, Math.ceil(minFrameTimeUs(device.info, exposureUs, layout.roi.height))),
+      });
+      const opu = new Opu(device, layout, resolved);
+      if (options.calibrate !== false) await opu.calibrate();
+      return opu;
+    } catch (error) {
+      await device.close();
+      throw error;
+    }
+  }
+
+  get inputs(): number {
+    return this.layout.inputs;
+  }
+
+  get outputs(): number {
+    return this.#options.outputs;
+  }
+
+  /** The last calibration, or undefined before `calibrate()`. */
+  get calibration(): LinearCalibration | undefined {
+    return this.#calibration;
+  }
+
+  /** Measures trigger lag, dark level, responsivity and the reference fields. Repeat when the medium has drifted. */
+  async calibrate(): Promise<LinearCalibration> {
+    this.#calibration = await calibrateLinear(this.#acquirer, this.layout, {
+      averagedFrames: this.#options.calibrationFrames,
+      seed: this.#options.seed,
+    });
+    return this.#calibration;
+  }
+
+  /**
+   * Native features `|R x|²` of binary rows (`rows × inputs`, values 0 or 1), in units of one lit mirror's mean
+   * intensity (so a row with k lit mirrors has features of mean k, exponentially distributed).
+   */
+  async transform(x: ArrayLike<number>): Promise<OpuResult> {
+    const started = performance.now();
+    const calibration = this.#requireCalibration('transform()');
+    const n = this.inputs;
+    const rows = this.#rowsOf(x, 'x');
+    const frames = allocateDmdFrames(rows, this.device.inputSize);
+    const stride = (frames.mirrorsPerFrame + 7) >> 3;
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < n; j++) {
+        const v = x[r * n + j]!;
+        if (v === 1) frames.data[r * stride + (j >> 3)]! |= 1 << (j & 7);
+        else if (v !== 0) {
+          throw new ArgumentError(`value ${v} is not binary`, {
+            field: `x[${r}][${j}]`,
+            fix: 'encode real inputs first (BinaryThresholdEncoder, ThermometerEncoder, …) or use project()',
+          });
+        }
+      }
+    }
+    const stats = emptyStats();
+    const intensity = await this.#acquire(frames, stats);
+    for (let i = 0; i < intensity.length; i++) intensity[i]! /= calibration.responsivity;
+    return { data: intensity, rows, cols: this.outputs, meta: this.#meta('binary', rows, stats, started) };
+  }
+
+  /** Linear random projection `e·Bᵀ` of real rows (`rows × inputs`), see the class documentation for B. */
+  async project(e: Float32Array, options: ProjectOptions = {}): Promise<OpuResult> {
+    const started = performance.now();
+    const calibration = this.#requireCalibration('project()');
+    if (!(e instanceof Float32Array)) {
+      throw new ArgumentError('is not a Float32Array', { field: 'e', fix: 'pass a row-major Float32Array' });
+    }
+    const n = this.inputs;
+    const rows = this.#rowsOf(e, 'e');
+    for (let i = 0; i < e.length; i++) {
+      if (!Number.isFinite(e[i]!)) {
+        throw new ArgumentError(`${e[i]} is not finite`, {
+          field: `e[${Math.floor(i / n)}][${i % n}]`,
+          fix: 'remove NaN and Infinity from the input (a diverging loss often causes them)',
+        });
+      }
+    }
+    const precision = options.precisionBits ?? 8;
+    if (!Number.isInteger(precision) || precision < 1 || precision > 16) {
+      throw new ArgumentError(`${precision} is not an integer in [1, 16]`, {
+        field: 'options.precisionBits',
+        fix: 'use 4–8 bits (error ≈ 6.6% to 0.4%)',
+      });
+    }
+    const pieces = decompose(e, n, options.encoding ?? 'auto', precision);
+    const m = this.outputs;
+    const out = new Float32Array(rows * m);
+    const stats = emptyStats();
+    const framesPerPiece = calibration.referenceCount + 1;
+    const perPass = Math.max(1, Math.floor(PASS_BYTES / (framesPerPiece * m * 4)));
+    for (let p0 = 0; p0 < pieces.count; p0 += perPass) {
+      const p1 = Math.min(pieces.count, p0 + perPass);
+      const lin = await this.#linearMeasure(pieces.vectors.subarray(p0 * n, p1 * n), p1 - p0, calibration, stats);
+      for (let p = p0; p < p1; p++) {
+        const w = pieces.weights[p]!;
+        const row = pieces.rows[p]!;
+        for (let i = 0; i < m; i++) out[row * m + i]! += w * lin[(p - p0) * m + i]!;
+      }
+    }
+    return { data: out, rows, cols: m, meta: this.#meta(pieces.encoding, rows, stats, started) };
+  }
+
+  async close(): Promise<void> {
+    await this.device.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * B·x for binary vectors x (count × inputs), in N(0, 1) units: for each, frames x and x + r_k, then
+   * Σ_k w_ik·(I(x + r_k) − I(x) − |b_ik|²) = 2·Re(ū_i·(Rx)_i), divided by 2|u_i| and by the field scale.
+   */
+  async #linearMeasure(
+    vectors: Uint8Array,
+    count: number,
+    calibration: LinearCalibration,
+    stats: AcquisitionStats,
+  ): Promise<Float32Array> {
+    const n = this.inputs;
+    const K = calibration.referenceCount;
+    const m = this.outputs;
+    const frames = allocateDmdFrames(count * (K + 1), this.device.inputSize);
+    const stride = (frames.mirrorsPerFrame + 7) >> 3;
+    for (let p = 0; p < count; p++) {
+      for (let k = 0; k <= K; k++) {
+        const f = p * (K + 1) + k;
+        for (let j = 0; j < n; j++) if (vectors[p * n + j]) frames.data[f * stride + (j >> 3)]! |= 1 << (j & 7);
+        if (k > 0) {
+          const start = referenceStart(this.layout, k - 1);
+          lightMirrors(frames, f, start, start + this.layout.referenceMirrors);
+        }
+      }
+    }
+    const intensity = await this.#acquire(frames, stats);
+    const unit = Math.sqrt(2 / calibration.responsivity);
+    const out = new Float32Array(count * m);
+    const { weights, amplitude, referenceIntensity } = calibration;
+    for (let p = 0; p < count; p++) {
+      const base = p * (K + 1) * m;
+      for (let i = 0; i < m; i++) {
+        if (amplitude[i] === 0) continue;
+        const plain = intensity[base + i]!;
+        let cross = 0;
+        for (let k = 0; k < K; k++) {
+          cross += weights[i * K + k]! * (intensity[base + (k + 1) * m + i]! - plain - referenceIntensity[k * m + i]!);
+        }
+        out[p * m + i] = ((cross / (2 * amplitude[i]!)) * unit) as number;
+      }
+    }
+    return out;
+  }
+
+  async #acquire(frames: DmdFrames, stats: AcquisitionStats): Promise<Float32Array> {
+    const lit = Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
+    return this.#acquirer.acquireNormalized(frames, lit, stats);
+  }
+
+  #requireCalibration(what: string): LinearCalibration {
+    if (!this.#calibration) {
+      throw new ArgumentError('the OPU is not calibrated', { field: what, fix: 'await opu.calibrate() first' });
+    }
+    return this.#calibration;
+  }
+
+  #rowsOf(x: ArrayLike<number>, field: string): number {
+    const n = this.inputs;
+    if (!x || typeof x.length !== 'number' || x.length === 0 || x.length % n !== 0) {
+      throw new ArgumentError(`length ${x?.length} is not a positive multiple of inputs = ${n}`, {
+        field,
+        fix: `pass a row-major batch of rows × ${n} values`,
+      });
+    }
+    return x.length / n;
+  }
+
+  #meta(encoding: ResultMetadata['encoding'], rows: number, stats: AcquisitionStats, started: number): ResultMetadata {
+    return {
+      ...stats,
+      encoding,
+      wallTimeMs: performance.now() - started,
+      vectorsPerDeviceSecond: stats.deviceTimeUs > 0 ? rows / (stats.deviceTimeUs * 1e-6) : 0,
+    };
+  }
+}
+
+function resolveOptions(options: OpuOptions): Required<Omit<OpuOptions, 'calibrate'>> {
+  const positiveInt = (value: unknown, field: string, fix: string) => {
+    if (!Number.isInteger(value) || (value as number) < 1) {
+      throw new ArgumentError(`${String(value)} is not a positive integer`, { field, fix });
+    }
+    return value as number;
+  };
+  const inputs = positiveInt(options.inputs, 'inputs', 'set inputs to the length of the vectors to project');
+  const outputs = positiveInt(options.outputs, 'outputs', 'set outputs to the projection’s output length');
+  const referenceCount = positiveInt(options.referenceCount ?? 3, 'referenceCount', 'use 1 to 4 references');
+  if (referenceCount > 4) {
+    throw new ArgumentError(`${referenceCount} references`, { field: 'referenceCount', fix: 'use 1 to 4 references' });
+  }
+  return {
+    inputs,
+    outputs,
+    referenceCount,
+    referenceMirrors: positiveInt(
+      options.referenceMirrors ?? Math.max(8, Math.round(inputs / 4)),
+      'referenceMirrors',
+      'use about as many mirrors as a typical input lights',
+    ),
+    calibrationFrames: positiveInt(options.calibrationFrames ?? 32, 'calibrationFrames', 'average 16–128 frames'),
+    seed: options.seed ?? 0,
+  };
+}

@@ -1,0 +1,20 @@
+import { registerBackend } from 'opu-core';
+import { simBackend } from './backend.js';
+
+export { simBackend, simOptionsFromParams } from './backend.js';
+export { type Exposure, SimulatedCamera } from './camera.js';
+export { type Clock, SimulatedClock } from './clock.js';
+export { type ComplexField, type FieldGeometry, TransmissionMedium } from './medium.js';
+export {
+  IDEAL_CAMERA,
+  type ResolvedSimOptions,
+  resolveSimOptions,
+  type SimOptions,
+  simOptionsSchema,
+} from './options.js';
+export { CounterRng, philox4x32, Stream } from './philox.js';
+export { expectedProjectionMatrix } from './ground-truth.js';
+export { SimulatedOpuDevice, type SimulatedOpuDeviceInit } from './simulated-opu.js';
+
+// Importing the package makes `openOpu('sim://…')` work: the simulator is the embedded default backend.
+registerBackend(simBackend);

@@ -1,0 +1,216 @@
+import { type CounterRng, Stream, uniform01 } from './philox.js';
+
+/** Where the field is wanted: absolute DMD mirror and camera pixel indices, in region / ROI order. */
+export interface FieldGeometry {
+  mirrors: Int32Array;
+  pixels: Int32Array;
+  /** Mirrors outside the input region that are on (the DMD's fixed pattern); their summed field is added. */
+  outsideLitMirrors: number;
+}
+
+export interface ComplexField {
+  re: Float32Array;
+  im: Float32Array;
+}
+
+const PIXEL_BLOCK = 512;
+const MIRROR_BLOCK = 256;
+
+/**
+ * A multiple-scattering medium: a transmission matrix `R` with i.i.d. CN(0, 1) entries (E|R_pq|² = 1) between every
+ * DMD mirror q and camera pixel p, never stored whole. Entry (p, q) is a pure function of (seed, p, q), so any tile
+ * can be regenerated on demand and a change of region or ROI keeps the same physics.
+ *
+ * Drift follows R(t) = √ρ(t)·R₀ + √(1−ρ(t))·R₁ with ρ(t) = exp(−t/τ) (reference §3.6).
+ */
+export class TransmissionMedium {
+  readonly #rng: CounterRng;
+  readonly #driftTimeConstantS: number;
+  readonly #cacheBudgetBytes: number;
+  #cache: { key: string; matrices: ComplexField[] } | undefined;
+
+  constructor(rng: CounterRng, driftTimeConstantS: number, cacheBudgetBytes: number) {
+    this.#rng = rng;
+    this.#driftTimeConstantS = driftTimeConstantS;
+    this.#cacheBudgetBytes = cacheBudgetBytes;
+  }
+
+  get drifts(): boolean {
+    return Number.isFinite(this.#driftTimeConstantS);
+  }
+
+  /** Field correlation weight of R₀ at time t: √ρ(t). */
+  coherentWeight(timeS: number): number {
+    return this.drifts ? Math.exp(-timeS / (2 * this.#driftTimeConstantS)) : 1;
+  }
+
+  /**
+   * Noise-free field `R(t_f)·x_f` of each frame at each pixel, frames × pixels, row-major.
+   * `lit[f]` lists frame f's lit mirrors as ascending indices into `geometry.mirrors`.
+   */
+  fields(lit: Int32Array[], geometry: FieldGeometry, timesS: Float64Array): ComplexField {
+    const streams = this.drifts ? [Stream.medium, Stream.mediumDrift] : [Stream.medium];
+    const parts = streams.map((stream, s) => this.#accumulate(lit, geometry, stream, s));
+    const [coherent, fresh] = parts;
+    if (!fresh) return coherent!;
+    const m = geometry.pixels.length;
+    for (let f = 0; f < lit.length; f++) {
+      const a = this.coherentWeight(timesS[f]!);
+      const b = Math.sqrt(Math.max(0, 1 - a * a));
+      for (let i = f * m, end = i + m; i < end; i++) {
+        coherent!.re[i] = a * coherent!.re[i]! + b * fresh.re[i]!;
+        coherent!.im[i] = a * coherent!.im[i]! + b * fresh.im[i]!;
+      }
+    }
+    return coherent!;
+  }
+
+  #accumulate(lit: Int32Array[], geometry: FieldGeometry, stream: number, streamIndex: number): ComplexField {
+    const { mirrors, pixels } = geometry;
+    const m = pixels.length;
+    const frames = lit.length;
+    const re = new Float32Array(frames * m);
+    const im = new Float32Array(frames * m);
+    const cached = this.#cachedMatrix(geometry, streamIndex, stream);
+    const cursor = new Int32Array(frames);
+    const tileRe = cached ? undefined : new Float32Array(PIXEL_BLOCK * MIRROR_BLOCK);
+    const tileIm = cached ? undefined : new Float32Array(PIXEL_BLOCK * MIRROR_BLOCK);
+    for (let p0 = 0; p0 < m; p0 += PIXEL_BLOCK) {
+      const p1 = Math.min(m, p0 + PIXEL_BLOCK);
+      const np = p1 - p0;
+      cursor.fill(0);
+      for (let q0 = 0; q0 < mirrors.length; q0 += MIRROR_BLOCK) {
+        const q1 = Math.min(mirrors.length, q0 + MIRROR_BLOCK);
+        let srcRe: Float32Array;
+        let srcIm: Float32Array;
+        let offset: number;
+        let colStride: number;
+        if (cached) {
+          srcRe = cached.re;
+          srcIm = cached.im;
+          offset = p0;
+          colStride = m;
+        } else {
+          if (!this.#anyLitIn(lit, cursor, q1)) continue;
+          fillTile(this.#rng, stream, pixels, p0, p1, mirrors, q0, q1, tileRe!, tileIm!);
+          srcRe = tileRe!;
+          srcIm = tileIm!;
+          offset = -q0 * np;
+          colStride = np;
+        }
+        for (let f = 0; f < frames; f++) {
+          const list = lit[f]!;
+          let c = cursor[f]!;
+          const out = f * m + p0;
+          while (c < list.length && list[c]! < q1) {
+            const base = offset + list[c]! * colStride;
+            for (let p = 0; p < np; p++) {
+              re[out + p] += srcRe[base + p]!;
+              im[out + p] += srcIm[base + p]!;
+            }
+            c++;
+          }
+          cursor[f] = c;
+        }
+      }
+    }
+    if (geometry.outsideLitMirrors > 0) this.#addOutsideField(re, im, geometry, streamIndex);
+    return { re, im };
+  }
+
+  #anyLitIn(lit: Int32Array[], cursor: Int32Array, q1: number): boolean {
+    for (let f = 0; f < lit.length; f++) {
+      const list = lit[f]!;
+      if (cursor[f]! < list.length && list[cursor[f]!]! < q1) return true;
+    }
+    return false;
+  }
+
+  /** The sum of K i.i.d. CN(0, 1) entries is CN(0, K): the fixed pattern's field is drawn whole, not summed. */
+  #addOutsideField(re: Float32Array, im: Float32Array, geometry: FieldGeometry, streamIndex: number): void {
+    const m = geometry.pixels.length;
+    const amplitude = Math.sqrt(geometry.outsideLitMirrors);
+    const zr = new Float32Array(m);
+    const zi = new Float32Array(m);
+    for (let i = 0; i < m; i++) {
+      const w = this.#rng.block(Stream.outsideField, geometry.pixels[i]!, streamIndex);
+      const r = amplitude * Math.sqrt(-Math.log(uniform01(w[0]!)));
+      const theta = 2 * Math.PI * uniform01(w[1]!);
+      zr[i] = r * Math.cos(theta);
+      zi[i] = r * Math.sin(theta);
+    }
+    for (let i = 0; i < re.length; i++) {
+      re[i] += zr[i % m]!;
+      im[i] += zi[i % m]!;
+    }
+  }
+
+  #cachedMatrix(geometry: FieldGeometry, streamIndex: number, stream: number): ComplexField | undefined {
+    const { mirrors, pixels } = geometry;
+    const bytes = mirrors.length * pixels.length * 8 * (this.drifts ? 2 : 1);
+    if (bytes > this.#cacheBudgetBytes) return undefined;
+    const key = `${mirrors.length}:${mirrors[0]}:${mirrors.at(-1)}:${hashIndices(mirrors)}|${pixels.length}:${hashIndices(pixels)}`;
+    if (this.#cache?.key !== key) this.#cache = { key, matrices: [] };
+    let matrix = this.#cache.matrices[streamIndex];
+    if (!matrix) {
+      const m = pixels.length;
+      matrix = { re: new Float32Array(mirrors.length * m), im: new Float32Array(mirrors.length * m) };
+      const tileRe = new Float32Array(m * MIRROR_BLOCK);
+      const tileIm = new Float32Array(m * MIRROR_BLOCK);
+      for (let q0 = 0; q0 < mirrors.length; q0 += MIRROR_BLOCK) {
+        const q1 = Math.min(mirrors.length, q0 + MIRROR_BLOCK);
+        fillTile(this.#rng, stream, pixels, 0, m, mirrors, q0, q1, tileRe, tileIm);
+        matrix.re.set(tileRe.subarray(0, (q1 - q0) * m), q0 * m);
+        matrix.im.set(tileIm.subarray(0, (q1 - q0) * m), q0 * m);
+      }
+      this.#cache.matrices[streamIndex] = matrix;
+    }
+    return matrix;
+  }
+}
+
+function hashIndices(a: Int32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < a.length; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Generates entries (pixels[p0..p1), mirrors[q0..q1)) column-major: entry (p, q) at `(q − q0)·(p1 − p0) + (p − p0)`.
+ * One Philox block holds two entries: mirrors 2k and 2k+1 of the same pixel share counter (pixel, k).
+ */
+export function fillTile(
+  rng: CounterRng,
+  stream: number,
+  pixels: Int32Array,
+  p0: number,
+  p1: number,
+  mirrors: Int32Array,
+  q0: number,
+  q1: number,
+  re: Float32Array,
+  im: Float32Array,
+): void {
+  const np = p1 - p0;
+  for (let q = q0; q < q1; q++) {
+    const mirror = mirrors[q]!;
+    const pairsNext = (mirror & 1) === 0 && q + 1 < q1 && mirrors[q + 1] === mirror + 1;
+    const col = (q - q0) * np;
+    for (let p = p0; p < p1; p++) {
+      const w = rng.block(stream, pixels[p]!, mirror >>> 1);
+      const i = col + p - p0;
+      const half = (mirror & 1) * 2;
+      let r = Math.sqrt(-Math.log(uniform01(w[half]!)));
+      let theta = 2 * Math.PI * uniform01(w[half + 1]!);
+      re[i] = r * Math.cos(theta);
+      im[i] = r * Math.sin(theta);
+      if (pairsNext) {
+        r = Math.sqrt(-Math.log(uniform01(w[2]!)));
+        theta = 2 * Math.PI * uniform01(w[3]!);
+        re[i + np] = r * Math.cos(theta);
+        im[i + np] = r * Math.sin(theta);
+      }
+    }
+    if (pairsNext) q++;
+  }
+}

@@ -1,0 +1,21 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+// Tests run against the TypeScript sources, not dist, so `npm test` needs no build step.
+const alias = {
+  'opu-core/testing': src('./packages/opu-core/src/testing/index.ts'),
+  'opu-core': src('./packages/opu-core/src/index.ts'),
+  'opu-sim': src('./packages/opu-sim/src/index.ts'),
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      { resolve: { alias }, test: { name: 'opu-core', root: './packages/opu-core', include: ['test/**/*.test.ts'] } },
+      { resolve: { alias }, test: { name: 'opu-sim', root: './packages/opu-sim', include: ['test/**/*.test.ts'] } },
+      { resolve: { alias }, test: { name: 'integration', root: './test', include: ['**/*.test.ts'], testTimeout: 120_000 } },
+    ],
+  },
+});

@@ -15,7 +15,10 @@ export default defineConfig({
     projects: [
       { resolve: { alias }, test: { name: 'opu-core', root: './packages/opu-core', include: ['test/**/*.test.ts'] } },
       { resolve: { alias }, test: { name: 'opu-sim', root: './packages/opu-sim', include: ['test/**/*.test.ts'] } },
-      { resolve: { alias }, test: { name: 'integration', root: './test', include: ['**/*.test.ts'], testTimeout: 120_000 } },
+      {
+        resolve: { alias },
+        test: { name: 'integration', root: './test', include: ['**/*.test.ts'], testTimeout: 120_000 },
+      },
     ],
   },
 });

@@ -19,7 +19,10 @@ const PARAMS: Record<string, Setter> = {
   },
   camera: (o, v) => {
     if (v !== 'ideal' && v !== 'realistic') {
-      throw new ConfigurationError(`'${v}' is not a camera preset`, { field: 'url.camera', fix: 'use ideal or realistic' });
+      throw new ConfigurationError(`'${v}' is not a camera preset`, {
+        field: 'url.camera',
+        fix: 'use ideal or realistic',
+      });
     }
     if (v === 'ideal') o.camera = { ...o.camera, ...IDEAL_CAMERA };
   },

@@ -33,6 +33,10 @@ export class SimulatedCamera {
     this.#signalEPerMirrorUs = signalEPerMirrorUs;
   }
 
+  get biasAdu(): number {
+    return this.#options.biasAdu ?? Math.max(2, Math.round(0.01 * this.maxAdu));
+  }
+
   get maxAdu(): number {
     return 2 ** this.#options.bitDepth - 1;
   }
@@ -56,6 +60,7 @@ export class SimulatedCamera {
     const o = this.#options;
     const m = this.#pixels.length;
     const maxAdu = this.maxAdu;
+    const bias = this.biasAdu;
     const data = o.bitDepth === 8 ? new Uint8Array(frames * m) : new Uint16Array(frames * m);
     const saturated = new Uint32Array(frames);
     const aduPerE = (maxAdu / o.fullWellE) * 10 ** (exposure.gainDb / 20);
@@ -75,7 +80,7 @@ export class SimulatedCamera {
           full = true;
         }
         if (o.readNoiseE > 0) electrons += o.readNoiseE * normalFrom(w[2]!, w[3]!);
-        let adu = Math.round(electrons * aduPerE + o.biasAdu);
+        let adu = Math.round(electrons * aduPerE + bias);
         if (adu >= maxAdu) {
           adu = maxAdu;
           full = true;
@@ -89,7 +94,8 @@ export class SimulatedCamera {
   }
 
   #poisson(lambda: number, w: Uint32Array): number {
-    if (lambda >= POISSON_NORMAL_ABOVE) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * normalFrom(w[0]!, w[1]!)));
+    if (lambda >= POISSON_NORMAL_ABOVE)
+      return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * normalFrom(w[0]!, w[1]!)));
     // Inversion: one uniform per draw, so the noise stays a pure function of (frame, pixel).
     const u = uniform01(w[0]!);
     let p = Math.exp(-lambda);

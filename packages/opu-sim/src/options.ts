@@ -34,8 +34,8 @@ export const cameraOptionsSchema = z.object({
   fullWellE: z.number().positive().default(13_500),
   readNoiseE: z.number().nonnegative().default(13),
   darkCurrentEPerS: z.number().nonnegative().default(125),
-  /** Offset added by the ADC so that read noise is not clipped at zero. */
-  biasAdu: z.number().nonnegative().default(2),
+  /** Offset added by the ADC so that read noise is not clipped at zero; default 1% of full scale (at least 2). */
+  biasAdu: z.number().nonnegative().optional(),
   /** Relative RMS of the pixel-to-pixel gain (photo-response non-uniformity), fixed per pixel. */
   prnuRms: z.number().nonnegative().max(0.5).default(0.01),
   shotNoise: z.boolean().default(true),

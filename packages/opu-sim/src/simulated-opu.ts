@@ -207,7 +207,7 @@ export class SimulatedOpuDevice extends OpuDevice {
     const lag = this.options.camera.triggerLagFrames;
     if (lag === 0) return shown;
     const combined = new Float32Array((lag + count) * m);
-    this.#lagged.forEach((frame, i) => combined.set(frame, (lag - this.#lagged.length + i) * m));
+    for (const [i, frame] of this.#lagged.entries()) combined.set(frame, (lag - this.#lagged.length + i) * m);
     combined.set(shown, lag * m);
     this.#lagged = Array.from({ length: lag }, (_, i) => combined.slice((count + i) * m, (count + i + 1) * m));
     return combined.subarray(0, count * m);

@@ -54,7 +54,8 @@ export function unpackDmdFrames(frames: DmdFrames): Uint8Array {
   const stride = bytesPerFrame(mirrorsPerFrame);
   const out = new Uint8Array(count * mirrorsPerFrame);
   for (let f = 0; f < count; f++) {
-    for (let j = 0; j < mirrorsPerFrame; j++) out[f * mirrorsPerFrame + j] = (data[f * stride + (j >> 3)]! >> (j & 7)) & 1;
+    for (let j = 0; j < mirrorsPerFrame; j++)
+      out[f * mirrorsPerFrame + j] = (data[f * stride + (j >> 3)]! >> (j & 7)) & 1;
   }
   return out;
 }

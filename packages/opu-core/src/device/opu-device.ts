@@ -72,7 +72,7 @@ export abstract class OpuDevice implements AsyncDisposable {
   }
 
   /** Applies a partial settings change atomically: either every field is applied or none is. */
-  configure(patch: SettingsPatch): Promise<Readonly<OpuSettings>> {
+  async configure(patch: SettingsPatch): Promise<Readonly<OpuSettings>> {
     this.#requireOpen('configure()');
     const next = validateSettings({ ...this.#settings, ...patch }, this.#info!);
     return this.#exclusive(async () => {
@@ -83,7 +83,7 @@ export abstract class OpuDevice implements AsyncDisposable {
   }
 
   /** Shows each frame on the DMD and returns one camera frame per DMD frame, in order. */
-  acquire(frames: DmdFrames): Promise<CameraFrames> {
+  async acquire(frames: DmdFrames): Promise<CameraFrames> {
     this.#requireOpen('acquire()');
     this.#validateFrames(frames);
     return this.#exclusive(() => this.doAcquire(frames));

@@ -55,10 +55,13 @@ export function validateSettings(candidate: unknown, info: OpuInfo): OpuSettings
   inRange('frameTimeUs', 'µs');
   const fits = (r: Rectangle, w: number, h: number, field: string, unit: string) => {
     if (r.left + r.width > w || r.top + r.height > h) {
-      throw new ArgumentError(`rectangle ${r.width}×${r.height} at (${r.left}, ${r.top}) exceeds the ${w}×${h} ${unit}`, {
-        field,
-        fix: `keep left + width ≤ ${w} and top + height ≤ ${h}`,
-      });
+      throw new ArgumentError(
+        `rectangle ${r.width}×${r.height} at (${r.left}, ${r.top}) exceeds the ${w}×${h} ${unit}`,
+        {
+          field,
+          fix: `keep left + width ≤ ${w} and top + height ≤ ${h}`,
+        },
+      );
     }
   };
   fits(s.inputRegion, dmd.widthMirrors, dmd.heightMirrors, 'settings.inputRegion', 'DMD');

@@ -34,10 +34,11 @@ const MAX_SATURATION_RETRIES = 8;
 /** Frames of one exposure group span at most this ratio of lit-mirror counts, so each is exposed near full scale. */
 const GROUP_LIT_RATIO = 1.5;
 /**
- * Safety added to ln(pixels × frames), the expected maximum of that many exponential intensities in units of their
- * mean: e^−3.5 ≈ 3% chance that a group needs a retry. Covers laser fluctuation and pixel response spread.
+ * Added to ln(pixels × frames), the expected maximum of that many exponential intensities in units of their mean.
+ * Aggressive on purpose: shot noise and quantization fall with exposure, and a saturated frame costs only its own
+ * re-acquisition (about a third of the groups re-acquire one or two frames).
  */
-const TAIL_MARGIN = 3.5;
+const TAIL_MARGIN = 1;
 
 /**
  * Acquires frames with the exposure chosen from their lit-mirror counts (speckle is exponential, so the brightest

@@ -35,7 +35,11 @@ export async function openOpu(url: string, options: Partial<OpuOptions> = {}): P
   try {
     parsed = new URL(url);
   } catch (cause) {
-    throw new ConfigurationError(`'${url}' is not a URL`, { field: 'url', fix: "use e.g. 'sim://?inputs=1024'", cause });
+    throw new ConfigurationError(`'${url}' is not a URL`, {
+      field: 'url',
+      fix: "use e.g. 'sim://?inputs=1024'",
+      cause,
+    });
   }
   const scheme = parsed.protocol.replace(/:$/, '');
   const backend = backends.get(scheme);

@@ -205,7 +205,11 @@ async function measureResponsivity(
  * A first responsivity guess, from the raw frames at an exposure that neither saturates nor leaves the signal near
  * the quantization step; `acquireNormalized` then picks exposures from it.
  */
-async function bringExposureIntoRange(acquirer: ExposureControlledAcquirer, frames: DmdFrames, stats: AcquisitionStats) {
+async function bringExposureIntoRange(
+  acquirer: ExposureControlledAcquirer,
+  frames: DmdFrames,
+  stats: AcquisitionStats,
+) {
   const m = acquirer.outputs;
   const { limits, camera } = acquirer.device.info;
   let exposure = acquirer.device.settings.exposureUs;

@@ -1,5 +1,5 @@
-import { ArgumentError } from '../errors.js';
 import { SeparatedBitPlaneEncoder } from '../encoding/separated-bit-planes.js';
+import { ArgumentError } from '../errors.js';
 
 /** Binary vectors whose weighted sum is the batch: `Σ_p weight_p · vector_p` gives row `row_p`. */
 export interface BinaryPieces {
@@ -90,7 +90,7 @@ export function decompose(
   }
   const count = weights.length;
   const flat = new Uint8Array(count * features);
-  vectors.forEach((v, i) => flat.set(v, i * features));
+  for (const [i, v] of vectors.entries()) flat.set(v, i * features);
   let maxPiecesPerRow = 0;
   const perRow = new Int32Array(rows);
   for (const r of owners) maxPiecesPerRow = Math.max(maxPiecesPerRow, ++perRow[r]!);

@@ -1,8 +1,8 @@
 import { allocateDmdFrames, type DmdFrames, litMirrors } from '../device/frames.js';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
-import { ArgumentError, UnsupportedError } from '../errors.js';
-import { type AcquisitionStats, emptyStats, ExposureControlledAcquirer } from './acquisition.js';
+import { ArgumentError, DeviceStateError, UnsupportedError } from '../errors.js';
+import { type AcquisitionStats, ExposureControlledAcquirer, emptyStats } from './acquisition.js';
 import { calibrateLinear, type LinearCalibration, lightMirrors } from './calibration.js';
 import { decompose, type ProjectionEncoding } from './decompose.js';
 import { type DmdLayout, makeLayout, referenceStart } from './layout.js';
@@ -14,7 +14,7 @@ export interface OpuOptions {
   outputs: number;
   /** Disjoint reference regions combined per output (1–4). More references avoid outputs with a weak reference. */
   referenceCount?: number;
-  /** Mirrors in each reference region; best near the number of lit data mirrors. Default: max(8, inputs / 4). */
+  /** Mirrors in each reference region; best near the number of lit data mirrors. Default: max(8, inputs / 2). */
   referenceMirrors?: number;
   /** Frames averaged per reference pattern during calibration. */
   calibrationFrames?: number;
@@ -93,16 +93,22 @@ export class Opu implements AsyncDisposable {
         });
       }
       if (layout.roi.height > camera.heightPx) {
-        throw new UnsupportedError(`${resolved.outputs} outputs exceed the ${camera.widthPx}×${camera.heightPx} sensor`, {
-          field: 'outputs',
-          fix: `use at most ${camera.widthPx * camera.heightPx} outputs`,
-        });
+        throw new UnsupportedError(
+          `${resolved.outputs} outputs exceed the ${camera.widthPx}×${camera.heightPx} sensor`,
+          {
+            field: 'outputs',
+            fix: `use at most ${camera.widthPx * camera.heightPx} outputs`,
+          },
+        );
       }
       const exposureUs = device.settings.exposureUs;
       await device.configure({
         inputRegion: layout.region,
         outputRoi: layout.roi,
-        frameTimeUs: Math.max(device.settings.frameTimeUs, Math.ceil(minFrameTimeUs(device.info, exposureUs, layout.roi.height))),
+        frameTimeUs: Math.max(
+          device.settings.frameTimeUs,
+          Math.ceil(minFrameTimeUs(device.info, exposureUs, layout.roi.height)),
+        ),
       });
       const opu = new Opu(device, layout, resolved);
       if (options.calibrate !== false) await opu.calibrate();
@@ -264,6 +270,9 @@ export class Opu implements AsyncDisposable {
   }
 
   #requireCalibration(what: string): LinearCalibration {
+    if (this.device.state !== 'open') {
+      throw new DeviceStateError('the OPU is closed', { field: what, fix: 'open a new OPU with openOpu()' });
+    }
     if (!this.#calibration) {
       throw new ArgumentError('the OPU is not calibrated', { field: what, fix: 'await opu.calibrate() first' });
     }
@@ -309,7 +318,7 @@ function resolveOptions(options: OpuOptions): Required<Omit<OpuOptions, 'calibra
     outputs,
     referenceCount,
     referenceMirrors: positiveInt(
-      options.referenceMirrors ?? Math.max(8, Math.round(inputs / 4)),
+      options.referenceMirrors ?? Math.max(8, Math.round(inputs / 2)),
       'referenceMirrors',
       'use about as many mirrors as a typical input lights',
     ),

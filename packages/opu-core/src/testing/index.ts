@@ -1,0 +1,1 @@
+export { type DeviceFactory, runOpuDeviceContract } from './contract.js';

@@ -1,0 +1,117 @@
+import { Opu } from 'opu-core';
+import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
+import { describe, expect, it } from 'vitest';
+import { type InputKind, inputBatch, relativeErrorAgainstTruth } from './helpers.js';
+
+const n = 256;
+const m = 512;
+const IDEAL: SimOptions = { camera: { ...IDEAL_CAMERA }, laser: { powerFluctuationRms: 0 } };
+
+async function openSim(options: SimOptions, seed: number): Promise<Opu> {
+  return Opu.open(new SimulatedOpuDevice({ options: { ...options, seed } }), { inputs: n, outputs: m });
+}
+
+describe('project() against the simulator’s ground truth', () => {
+  it('realizes a matrix with i.i.d. N(0, 1) entries', async () => {
+    await using opu = await openSim({}, 1);
+    const B = expectedProjectionMatrix(opu.device as SimulatedOpuDevice, opu.layout, opu.calibration!);
+    let sum = 0;
+    let squares = 0;
+    let fourth = 0;
+    for (const v of B) {
+      sum += v;
+      squares += v * v;
+      fourth += v ** 4;
+    }
+    const count = B.length;
+    // Sampling errors over 131k entries: mean ±0.003 (1σ), variance ±0.004, kurtosis 3 ± 0.014.
+    expect(Math.abs(sum / count)).toBeLessThan(0.015);
+    expect(Math.abs(squares / count - 1)).toBeLessThan(0.02);
+    expect(fourth / count / (squares / count) ** 2).toBeCloseTo(3, 1);
+  });
+
+  for (const kind of ['ternary', 'binary', 'gaussian'] as InputKind[]) {
+    it(`is within 1% with an ideal 12-bit camera (${kind} input)`, async () => {
+      await using opu = await openSim(IDEAL, 2);
+      const e = inputBatch(kind, 16, n, 3);
+      const result = await opu.project(e);
+      expect(result.meta.encoding).toBe(kind === 'gaussian' ? 'bitplanes' : 'ternary');
+      expect(relativeErrorAgainstTruth(opu, e, result.data)).toBeLessThan(0.01);
+    });
+  }
+
+  for (const seed of [4, 5]) {
+    it(`is within 6% with the default realistic camera (seed ${seed})`, async () => {
+      await using opu = await openSim({}, seed);
+      expect(opu.device.info.camera.bitDepth).toBe(8);
+      for (const kind of ['ternary', 'binary', 'gaussian'] as InputKind[]) {
+        const e = inputBatch(kind, 16, n, seed * 10);
+        const error = relativeErrorAgainstTruth(opu, e, (await opu.project(e)).data);
+        expect(error, kind).toBeLessThan(0.06);
+        expect(error, kind).toBeGreaterThan(0.01); // the noise is really there
+      }
+    });
+  }
+
+  it('is linear: project(a·x + b·y) = a·project(x) + b·project(y) within the noise', async () => {
+    await using opu = await openSim(IDEAL, 6);
+    const x = inputBatch('gaussian', 4, n, 7);
+    const y = inputBatch('gaussian', 4, n, 8);
+    const mix = x.map((v, i) => 0.5 * v - 2 * y[i]!);
+    const [px, py, pm] = [await opu.project(x), await opu.project(y), await opu.project(mix)];
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < pm.data.length; i++) {
+      num += (pm.data[i]! - (0.5 * px.data[i]! - 2 * py.data[i]!)) ** 2;
+      den += pm.data[i]! ** 2;
+    }
+    expect(Math.sqrt(num / den)).toBeLessThan(0.01);
+  });
+
+  it('gives the same numbers for the same seed and different ones for another seed', async () => {
+    const e = inputBatch('ternary', 4, n, 9);
+    const run = async (seed: number) => {
+      await using opu = await openSim({}, seed);
+      return (await opu.project(e)).data;
+    };
+    const [a, b, c] = [await run(11), await run(11), await run(12)];
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+  });
+
+  it('reports what the measurement cost: frames, exposures, device time and throughput', async () => {
+    await using opu = await openSim({}, 13);
+    const e = inputBatch('ternary', 8, n, 14);
+    const { meta } = await opu.project(e);
+    // Two signs × (1 + 3 references) frames per vector, plus nothing else when nothing saturates.
+    expect(meta.frames).toBeGreaterThanOrEqual(8 * 2 * 4);
+    expect(meta.frames).toBeLessThanOrEqual(8 * 2 * 4 + 16 * (meta.saturationRetries + 1));
+    expect(meta.deviceTimeUs).toBeGreaterThanOrEqual(meta.frames * meta.exposureUsMin);
+    expect(meta.vectorsPerDeviceSecond).toBeCloseTo(8 / (meta.deviceTimeUs * 1e-6), 6);
+    expect(meta.exposureUsMax).toBeLessThanOrEqual(opu.device.info.limits.exposureUs.max);
+  });
+});
+
+describe('transform(): native intensity features', () => {
+  it('returns |R x|² in units of one mirror’s mean intensity', async () => {
+    await using opu = await openSim(IDEAL, 15);
+    const x = inputBatch('binary', 8, n, 16);
+    const device = opu.device as SimulatedOpuDevice;
+    const frames = new Uint8Array(8 * device.inputSize);
+    for (let r = 0; r < 8; r++) for (let j = 0; j < n; j++) frames[r * device.inputSize + j] = x[r * n + j]!;
+    const { packDmdFrames } = await import('opu-core');
+    const field = device.groundTruth.field(packDmdFrames(frames, 8, device.inputSize));
+    const result = await opu.transform(x);
+    const roi = device.outputSize;
+    let num = 0;
+    let den = 0;
+    for (let r = 0; r < 8; r++) {
+      for (let i = 0; i < m; i++) {
+        const truth = field.re[r * roi + i]! ** 2 + field.im[r * roi + i]! ** 2;
+        num += (result.data[r * m + i]! - truth) ** 2;
+        den += truth ** 2;
+      }
+    }
+    expect(Math.sqrt(num / den)).toBeLessThan(0.01);
+  });
+});

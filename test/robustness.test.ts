@@ -127,3 +127,19 @@ describe('openOpu(url)', () => {
     await expect(openOpu('not a url')).rejects.toBeInstanceOf(ConfigurationError);
   });
 });
+
+describe('default exposure', () => {
+  it('saturates no pixel on random frames with half of the mirrors on', async () => {
+    await using device = new SimulatedOpuDevice({ options: { seed: 21 } });
+    await device.open();
+    const { packDmdFrames, seededUniform } = await import('opu-core');
+    const u = seededUniform(22);
+    const count = 64;
+    const bits = Array.from({ length: count * device.inputSize }, () => (u() < 0.5 ? 1 : 0));
+    const shot = await device.acquire(packDmdFrames(bits, count, device.inputSize));
+    expect(device.settings.exposureUs).toBe(400);
+    expect(Math.max(...shot.meta.saturatedPixels)).toBe(0);
+    // …while using the ADC's range: the brightest pixel is above a third of full scale.
+    expect(shot.data.reduce((a, b) => Math.max(a, b), 0)).toBeGreaterThan(device.info.camera.maxAdu / 3);
+  });
+});

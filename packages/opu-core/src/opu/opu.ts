@@ -14,7 +14,7 @@ export interface OpuOptions {
   outputs: number;
   /** Disjoint reference regions combined per output (1–4). More references avoid outputs with a weak reference. */
   referenceCount?: number;
-  /** Mirrors in each reference region; best near the number of lit data mirrors. Default: max(8, inputs / 2). */
+  /** Mirrors in each reference region; best near the number of lit data mirrors. Default: max(8, inputs / 4), a balance between dense binary rows and the sparse top bit planes of real rows. */
   referenceMirrors?: number;
   /** Frames averaged per reference pattern during calibration. */
   calibrationFrames?: number;
@@ -318,7 +318,7 @@ function resolveOptions(options: OpuOptions): Required<Omit<OpuOptions, 'calibra
     outputs,
     referenceCount,
     referenceMirrors: positiveInt(
-      options.referenceMirrors ?? Math.max(8, Math.round(inputs / 2)),
+      options.referenceMirrors ?? Math.max(8, Math.round(inputs / 4)),
       'referenceMirrors',
       'use about as many mirrors as a typical input lights',
     ),

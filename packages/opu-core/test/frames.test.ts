@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import {
-  allocateDmdFrames,
-  bytesPerFrame,
-  litMirrors,
-  packDmdFrames,
-  unpackDmdFrames,
-} from '../src/device/frames.js';
+import { allocateDmdFrames, bytesPerFrame, litMirrors, packDmdFrames, unpackDmdFrames } from '../src/device/frames.js';
 import { ArgumentError } from '../src/errors.js';
 import { caughtSync, randomBits } from './helpers/fake-device.js';
 
 describe('bytesPerFrame and allocateDmdFrames', () => {
   it('round each frame up to whole bytes', () => {
-    expect([0, 1, 7, 8, 9, 15, 16, 17, 1024, 1025].map(bytesPerFrame)).toEqual([
-      0, 1, 1, 1, 2, 2, 2, 3, 128, 129,
-    ]);
+    expect([0, 1, 7, 8, 9, 15, 16, 17, 1024, 1025].map(bytesPerFrame)).toEqual([0, 1, 1, 1, 2, 2, 2, 3, 128, 129]);
     const frames = allocateDmdFrames(3, 13);
     expect(frames.count).toBe(3);
     expect(frames.mirrorsPerFrame).toBe(13);
@@ -51,9 +43,9 @@ describe('packDmdFrames / unpackDmdFrames', () => {
     const bits = [...frame0, ...frame1];
     const frames = packDmdFrames(bits, 2, 10);
     expect(Array.from(frames.data)).toEqual([0x01, 0x02, 0x86, 0x01]);
-    expect(Array.from(unpackDmdFrames({ count: 2, mirrorsPerFrame: 10, data: Uint8Array.of(0x80, 0x03, 0, 0) }))).toEqual(
-      [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-    );
+    expect(
+      Array.from(unpackDmdFrames({ count: 2, mirrorsPerFrame: 10, data: Uint8Array.of(0x80, 0x03, 0, 0) })),
+    ).toEqual([0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 
   it('leave the padding bits past the last mirror clear', () => {

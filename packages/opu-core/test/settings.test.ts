@@ -77,9 +77,10 @@ describe('validateSettings', () => {
 
   it('rejects a frame time outside the device limits', () => {
     expect(rejection(settings({ frameTimeUs: 2e6 })).field).toBe('settings.frameTimeUs');
-    expect(rejection(settings({ exposureUs: 10, frameTimeUs: 40, outputRoi: { left: 0, top: 0, width: 1, height: 1 } })).field).toBe(
-      'settings.frameTimeUs',
-    );
+    expect(
+      rejection(settings({ exposureUs: 10, frameTimeUs: 40, outputRoi: { left: 0, top: 0, width: 1, height: 1 } }))
+        .field,
+    ).toBe('settings.frameTimeUs');
   });
 
   it('rejects rectangles that leave the DMD or the sensor', () => {
@@ -109,9 +110,9 @@ describe('validateSettings', () => {
     expect(rejection(settings({ exposureUs: 10, frameTimeUs: 179, outputRoi: fullSensor })).field).toBe(
       'settings.frameTimeUs',
     );
-    expect(validateSettings(settings({ exposureUs: 10, frameTimeUs: 180, outputRoi: fullSensor }), info).frameTimeUs).toBe(
-      180,
-    );
+    expect(
+      validateSettings(settings({ exposureUs: 10, frameTimeUs: 180, outputRoi: fullSensor }), info).frameTimeUs,
+    ).toBe(180);
     expect(validateSettings(settings({ exposureUs: 10, frameTimeUs: 60 }), info).frameTimeUs).toBe(60);
   });
 

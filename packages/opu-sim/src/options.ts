@@ -18,7 +18,10 @@ export const mediumOptionsSchema = z.object({
   /** Intensity-correlation diameter (FWHM) of a speckle grain on the sensor; 0 = one independent grain per pixel. */
   speckleGrainPx: z.number().nonnegative().max(16).default(0),
   /** Decorrelation time constant of the medium, seconds of simulated time; Infinity = a fixed medium. */
-  driftTimeConstantS: z.number().positive().default(Number.POSITIVE_INFINITY),
+  // z.number() rejects ±Infinity, so the documented "fixed medium" value needs its own literal.
+  driftTimeConstantS: z
+    .union([z.number().positive(), z.literal(Number.POSITIVE_INFINITY)])
+    .default(Number.POSITIVE_INFINITY),
 });
 
 export const laserOptionsSchema = z.object({

@@ -10,7 +10,7 @@ import {
 } from 'opu-core';
 import { SimulatedCamera } from './camera.js';
 import { type Clock, SimulatedClock } from './clock.js';
-import { litMirrorLists, rectangleIndices } from './geometry.js';
+import { litMirrorLists, planeIndices, rectangleIndices } from './geometry.js';
 import { SimulatedLaser } from './laser.js';
 import { type ComplexField, TransmissionMedium } from './medium.js';
 import { type ResolvedSimOptions, resolveSimOptions, type SimOptions } from './options.js';
@@ -183,11 +183,13 @@ export class SimulatedOpuDevice extends OpuDevice {
 
   #applyGeometry(settings: OpuSettings): void {
     const o = this.options;
-    const extended = this.#grain.extend(settings.outputRoi, o.camera.widthPx, o.camera.heightPx);
+    const extended = this.#grain.extend(settings.outputRoi);
     const regionArea = rectangleArea(settings.inputRegion);
     this.#geometry = {
       mirrors: rectangleIndices(settings.inputRegion, o.dmd.widthMirrors),
-      pixels: rectangleIndices(this.#grain.enabled ? extended : settings.outputRoi, o.camera.widthPx),
+      pixels: this.#grain.enabled
+        ? planeIndices(extended, o.camera.widthPx, o.camera.heightPx)
+        : rectangleIndices(settings.outputRoi, o.camera.widthPx),
       outsideLitMirrors: o.dmd.outsidePattern === 'on' ? o.dmd.widthMirrors * o.dmd.heightMirrors - regionArea : 0,
       extended,
       roi: settings.outputRoi,

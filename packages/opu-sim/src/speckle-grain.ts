@@ -29,16 +29,17 @@ export class SpeckleGrain {
     return this.halo > 0;
   }
 
-  /** The ROI grown by the kernel's halo and clipped to the sensor: where the unfiltered field must be computed. */
-  extend(roi: Rectangle, sensorWidthPx: number, sensorHeightPx: number): Rectangle {
-    const left = Math.max(0, roi.left - this.halo);
-    const top = Math.max(0, roi.top - this.halo);
-    const right = Math.min(sensorWidthPx, roi.left + roi.width + this.halo);
-    const bottom = Math.min(sensorHeightPx, roi.top + roi.height + this.halo);
-    return { left, top, width: right - left, height: bottom - top };
+  /**
+   * The ROI grown by the kernel's halo: where the unfiltered field must be computed. Not clipped to the sensor: the
+   * speckle extends past the sensor's edge, and cutting it there would darken the edge pixels (to ~0.5 of E|y|² at
+   * a corner for a 3-pixel grain). `left`/`top` may be negative; see `planeIndices` for their pixel keys.
+   */
+  extend(roi: Rectangle): Rectangle {
+    const h = this.halo;
+    return { left: roi.left - h, top: roi.top - h, width: roi.width + 2 * h, height: roi.height + 2 * h };
   }
 
-  /** Filters each frame's field over `extended` and returns it cropped to `roi`. Zero field is assumed off-sensor. */
+  /** Filters each frame's field over `extended` and returns it cropped to `roi`. */
   apply(field: ComplexField, frames: number, extended: Rectangle, roi: Rectangle): ComplexField {
     const ew = extended.width;
     const eh = extended.height;

@@ -74,8 +74,10 @@ export abstract class OpuDevice implements AsyncDisposable {
   /** Applies a partial settings change atomically: either every field is applied or none is. */
   async configure(patch: SettingsPatch): Promise<Readonly<OpuSettings>> {
     this.#requireOpen('configure()');
-    const next = validateSettings({ ...this.#settings, ...patch }, this.#info!);
-    return this.#exclusive(async () => {
+    return this.#exclusive('configure()', async () => {
+      // Merged and validated when it runs, so that a patch queued behind another neither undoes it nor is
+      // checked against settings that no longer apply.
+      const next = validateSettings({ ...this.#settings, ...patch }, this.#info!);
       await this.doConfigure(next);
       this.#settings = next;
       return next;
@@ -85,8 +87,11 @@ export abstract class OpuDevice implements AsyncDisposable {
   /** Shows each frame on the DMD and returns one camera frame per DMD frame, in order. */
   async acquire(frames: DmdFrames): Promise<CameraFrames> {
     this.#requireOpen('acquire()');
-    this.#validateFrames(frames);
-    return this.#exclusive(() => this.doAcquire(frames));
+    return this.#exclusive('acquire()', async () => {
+      // Against the input region in force when the batch runs, not when it was queued.
+      this.#validateFrames(frames);
+      return this.doAcquire(frames);
+    });
   }
 
   protected abstract doOpen(): Promise<OpenedDevice>;
@@ -101,9 +106,9 @@ export abstract class OpuDevice implements AsyncDisposable {
     }
   }
 
-  #exclusive<T>(job: () => Promise<T>): Promise<T> {
+  #exclusive<T>(what: string, job: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(() => {
-      this.#requireOpen('acquire()');
+      this.#requireOpen(what);
       return job();
     });
     this.#queue = run.catch(() => undefined);

@@ -219,14 +219,14 @@ export class FakeOpuDevice extends OpuDevice {
 
   protected async doConfigure(settings: OpuSettings): Promise<void> {
     this.calls.configure++;
+    if (this.state !== 'open') this.violations.push(`doConfigure in state ${this.state}`);
+    try {
+      validateSettings(settings, this.fakeInfo);
+    } catch (error) {
+      this.violations.push(`doConfigure got invalid settings: ${(error as Error).message}`);
+    }
     await this.#enter('configure');
     try {
-      if (this.state !== 'open') this.violations.push(`doConfigure in state ${this.state}`);
-      try {
-        validateSettings(settings, this.fakeInfo);
-      } catch (error) {
-        this.violations.push(`doConfigure got invalid settings: ${(error as Error).message}`);
-      }
       const failure = this.failNextConfigure;
       this.failNextConfigure = undefined;
       if (failure) throw failure;
@@ -239,9 +239,10 @@ export class FakeOpuDevice extends OpuDevice {
 
   protected async doAcquire(frames: DmdFrames): Promise<CameraFrames> {
     this.calls.acquire++;
+    // Checked on entry: close() marks the device closed while a started call finishes.
+    this.#checkFrames(frames);
     await this.#enter('acquire');
     try {
-      this.#checkFrames(frames);
       const failure = this.failNextAcquire;
       this.failNextAcquire = undefined;
       if (failure) throw failure;
@@ -323,10 +324,7 @@ export function randomBits(length: number, seed: number, fill = 0.5): Uint8Array
 /** Standard normal values from Box–Muller over `seededUniform(seed)`. */
 export function gaussians(length: number, seed: number): Float64Array {
   const random = seededUniform(seed);
-  return Float64Array.from(
-    { length },
-    () => Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random()),
-  );
+  return Float64Array.from({ length }, () => Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random()));
 }
 
 /** Catches the rejection of a promise or the throw of a function, for assertions on the error's fields. */

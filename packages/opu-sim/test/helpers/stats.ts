@@ -102,3 +102,8 @@ export function frameMean(data: ArrayLike<number>, f: number, pixels: number): n
   for (let i = f * pixels; i < (f + 1) * pixels; i++) s += data[i]!;
   return s / pixels;
 }
+
+/** Prints a measured statistic when OPU_SIM_REPORT is set (for reviewing the margins), silent otherwise. */
+export function report(label: string, value: number | string): void {
+  if (process.env['OPU_SIM_REPORT']) console.log(`[measured] ${label}: ${value}`);
+}

@@ -1,0 +1,186 @@
+/**
+ * `npm run bench`: measures the simulator and the facade on this machine, with numpy (Debian, OpenBLAS) as the
+ * baseline in the same run where it is installed, and writes docs/benchmarks.md atomically.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { renameSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Opu, packDmdFrames, seededUniform } from 'opu-core';
+import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const lines: string[] = [];
+const log = (line: string) => {
+  console.log(line);
+  lines.push(line);
+};
+
+function python(): string | undefined {
+  for (const candidate of ['/usr/bin/python3', 'python3']) {
+    const probe = spawnSync(candidate, ['-c', 'import numpy'], { encoding: 'utf8' });
+    if (probe.status === 0) return candidate;
+  }
+  return undefined;
+}
+
+function numpyBaseline(shapes: number[][]): Map<string, number> {
+  const results = new Map<string, number>();
+  const py = python();
+  if (!py) {
+    console.log('numpy baseline skipped: no python3 with numpy (apt-get install python3-numpy libopenblas0-pthread)');
+    return results;
+  }
+  const out = execFileSync(py, [`${root}bench/numpy_projection.py`, JSON.stringify(shapes)], { encoding: 'utf8' });
+  for (const line of out.trim().split('\n')) {
+    const r = JSON.parse(line);
+    results.set(`${r.inputs}x${r.outputs}x${r.batch}`, r.seconds);
+  }
+  return results;
+}
+
+async function simulatedFramesPerSecond(inputs: number, outputs: number, batch: number, cacheMb: number) {
+  const device = new SimulatedOpuDevice({
+    options: {
+      seed: 1,
+      matrixCacheMb: cacheMb,
+      inputRegion: { left: 0, top: 0, width: 512, height: inputs / 512 },
+      outputRoi: { left: 0, top: 0, width: 1024, height: outputs / 1024 },
+    },
+  });
+  await device.open();
+  const u = seededUniform(3);
+  const frames = packDmdFrames(
+    Array.from({ length: batch * inputs }, () => (u() < 0.5 ? 1 : 0)),
+    batch,
+    inputs,
+  );
+  await device.acquire(frames); // warm-up; fills the matrix cache when it fits
+  const started = performance.now();
+  const shot = await device.acquire(frames);
+  const seconds = (performance.now() - started) / 1e3;
+  const modelled = 1e6 / shot.meta.frameTimeUs;
+  await device.close();
+  return { seconds, framesPerSecond: batch / seconds, modelled };
+}
+
+async function projectionFidelity(camera: SimOptions, label: string) {
+  const n = 1024;
+  const m = 2048;
+  await using opu = await Opu.open(new SimulatedOpuDevice({ options: { seed: 5, ...camera } }), {
+    inputs: n,
+    outputs: m,
+  });
+  const B = expectedProjectionMatrix(opu.device as SimulatedOpuDevice, opu.layout, opu.calibration!);
+  const row: string[] = [label];
+  for (const kind of ['ternary', 'real'] as const) {
+    const rows = kind === 'ternary' ? 32 : 8;
+    const u = seededUniform(kind === 'ternary' ? 6 : 7);
+    const e = new Float32Array(rows * n);
+    for (let i = 0; i < e.length; i++) {
+      e[i] =
+        kind === 'real'
+          ? Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())
+          : Math.sign(u() - 0.5) * (u() < 0.5 ? 1 : 0);
+    }
+    const result = await opu.project(e);
+    let num = 0;
+    let den = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < m; i++) {
+        let truth = 0;
+        for (let j = 0; j < n; j++) truth += B[i * n + j]! * e[r * n + j]!;
+        num += (result.data[r * m + i]! - truth) ** 2;
+        den += truth ** 2;
+      }
+    }
+    const meta = result.meta;
+    row.push(
+      `${(100 * Math.sqrt(num / den)).toFixed(2)}%`,
+      `${(meta.frames / rows).toFixed(1)}`,
+      `${meta.vectorsPerDeviceSecond.toFixed(0)}`,
+      `${(rows / (meta.wallTimeMs / 1e3)).toFixed(1)}`,
+    );
+  }
+  return `| ${row.join(' | ')} |`;
+}
+
+function peakMemory() {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', `${root}bench/peak-memory.ts`], {
+    encoding: 'utf8',
+    cwd: root,
+  });
+  if (child.status !== 0) throw new Error(`peak-memory run failed: ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+}
+
+const shapes = [
+  [1024, 2048, 256, 10],
+  [4096, 8192, 1024, 3],
+];
+const started = new Date();
+console.log('numpy baseline …');
+const numpy = numpyBaseline(shapes);
+log('## Simulated projection |R·x|² (device.acquire: medium, camera noise and ADC included)');
+log('');
+log(
+  '| inputs → outputs, batch | opu-sim (TS) frames/s | numpy frames/s | opu-sim / numpy | modelled hardware frames/s |',
+);
+log('|---|---|---|---|---|');
+for (const [n, m, batch] of shapes) {
+  console.log(`simulating ${n}→${m} × ${batch} …`);
+  const sim = await simulatedFramesPerSecond(n!, m!, batch!, 1024);
+  const base = numpy.get(`${n}x${m}x${batch}`);
+  const numpyFps = base ? batch! / base : undefined;
+  log(
+    `| ${n} → ${m}, ${batch} | ${sim.framesPerSecond.toFixed(0)} | ${numpyFps ? numpyFps.toFixed(0) : 'skipped'} | ` +
+      `${numpyFps ? (sim.framesPerSecond / numpyFps).toFixed(3) : '–'} | ${sim.modelled.toFixed(0)} |`,
+  );
+}
+log('');
+log('## project(): fidelity against the true matrix and throughput, 1024 → 2048');
+log('');
+log('Ternary rows: 2 signs × (1 + 3 references) frames. Real rows: 8-bit separated bit planes, up to 16 × 4 frames.');
+log('"device vectors/s" uses the modelled frame times; "simulated vectors/s" is this CPU running the simulator.');
+log('');
+log(
+  '| camera | ternary error | frames/vector | device vectors/s | simulated vectors/s | real error | frames/vector | device vectors/s | simulated vectors/s |',
+);
+log('|---|---|---|---|---|---|---|---|---|');
+const ideal = { camera: { ...IDEAL_CAMERA }, laser: { powerFluctuationRms: 0 } };
+for (const [label, options] of [
+  ['ideal, 12-bit', ideal],
+  ['realistic 8-bit (default)', {}],
+  ['realistic 10-bit', { camera: { bitDepth: 10 } }],
+  ['realistic 12-bit', { camera: { bitDepth: 12 } }],
+] as [string, SimOptions][]) {
+  console.log(`project() with ${label} …`);
+  log(await projectionFidelity(options, label));
+}
+log('');
+console.log('peak memory of a 20 000 × 40 000 device …');
+const memory = peakMemory();
+log('## Peak memory of a large device');
+log('');
+log(
+  `A ${memory.inputs}-input × ${memory.outputs}-output device (its matrix would take ` +
+    `${((memory.inputs * memory.outputs * 8) / 2 ** 30).toFixed(1)} GiB as complex64) acquiring ${memory.frames} ` +
+    `half-lit frames: peak RSS **${memory.peakRssMb.toFixed(0)} MB**, ${memory.seconds.toFixed(1)} s ` +
+    '(the matrix is regenerated tile by tile from the counter-based RNG).',
+);
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const header = [
+  '# Benchmarks',
+  '',
+  `Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench\` on ${cpu}, ` +
+    `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. ` +
+    'Baseline: numpy from Debian (python3-numpy on OpenBLAS) in the same run; its formulation is one float32 ' +
+    'GEMM on [Re | Im] followed by a sum of squares (reference §9). Until the native kernels (issue 3) land, the ' +
+    'simulator runs in TypeScript and is expected to be far slower than OpenBLAS.',
+  '',
+];
+const target = `${root}docs/benchmarks.md`;
+writeFileSync(`${target}.tmp`, `${[...header, ...lines].join('\n')}\n`);
+renameSync(`${target}.tmp`, target);
+console.log(`wrote ${target}`);

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { ArgumentError } from '../src/errors.js';
+import { type BinaryPieces, decompose } from '../src/opu/decompose.js';
+import { caughtSync, gaussians } from './helpers/fake-device.js';
+
+/** Σ_p weight_p · vector_p for each row, in float64. */
+function reconstruct(pieces: BinaryPieces, rows: number, features: number): Float64Array {
+  const out = new Float64Array(rows * features);
+  for (let p = 0; p < pieces.count; p++) {
+    const row = pieces.rows[p]!;
+    for (let j = 0; j < features; j++)
+      out[row * features + j]! += pieces.weights[p]! * pieces.vectors[p * features + j]!;
+  }
+  return out;
+}
+
+/** Every piece is a non-empty 0/1 vector with a non-zero weight, listed row by row. */
+function expectWellFormed(pieces: BinaryPieces, rows: number, features: number): void {
+  expect(pieces.vectors.length).toBe(pieces.count * features);
+  expect(pieces.weights.length).toBe(pieces.count);
+  expect(pieces.rows.length).toBe(pieces.count);
+  const perRow = new Array<number>(rows).fill(0);
+  for (let p = 0; p < pieces.count; p++) {
+    const v = pieces.vectors.subarray(p * features, (p + 1) * features);
+    expect(v.every((b) => b === 0 || b === 1)).toBe(true);
+    expect(v.some((b) => b === 1)).toBe(true);
+    expect(pieces.weights[p]).not.toBe(0);
+    expect(pieces.rows[p]).toBeGreaterThanOrEqual(0);
+    expect(pieces.rows[p]).toBeLessThan(rows);
+    if (p > 0) expect(pieces.rows[p]).toBeGreaterThanOrEqual(pieces.rows[p - 1]!);
+    perRow[pieces.rows[p]!]!++;
+  }
+  expect(pieces.maxPiecesPerRow).toBe(Math.max(0, ...perRow));
+}
+
+function randomTernary(rows: number, features: number, seed: number): Float32Array {
+  const g = gaussians(rows * (features + 1), seed);
+  const x = new Float32Array(rows * features);
+  for (let r = 0; r < rows; r++) {
+    const a = Math.exp(g[rows * features + r]!);
+    for (let j = 0; j < features; j++) {
+      const t = g[r * features + j]!;
+      x[r * features + j] = t > 0.5 ? a : t < -0.5 ? -a : 0;
+    }
+  }
+  return x;
+}
+
+describe('decompose: ternary rows', () => {
+  it('detects rows a·{−1, 0, 1}, zero rows included, and splits each into at most two pieces', () => {
+    const x = Float32Array.of(0.5, -0.5, 0, 0.5, /**/ 0, 0, 0, 0, /**/ -2, 0, 0, 0, /**/ 3, 3, 3, 3);
+    for (const encoding of ['auto', 'ternary'] as const) {
+      const pieces = decompose(x, 4, encoding, 8);
+      expect(pieces.encoding).toBe('ternary');
+      expectWellFormed(pieces, 4, 4);
+      expect(Array.from(pieces.rows)).toEqual([0, 0, 2, 3]);
+      expect(Array.from(pieces.weights)).toEqual([0.5, -0.5, -2, 3]);
+      expect(Array.from(pieces.vectors)).toEqual([1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1]);
+      expect(pieces.maxPiecesPerRow).toBe(2);
+      expect(reconstruct(pieces, 4, 4)).toEqual(Float64Array.from(x));
+    }
+  });
+
+  it('reconstructs random ternary rows exactly', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const rows = 1 + (seed % 5);
+      const features = 3 + seed;
+      const x = randomTernary(rows, features, seed);
+      const pieces = decompose(x, features, 'auto', 6);
+      expect(pieces.encoding).toBe('ternary');
+      expectWellFormed(pieces, rows, features);
+      expect(pieces.maxPiecesPerRow).toBeLessThanOrEqual(2);
+      expect(reconstruct(pieces, rows, features)).toEqual(Float64Array.from(x));
+    }
+  });
+
+  it('takes an all-zero batch as ternary with no pieces', () => {
+    const pieces = decompose(new Float32Array(12), 4, 'auto', 8);
+    expect(pieces.encoding).toBe('ternary');
+    expect(pieces.count).toBe(0);
+    expect(pieces.maxPiecesPerRow).toBe(0);
+    expect(pieces.vectors.length).toBe(0);
+  });
+
+  it("rejects 'ternary' on a non-ternary row, naming it", () => {
+    const x = Float32Array.of(1, -1, 0, /**/ 0, 0, 0, /**/ 1, 0.5, 0, /**/ 0.1, 0.2, 0.3);
+    const error = caughtSync(() => decompose(x, 3, 'ternary', 8)) as ArgumentError;
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect(error.field).toBe('e[2]');
+    expect(error.fix).toMatch(/bitplanes/);
+    expect(error.message).toMatch(/not ternary/);
+  });
+
+  it("falls back to bit planes for the whole batch under 'auto' when one row is not ternary", () => {
+    const x = Float32Array.of(1, -1, 0, /**/ 1, 0.5, 0);
+    const pieces = decompose(x, 3, 'auto', 4);
+    expect(pieces.encoding).toBe('bitplanes');
+    expectWellFormed(pieces, 2, 3);
+  });
+});
+
+describe('decompose: bit planes', () => {
+  it('keeps only the non-empty planes of a hand-made row', () => {
+    // p = 4, 15 levels, scale 0.5: 0.5 → 15 = 1111₂, 0.25 → round(7.5) = 8 = 1000₂; no negative entries.
+    const pieces = decompose(Float32Array.of(0.5, 0.25, 0, 0), 4, 'bitplanes', 4);
+    expect(pieces.encoding).toBe('bitplanes');
+    expectWellFormed(pieces, 1, 4);
+    expect(pieces.count).toBe(4);
+    expect(Array.from(pieces.weights)).toEqual([8 / 30, 4 / 30, 2 / 30, 1 / 30]);
+    expect(Array.from(pieces.vectors)).toEqual([1, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
+    const back = reconstruct(pieces, 1, 4);
+    expect(back[0]).toBeCloseTo(0.5, 15);
+    expect(back[1]).toBeCloseTo(8 / 30, 15);
+    // 0.25 sits exactly half a step from both neighbours: the error is exactly the bound.
+    expect(Math.abs(back[1]! - 0.25)).toBeLessThanOrEqual((0.5 / 15 / 2) * 1.0001);
+  });
+
+  it('reconstructs real rows within half a quantization step of each row’s own scale', () => {
+    let seed = 50;
+    for (const precision of [1, 2, 3, 4, 6, 8, 12, 16]) {
+      const rows = 5;
+      const features = 37;
+      const g = gaussians(rows * features, seed++);
+      const x = new Float32Array(rows * features);
+      // Rows of very different magnitudes, one all-zero, one all-positive: each is quantized against its own max.
+      const magnitudes = [1, 1e-4, 0, 250, 3];
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < features; j++) {
+          const v = g[r * features + j]! * magnitudes[r]!;
+          x[r * features + j] = r === 4 ? Math.abs(v) : v;
+        }
+      }
+      const pieces = decompose(x, features, 'auto', precision);
+      expect(pieces.encoding).toBe('bitplanes');
+      expectWellFormed(pieces, rows, features);
+      expect(pieces.maxPiecesPerRow).toBeLessThanOrEqual(2 * precision);
+      const back = reconstruct(pieces, rows, features);
+      for (let r = 0; r < rows; r++) {
+        let scale = 0;
+        for (let j = 0; j < features; j++) scale = Math.max(scale, Math.abs(x[r * features + j]!));
+        const bound = (scale / (2 ** precision - 1) / 2) * 1.0001;
+        for (let j = 0; j < features; j++) {
+          const i = r * features + j;
+          expect(Math.abs(back[i]! - x[i]!), `p=${precision} row ${r} entry ${j}`).toBeLessThanOrEqual(bound);
+        }
+      }
+      // The zero row has no pieces; the all-positive row has no negative pieces.
+      expect(Array.from(pieces.rows).includes(2)).toBe(false);
+      for (let p = 0; p < pieces.count; p++) if (pieces.rows[p] === 4) expect(pieces.weights[p]).toBeGreaterThan(0);
+    }
+  });
+
+  it('uses bit planes when asked, even for ternary rows, and reconstructs them exactly', () => {
+    const x = Float32Array.of(0.75, -0.75, 0, 0.75);
+    const pieces = decompose(x, 4, 'bitplanes', 3);
+    expect(pieces.encoding).toBe('bitplanes');
+    expectWellFormed(pieces, 1, 4);
+    // |x| = scale everywhere it is non-zero, so only the planes of 7 = 111₂ appear: 3 positive + 3 negative.
+    expect(pieces.count).toBe(6);
+    const back = reconstruct(pieces, 1, 4);
+    for (let j = 0; j < 4; j++) expect(back[j]).toBeCloseTo(x[j]!, 14);
+  });
+});

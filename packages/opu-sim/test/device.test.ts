@@ -1,0 +1,393 @@
+import { allocateDmdFrames, bytesPerFrame, type DmdFrames, packDmdFrames } from 'opu-core';
+import { describe, expect, it } from 'vitest';
+import { IDEAL_CAMERA, type SimOptions, SimulatedClock, SimulatedOpuDevice } from '../src/index.js';
+import { correlation, frameMean, intensities, mean, randomBits, randomFrames, report, variance } from './helpers/stats.js';
+
+async function open(options: SimOptions, clock?: SimulatedClock): Promise<SimulatedOpuDevice> {
+  const device = new SimulatedOpuDevice(clock ? { options, clock } : { options });
+  await device.open();
+  return device;
+}
+
+/** Ideal camera, steady laser: the only thing left between the field and the pixels is a fixed scale and rounding. */
+const IDEAL: SimOptions = { camera: { ...IDEAL_CAMERA }, laser: { powerFluctuationRms: 0 } };
+
+/** 256 mirrors: where the number of inputs does not matter, a small region keeps the matrix (and the test) cheap. */
+const SMALL_INPUT = { left: 0, top: 0, width: 16, height: 16 };
+
+function sliceFrames(frames: DmdFrames, start: number, end: number): DmdFrames {
+  const stride = bytesPerFrame(frames.mirrorsPerFrame);
+  return { count: end - start, mirrorsPerFrame: frames.mirrorsPerFrame, data: frames.data.slice(start * stride, end * stride) };
+}
+
+function repeatFrame(frame: DmdFrames, count: number): DmdFrames {
+  const stride = bytesPerFrame(frame.mirrorsPerFrame);
+  const out = allocateDmdFrames(count, frame.mirrorsPerFrame);
+  for (let f = 0; f < count; f++) out.data.set(frame.data.subarray(0, stride), f * stride);
+  return out;
+}
+
+/** ADU per field-unit intensity of an ideal camera at 0 dB: signal × exposure × maxAdu / full well. */
+function aduPerIntensity(device: SimulatedOpuDevice): number {
+  const o = device.options;
+  return (o.signalEPerMirrorUs * device.settings.exposureUs * (2 ** o.camera.bitDepth - 1)) / o.camera.fullWellE;
+}
+
+/** Pearson correlation of the intensities of pixels `d` apart along x (dx = d) or y, pooled over frames and rows. */
+function neighbourCorrelation(I: Float64Array, frames: number, w: number, h: number, dx: number, dy: number): number {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let f = 0; f < frames; f++) {
+    for (let y = 0; y + dy < h; y++) {
+      for (let x = 0; x + dx < w; x++) {
+        a.push(I[f * w * h + y * w + x]!);
+        b.push(I[f * w * h + (y + dy) * w + x + dx]!);
+      }
+    }
+  }
+  return correlation(a, b);
+}
+
+describe('determinism and noise keying', () => {
+  it('same seed gives bit-identical camera frames; another seed gives different ones', async () => {
+    // Realistic camera and laser, drifting medium.
+    const options: SimOptions = { seed: 5, medium: { driftTimeConstantS: 0.2 }, inputRegion: SMALL_INPUT };
+    const frames = randomFrames(6, 256, 200, 1);
+    const a = await (await open(options)).acquire(frames);
+    const b = await (await open(options)).acquire(frames);
+    const c = await (await open({ ...options, seed: 6 })).acquire(frames);
+    expect(b.data).toEqual(a.data);
+    expect(b.meta).toEqual(a.meta);
+    let differ = 0;
+    for (let i = 0; i < a.data.length; i++) if (a.data[i] !== c.data[i]) differ++;
+    // Independent speckle: two exponentials of mean ≈ 16 ADU coincide after rounding only a few % of the time.
+    report('fraction of pixels that differ between seeds 5 and 6', differ / a.data.length);
+    expect(differ / a.data.length).toBeGreaterThan(0.9);
+  });
+
+  it('splitting frames into two acquisitions gives the same pixels as one acquisition', async () => {
+    const options: SimOptions = {
+      seed: 8,
+      medium: { driftTimeConstantS: 0.05 },
+      laser: { powerFluctuationRms: 0.02 },
+      inputRegion: SMALL_INPUT,
+    };
+    const frames = randomFrames(10, 256, 200, 2);
+    const whole = await (await open(options)).acquire(frames);
+    const split = await open(options);
+    const first = await split.acquire(sliceFrames(frames, 0, 4));
+    const second = await split.acquire(sliceFrames(frames, 4, 10));
+    const m = split.outputSize;
+    expect(first.data).toEqual(whole.data.subarray(0, 4 * m));
+    expect(second.data).toEqual(whole.data.subarray(4 * m));
+    expect([...first.meta.timestampsUs, ...second.meta.timestampsUs]).toEqual([...whole.meta.timestampsUs]);
+    expect([...first.meta.saturatedPixels, ...second.meta.saturatedPixels]).toEqual([...whole.meta.saturatedPixels]);
+    // Noise is keyed by the frame index since open, not by what was shown before: other first frames, same rest.
+    const other = await open(options);
+    await other.acquire(allocateDmdFrames(4, 256));
+    expect((await other.acquire(sliceFrames(frames, 4, 10))).data).toEqual(second.data);
+    expect(other.framesAcquired).toBe(10);
+  });
+
+  it('the lazy tiled medium (matrixCacheMb: 0) gives exactly the fields of the cached one', async () => {
+    // 800 mirrors (> one 256-mirror block, odd left so Philox pairs straddle blocks), 800 pixels (> one 512-pixel
+    // block); drift on, so both streams are exercised.
+    const base: SimOptions = {
+      seed: 3,
+      medium: { driftTimeConstantS: 1 },
+      dmd: { outsidePattern: 'on' },
+      inputRegion: { left: 3, top: 5, width: 40, height: 20 },
+      outputRoi: { left: 7, top: 3, width: 40, height: 20 },
+    };
+    const n = 800;
+    const bits = new Uint8Array(6 * n);
+    bits.set(randomBits(3, n, 250, 9), 0); // random frames
+    bits.fill(1, 3 * n, 4 * n); // all mirrors on
+    // frame 4 all off; frame 5: only mirrors 300..310, i.e. only the second mirror block
+    bits.fill(1, 5 * n + 300, 5 * n + 311);
+    const frames = packDmdFrames(bits, 6, n);
+    const cached = await open({ ...base, matrixCacheMb: 256 });
+    const lazy = await open({ ...base, matrixCacheMb: 0 });
+    for (const device of [cached, lazy]) device.clock.advanceUs(300_000);
+    const a = cached.groundTruth.field(frames);
+    const b = lazy.groundTruth.field(frames);
+    expect(b.re).toEqual(a.re);
+    expect(b.im).toEqual(a.im);
+
+    // Independently: the field is Σ_j R_ij x_j plus the outside pattern's constant field (the all-off frame's).
+    const R = lazy.groundTruth.transmissionMatrix();
+    const m = lazy.outputSize;
+    let worst = 0;
+    for (let f = 0; f < 6; f++) {
+      for (let i = 0; i < m; i++) {
+        let re = a.re[4 * m + i]!;
+        let im = a.im[4 * m + i]!;
+        for (let j = 0; j < n; j++) {
+          if (bits[f * n + j]) {
+            re += R.re[i * n + j]!;
+            im += R.im[i * n + j]!;
+          }
+        }
+        worst = Math.max(worst, Math.abs(re - a.re[f * m + i]!), Math.abs(im - a.im[f * m + i]!));
+      }
+    }
+    // float32 sums of up to 800 unit-variance terms plus a field of amplitude ≈ 1000: rounding ≲ 1e-3.
+    report('max |field − (Σ R x + outside)| (float32 rounding)', worst);
+    expect(worst).toBeLessThan(5e-3);
+    // And the cameras see the same thing (acquire advances the clock, so this comes after the field checks).
+    expect((await lazy.acquire(frames)).data).toEqual((await cached.acquire(frames)).data);
+  });
+});
+
+describe('timing: trigger lag, timestamps, clock', () => {
+  it('triggerLagFrames = 1 shifts the captured frames by one, with darkness at the start', async () => {
+    const n = 256;
+    const batch1 = randomFrames(5, n, 200, 3);
+    const batch2 = randomFrames(3, n, 200, 4);
+    const direct = await open({ ...IDEAL, seed: 4, inputRegion: SMALL_INPUT });
+    const lagged = await open({
+      ...IDEAL,
+      seed: 4,
+      inputRegion: SMALL_INPUT,
+      camera: { ...IDEAL_CAMERA, triggerLagFrames: 1 },
+    });
+    const m = direct.outputSize;
+    const truth = intensities(direct.groundTruth.field(batch1));
+    const d1 = await direct.acquire(batch1);
+    const l1 = await lagged.acquire(batch1);
+    const d2 = await direct.acquire(batch2);
+    const l2 = await lagged.acquire(batch2);
+    // The direct camera records round(c·|y|²) of its own frame (checked against the ground truth within rounding).
+    const c = aduPerIntensity(direct);
+    let worst = 0;
+    for (let i = 0; i < 5 * m; i++) worst = Math.max(worst, Math.abs(d1.data[i]! - c * truth[i]!));
+    expect(worst).toBeLessThanOrEqual(0.5 + 1e-3);
+    // Lagged: frame 0 is dark, frame f shows DMD frame f − 1, and the next batch starts with the last one shown.
+    expect(l1.data.subarray(0, m).every((x) => x === 0)).toBe(true);
+    expect(l1.data.subarray(m)).toEqual(d1.data.subarray(0, 4 * m));
+    expect(l2.data.subarray(0, m)).toEqual(d1.data.subarray(4 * m));
+    expect(l2.data.subarray(m)).toEqual(d2.data.subarray(0, 2 * m));
+    expect(frameMean(d1.data, 0, m)).toBeGreaterThan(50); // the frames are not dark themselves
+    // Metadata still describes the DMD frames that were sent.
+    expect(Array.from(l1.meta.litMirrors)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('timestamps step by frameTimeUs and the clock advances by count × frameTimeUs', async () => {
+    const clock = new SimulatedClock(5000);
+    const device = await open({ seed: 1, inputRegion: SMALL_INPUT }, clock);
+    expect(device.settings.frameTimeUs).toBe(500);
+    await device.configure({ frameTimeUs: 1234.5 });
+    const a = await device.acquire(allocateDmdFrames(7, 256));
+    expect(Array.from(a.meta.timestampsUs)).toEqual(Array.from({ length: 7 }, (_, f) => 5000 + f * 1234.5));
+    expect(clock.nowUs()).toBe(5000 + 7 * 1234.5);
+    expect(device.clock).toBe(clock);
+    clock.advanceUs(1_000_000); // idle time
+    const b = await device.acquire(allocateDmdFrames(3, 256));
+    const start = 5000 + 7 * 1234.5 + 1_000_000;
+    expect(Array.from(b.meta.timestampsUs)).toEqual([start, start + 1234.5, start + 2 * 1234.5]);
+    expect(clock.nowUs()).toBe(start + 3 * 1234.5);
+    expect(b.meta.frameTimeUs).toBe(1234.5);
+    expect(device.framesAcquired).toBe(10);
+  });
+});
+
+describe('DMD outside pattern', () => {
+  it("'on' adds a constant field whose mean intensity is the number of outside mirrors", async () => {
+    const dmd = { widthMirrors: 100, heightMirrors: 60 };
+    const common: SimOptions = {
+      ...IDEAL,
+      seed: 9,
+      inputRegion: { left: 0, top: 0, width: 8, height: 8 },
+      outputRoi: { left: 0, top: 0, width: 128, height: 64 },
+    };
+    const on = await open({ ...common, dmd: { ...dmd, outsidePattern: 'on' } });
+    const off = await open({ ...common, dmd: { ...dmd, outsidePattern: 'off' } });
+    const outside = 100 * 60 - on.inputSize; // 5936 mirrors
+    const blank = allocateDmdFrames(2, on.inputSize);
+    const field = on.groundTruth.field(blank);
+    const m = on.outputSize;
+    const I = intensities(field).subarray(0, m);
+    const meanI = mean(I);
+    const contrast = Math.sqrt(variance(I)) / meanI;
+    report('outside field: mean |y|² / outside mirrors', `${(meanI / outside).toFixed(4)} (${outside} mirrors)`);
+    report('outside field: contrast', contrast.toFixed(4));
+    // Sum of 5936 CN(0, 1) terms per pixel: |y|² ~ outside·Exp(1); over 8192 pixels SE 1.1%, bound 5%.
+    expect(Math.abs(meanI / outside - 1)).toBeLessThan(0.05);
+    expect(Math.abs(contrast - 1)).toBeLessThan(0.08);
+    // Constant: identical on every frame; and a blank frame with 'off' has no field at all.
+    expect(field.re.subarray(m)).toEqual(field.re.subarray(0, m));
+    expect(field.im.subarray(m)).toEqual(field.im.subarray(0, m));
+    expect(intensities(off.groundTruth.field(blank)).every((x) => x === 0)).toBe(true);
+    // It adds to the frame's own field: field_on(x) = field_off(x) + field_on(blank).
+    const frames = randomFrames(2, on.inputSize, 30, 6);
+    const fOn = on.groundTruth.field(frames);
+    const fOff = off.groundTruth.field(frames);
+    let worst = 0;
+    for (let i = 0; i < 2 * m; i++) worst = Math.max(worst, Math.abs(fOn.re[i]! - fOff.re[i]! - field.re[i % m]!));
+    expect(worst).toBeLessThan(1e-2); // float32 rounding at |y| ≈ 77
+    // Through the camera (short exposure to stay below full well): mean ADU of a blank frame ≈ c·outside.
+    await on.configure({ exposureUs: 10 });
+    const adu = await on.acquire(blank);
+    expect(Math.abs(frameMean(adu.data, 0, m) / (aduPerIntensity(on) * meanI) - 1)).toBeLessThan(0.01);
+  });
+});
+
+describe('speckle grain', () => {
+  const ROI = { left: 200, top: 100, width: 128, height: 64 };
+
+  it('speckleGrainPx = 3 correlates neighbours as exp(−4·ln2·d²/g²); 0 leaves them independent; E|y|² = k', async () => {
+    const k = 32;
+    const F = 16;
+    const frames = randomFrames(F, 256, k, 12);
+    for (const grain of [3, 0]) {
+      const device = await open({
+        ...IDEAL,
+        seed: 13,
+        inputRegion: SMALL_INPUT,
+        outputRoi: ROI,
+        medium: { speckleGrainPx: grain },
+      });
+      const I = intensities(device.groundTruth.field(frames));
+      const meanRatio = mean(I) / k;
+      report(`grain ${grain}: E|y|²/k`, meanRatio.toFixed(4));
+      expect(Math.abs(meanRatio - 1)).toBeLessThan(0.03);
+      for (const [dx, dy] of [
+        [1, 0],
+        [0, 1],
+        [2, 0],
+        [3, 0],
+      ] as const) {
+        const r = neighbourCorrelation(I, F, ROI.width, ROI.height, dx, dy);
+        const d = Math.hypot(dx, dy);
+        // Intensity correlation of a Gaussian pupil whose correlation FWHM is the grain g: 2^(−4d²/g²) (d = g/2 → ½).
+        const theory = grain > 0 ? 2 ** ((-4 * d * d) / (grain * grain)) : 0;
+        report(`grain ${grain}: intensity correlation at (${dx},${dy}) (measured / theory)`, `${r.toFixed(4)} / ${theory.toFixed(4)}`);
+        if (grain > 0) {
+          expect(Math.abs(r - theory)).toBeLessThan(0.03);
+          if (d === 1) expect(r).toBeGreaterThan(0.5);
+        } else {
+          // ≈ 130 000 independent pairs: 5/√N ≈ 0.014.
+          expect(Math.abs(r)).toBeLessThan(0.05);
+          expect(Math.abs(r)).toBeLessThan(5 / Math.sqrt(F * (ROI.width - dx) * (ROI.height - dy)));
+        }
+      }
+    }
+  });
+
+  it('keeps E|R_ij|² = 1 on every pixel, including the pixels at the sensor edge', async () => {
+    const device = await open({
+      ...IDEAL,
+      seed: 14,
+      inputRegion: { left: 0, top: 0, width: 64, height: 32 },
+      outputRoi: { left: 0, top: 0, width: 32, height: 16 }, // the sensor's top-left corner
+      medium: { speckleGrainPx: 3 },
+    });
+    const R = device.groundTruth.transmissionMatrix();
+    const n = device.inputSize;
+    const m = device.outputSize;
+    const rowPower = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += R.re[i * n + j]! ** 2 + R.im[i * n + j]! ** 2;
+      rowPower[i] = s / n;
+    }
+    const column0 = mean(Array.from({ length: 16 }, (_, y) => rowPower[y * 32]!));
+    const row0 = mean(rowPower.subarray(0, 32));
+    report('grain 3 at the sensor corner: E|R|² of pixel (0,0)', rowPower[0]!.toFixed(4));
+    report('grain 3 at the sensor edge: E|R|² of column 0 / row 0', `${column0.toFixed(4)} / ${row0.toFixed(4)}`);
+    report('grain 3: E|R|² over the ROI', mean(rowPower).toFixed(4));
+    // Each row mean averages n = 2048 Exp(1) entries: SE 1/√n; 5 SE = 11% per pixel, 2.8% for column 0 (16 pixels).
+    // Without the field beyond the sensor edge, column 0 would get ≈ 0.72 and the corner ≈ 0.52.
+    for (let i = 0; i < m; i++) expect(Math.abs(rowPower[i]! - 1)).toBeLessThan(5 / Math.sqrt(n));
+    expect(Math.abs(column0 - 1)).toBeLessThan(5 / Math.sqrt(16 * n));
+    expect(Math.abs(row0 - 1)).toBeLessThan(5 / Math.sqrt(32 * n));
+  });
+});
+
+describe('drift of the medium', () => {
+  async function driftCorrelation(tauS: number): Promise<{ r: number; meanRatio: number }> {
+    const device = await open({
+      ...IDEAL,
+      seed: 15,
+      inputRegion: SMALL_INPUT,
+      outputRoi: { left: 0, top: 0, width: 128, height: 64 },
+      medium: { driftTimeConstantS: tauS },
+    });
+    const frames = randomFrames(8, 256, 64, 16);
+    const at0 = await device.acquire(frames); // frame f at f·500 µs
+    // Advance so that frame f of the next acquisition is exactly τ later than frame f of the first one.
+    const tau = Number.isFinite(tauS) ? tauS * 1e6 : 10e6;
+    device.clock.advanceUs(tau - 8 * device.settings.frameTimeUs);
+    const later = await device.acquire(frames);
+    expect(later.meta.timestampsUs[0]! - at0.meta.timestampsUs[0]!).toBe(tau);
+    return { r: correlation(at0.data, later.data), meanRatio: mean(later.data) / mean(at0.data) };
+  }
+
+  it('after τ the intensity correlation of the same frame is e^−1 (field weight √ρ ⇒ intensity ρ)', async () => {
+    // τ ≫ the 4 ms the 8 frames take: in the model, frame f (at 500·f µs) already carries a fresh-matrix weight
+    // √(1 − e^(−t/τ)) ≈ √(t/τ), which at τ = 10 s would bias the correlation up by ≈ 0.012.
+    const { r, meanRatio } = await driftCorrelation(1000);
+    report('drift: intensity correlation after τ (measured / e^-1)', `${r.toFixed(4)} / ${Math.exp(-1).toFixed(4)}`);
+    report('drift: mean intensity ratio after τ', meanRatio.toFixed(4));
+    expect(Math.abs(r - Math.exp(-1))).toBeLessThan(0.05);
+    // E|y|² is conserved: ρ + (1 − ρ) = 1 (65 536 values; 3%).
+    expect(Math.abs(meanRatio - 1)).toBeLessThan(0.03);
+  });
+
+  it('without drift the same frame gives the same intensities at any time', async () => {
+    const { r } = await driftCorrelation(Number.POSITIVE_INFINITY);
+    report('no drift: intensity correlation after 10 s', r);
+    expect(r).toBeGreaterThan(0.999);
+  });
+
+  it('after τ/2 the correlation is e^−1/2 (ground-truth fields)', async () => {
+    const device = await open({ ...IDEAL, seed: 17, inputRegion: SMALL_INPUT, medium: { driftTimeConstantS: 2 } });
+    const frames = randomFrames(16, 256, 64, 18);
+    const a = intensities(device.groundTruth.field(frames));
+    device.clock.advanceUs(1e6);
+    const b = intensities(device.groundTruth.field(frames));
+    const r = correlation(a, b);
+    report('drift: intensity correlation after τ/2 (measured / e^-1/2)', `${r.toFixed(4)} / ${Math.exp(-0.5).toFixed(4)}`);
+    expect(Math.abs(r - Math.exp(-0.5))).toBeLessThan(0.05);
+  });
+});
+
+describe('laser power fluctuation', () => {
+  it('the frame-to-frame spread of the mean intensity is powerFluctuationRms, common to all pixels', async () => {
+    const rms = 0.05;
+    const device = await open({
+      ...IDEAL,
+      seed: 19,
+      laser: { powerFluctuationRms: rms },
+      outputRoi: { left: 0, top: 0, width: 8, height: 8 },
+    });
+    const F = 4000;
+    const one = randomFrames(1, 1024, 300, 20);
+    const m = device.outputSize;
+    const c = aduPerIntensity(device);
+    const truth = intensities(device.groundTruth.field(one));
+    const expectedSum = truth.reduce((s, x) => s + c * x, 0);
+    const out = await device.acquire(repeatFrame(one, F));
+    expect(out.meta.saturatedPixels.every((s) => s === 0)).toBe(true);
+    const power = new Float64Array(F);
+    let worstCommon = 0;
+    for (let f = 0; f < F; f++) {
+      power[f] = (frameMean(out.data, f, m) * m) / expectedSum;
+      // Multiplicative and common to the frame: every bright pixel shows the same factor (± rounding).
+      for (let i = 0; i < m; i++) {
+        if (c * truth[i]! < 200) continue;
+        worstCommon = Math.max(worstCommon, Math.abs(out.data[f * m + i]! / (c * truth[i]!) - power[f]!));
+      }
+    }
+    const spread = Math.sqrt(variance(power));
+    const lag1 = correlation(power.subarray(1), power.subarray(0, F - 1));
+    report('laser: frame-to-frame spread / powerFluctuationRms', (spread / rms).toFixed(4));
+    report('laser: mean power, lag-1 autocorrelation', `${mean(power).toFixed(5)}, ${lag1.toFixed(4)}`);
+    report('laser: max deviation of a bright pixel from the frame factor', worstCommon.toFixed(5));
+    // sd estimate from 4000 frames: relative SE 1/√8000 ≈ 1.1%; bound 5%.
+    expect(Math.abs(spread / rms - 1)).toBeLessThan(0.05);
+    expect(Math.abs(mean(power) - 1)).toBeLessThan((5 * rms) / Math.sqrt(F));
+    expect(Math.abs(lag1)).toBeLessThan(5 / Math.sqrt(F));
+    expect(worstCommon).toBeLessThan(0.01);
+  });
+});

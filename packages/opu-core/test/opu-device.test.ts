@@ -294,3 +294,18 @@ describe('OpuDevice.close', () => {
     expect(device.calls.close).toBe(1);
   });
 });
+
+describe('OpuDevice open() races', () => {
+  it('shares one doOpen between concurrent open() calls and lets close() during open() win', async () => {
+    const device = new FakeOpuDevice();
+    await Promise.all([device.open(), device.open()]);
+    expect(device.calls.open).toBe(1);
+    await device.close();
+    const racing = new FakeOpuDevice();
+    const opening = racing.open();
+    await racing.close();
+    await opening;
+    expect(racing.state).toBe('closed');
+    expect(racing.calls.close).toBe(1);
+  });
+});

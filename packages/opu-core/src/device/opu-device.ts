@@ -20,6 +20,7 @@ export abstract class OpuDevice implements AsyncDisposable {
   #info: OpuInfo | undefined;
   #settings: OpuSettings | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  #opening: Promise<void> | undefined;
 
   get state(): DeviceState {
     return this.#state;
@@ -45,19 +46,30 @@ export abstract class OpuDevice implements AsyncDisposable {
     return rectangleArea(this.settings.outputRoi);
   }
 
-  async open(): Promise<void> {
-    if (this.#state === 'open') return;
+  /** Concurrent calls share one `doOpen()`. */
+  open(): Promise<void> {
+    if (this.#state === 'open') return Promise.resolve();
     if (this.#state === 'closed') {
-      throw new DeviceStateError('the device was closed', { field: 'open()', fix: 'create a new device object' });
+      return Promise.reject(
+        new DeviceStateError('the device was closed', { field: 'open()', fix: 'create a new device object' }),
+      );
     }
-    const opened = await this.doOpen();
-    this.#info = opened.info;
-    this.#settings = validateSettings(opened.settings, opened.info);
-    this.#state = 'open';
+    this.#opening ??= (async () => {
+      try {
+        const opened = await this.doOpen();
+        this.#info = opened.info;
+        this.#settings = validateSettings(opened.settings, opened.info);
+        this.#state = 'open';
+      } finally {
+        this.#opening = undefined;
+      }
+    })();
+    return this.#opening;
   }
 
-  /** Idempotent: closing a closed or never-opened device does nothing. */
+  /** Idempotent: closing a closed or never-opened device does nothing; a close during open() waits for it. */
   async close(): Promise<void> {
+    if (this.#opening) await this.#opening.catch(() => undefined);
     if (this.#state !== 'open') {
       this.#state = 'closed';
       return;

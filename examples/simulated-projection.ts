@@ -5,7 +5,7 @@
  *   npm start                                   # defaults below
  *   npm start -- 'sim://?inputs=256&outputs=512&seed=1&camera=ideal'
  */
-import { openOpu, seededUniform } from 'opu-core';
+import { openOpu, type Progress, seededUniform } from 'opu-core';
 import 'opu-sim';
 import { expectedProjectionMatrix, type SimulatedOpuDevice } from 'opu-sim';
 
@@ -35,6 +35,18 @@ function relativeError(e: Float32Array, y: Float32Array, B: Float32Array, n: num
   return Math.sqrt(num / den);
 }
 
+/** A one-line progress bar on a terminal; nothing when the output is a file or a pipe. */
+function progressBar(label: string) {
+  return ({ framesDone, framesPlanned }: Progress) => {
+    if (!process.stdout.isTTY) return;
+    const done = Math.min(1, framesDone / framesPlanned);
+    const width = 30;
+    const bar = '#'.repeat(Math.round(done * width)).padEnd(width, '.');
+    process.stdout.write(`\r  ${label.padEnd(12)} [${bar}] ${framesDone}/${framesPlanned} frames`);
+    if (done === 1) process.stdout.write('\r\x1b[2K');
+  };
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const started = performance.now();
 await using opu = await openOpu(url);
@@ -58,7 +70,7 @@ for (const [kind, rows] of [
   ['real', 8],
 ] as const) {
   const e = batch(kind, rows, opu.inputs, 42);
-  const result = await opu.project(e);
+  const result = await opu.project(e, { onProgress: progressBar('projecting') });
   const { meta } = result;
   const fidelity = truth ? `error ${pct(relativeError(e, result.data, truth, opu.inputs, opu.outputs))} vs true B` : '';
   console.log(

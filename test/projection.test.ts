@@ -79,6 +79,22 @@ describe('project() against the simulator’s ground truth', () => {
     expect(a).not.toEqual(c);
   });
 
+  it('reports progress as frames are measured', async () => {
+    await using opu = await openSim({}, 16);
+    const seen: number[] = [];
+    let planned = 0;
+    await opu.project(inputBatch('gaussian', 2, n, 17), {
+      onProgress: ({ framesDone, framesPlanned }) => {
+        seen.push(framesDone);
+        planned = framesPlanned;
+      },
+    });
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.at(-1)).toBeGreaterThanOrEqual(planned);
+    expect(planned % 4).toBe(0); // (1 + 3 references) frames per bit plane
+  });
+
   it('reports what the measurement cost: frames, exposures, device time and throughput', async () => {
     await using opu = await openSim({}, 13);
     const e = inputBatch('ternary', 8, n, 14);

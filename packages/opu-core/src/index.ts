@@ -9,5 +9,12 @@ export { type OpuBackend, openOpu, registerBackend, registeredBackends } from '.
 export type { LinearCalibration } from './opu/calibration.js';
 export type { ProjectionEncoding } from './opu/decompose.js';
 export { type DmdLayout, layoutRectangle, referenceStart } from './opu/layout.js';
-export { Opu, type OpuOptions, type OpuResult, type ProjectOptions, type ResultMetadata } from './opu/opu.js';
+export {
+  Opu,
+  type OpuOptions,
+  type OpuResult,
+  type Progress,
+  type ProjectOptions,
+  type ResultMetadata,
+} from './opu/opu.js';
 export { seededUniform } from './random.js';

@@ -17,6 +17,9 @@ export interface AcquisitionStats {
   exposureUsMax: number;
 }
 
+/** Called after each acquisition with the number of requested frames it measured. */
+export type FramesAcquired = (frames: number) => void;
+
 export function emptyStats(): AcquisitionStats {
   return {
     frames: 0,
@@ -83,7 +86,7 @@ export class ExposureControlledAcquirer {
    * Shows frames at the current exposure and returns exactly one camera frame per given DMD frame: the batch is
    * split to the device maximum, padded to its minimum, and followed by blank frames that flush a lagging trigger.
    */
-  async acquireRaw(frames: DmdFrames, stats: AcquisitionStats): Promise<CameraFrames[]> {
+  async acquireRaw(frames: DmdFrames, stats: AcquisitionStats, onAcquired?: FramesAcquired): Promise<CameraFrames[]> {
     const { minFramesPerAcquisition, maxFramesPerAcquisition } = this.device.info.limits;
     const lag = this.triggerLagFrames;
     const perPass = maxFramesPerAcquisition - lag;
@@ -100,6 +103,7 @@ export class ExposureControlledAcquirer {
       stats.exposureUsMin = Math.min(stats.exposureUsMin, shot.meta.exposureUs);
       stats.exposureUsMax = Math.max(stats.exposureUsMax, shot.meta.exposureUs);
       parts.push(sliceFrames(shot, lag, count));
+      onAcquired?.(count);
     }
     return parts;
   }
@@ -115,7 +119,12 @@ export class ExposureControlledAcquirer {
    * Dark-subtracted intensity per µs, frames × outputs, for frames whose lit-mirror counts are `lit`.
    * No returned value comes from a saturated pixel.
    */
-  async acquireNormalized(frames: DmdFrames, lit: Uint32Array, stats: AcquisitionStats): Promise<Float32Array> {
+  async acquireNormalized(
+    frames: DmdFrames,
+    lit: Uint32Array,
+    stats: AcquisitionStats,
+    onAcquired?: FramesAcquired,
+  ): Promise<Float32Array> {
     const m = this.outputs;
     const out = new Float32Array(frames.count * m);
     const order = Array.from(lit.keys()).sort((a, b) => lit[a]! - lit[b]!);
@@ -123,7 +132,7 @@ export class ExposureControlledAcquirer {
       let end = g + 1;
       const floor = Math.max(1, lit[order[g]!]!);
       while (end < order.length && lit[order[end]!]! <= floor * GROUP_LIT_RATIO) end++;
-      await this.#acquireGroup(frames, order.slice(g, end), lit[order[end - 1]!]!, out, stats);
+      await this.#acquireGroup(frames, order.slice(g, end), lit[order[end - 1]!]!, out, stats, onAcquired);
       g = end;
     }
     return out;
@@ -135,6 +144,7 @@ export class ExposureControlledAcquirer {
     maxLit: number,
     out: Float32Array,
     stats: AcquisitionStats,
+    onAcquired?: FramesAcquired,
   ): Promise<void> {
     let pending = members;
     let exposure = this.exposureFor(maxLit, members.length);
@@ -148,7 +158,7 @@ export class ExposureControlledAcquirer {
       if (attempt > 0) stats.saturationRetries++;
       const applied = await this.setExposure(exposure);
       const batch = gatherFrames(frames, pending);
-      const shots = await this.acquireRaw(batch, stats);
+      const shots = await this.acquireRaw(batch, stats, onAcquired);
       const retry: number[] = [];
       let index = 0;
       for (const shot of shots) {

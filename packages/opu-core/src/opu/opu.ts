@@ -2,7 +2,7 @@ import { allocateDmdFrames, type DmdFrames, litMirrors } from '../device/frames.
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { ArgumentError, DeviceStateError, UnsupportedError } from '../errors.js';
-import { type AcquisitionStats, ExposureControlledAcquirer, emptyStats } from './acquisition.js';
+import { type AcquisitionStats, ExposureControlledAcquirer, emptyStats, type FramesAcquired } from './acquisition.js';
 import { calibrateLinear, type LinearCalibration, lightMirrors } from './calibration.js';
 import { decompose, type ProjectionEncoding } from './decompose.js';
 import { type DmdLayout, makeLayout, referenceStart } from './layout.js';
@@ -29,6 +29,13 @@ export interface ProjectOptions {
   encoding?: ProjectionEncoding;
   /** Bits per sign for bit-plane encoding of real rows (default 8: 0.4% quantization error). */
   precisionBits?: number;
+  /** Called as frames are measured, for progress bars: frames done so far (re-acquisitions included) and planned. */
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface Progress {
+  framesDone: number;
+  framesPlanned: number;
 }
 
 export interface ResultMetadata extends AcquisitionStats {
@@ -145,7 +152,7 @@ export class Opu implements AsyncDisposable {
    * Native features `|R x|²` of binary rows (`rows × inputs`, values 0 or 1), in units of one lit mirror's mean
    * intensity (so a row with k lit mirrors has features of mean k, exponentially distributed).
    */
-  async transform(x: ArrayLike<number>): Promise<OpuResult> {
+  async transform(x: ArrayLike<number>, options: Pick<ProjectOptions, 'onProgress'> = {}): Promise<OpuResult> {
     const started = performance.now();
     const calibration = this.#requireCalibration('transform()');
     const n = this.inputs;
@@ -165,7 +172,7 @@ export class Opu implements AsyncDisposable {
       }
     }
     const stats = emptyStats();
-    const intensity = await this.#acquire(frames, stats);
+    const intensity = await this.#acquire(frames, stats, progressCounter(rows, options.onProgress));
     for (let i = 0; i < intensity.length; i++) intensity[i]! /= calibration.responsivity;
     return { data: intensity, rows, cols: this.outputs, meta: this.#meta('binary', rows, stats, started) };
   }
@@ -200,9 +207,16 @@ export class Opu implements AsyncDisposable {
     const stats = emptyStats();
     const framesPerPiece = calibration.referenceCount + 1;
     const perPass = Math.max(1, Math.floor(PASS_BYTES / (framesPerPiece * m * 4)));
+    const progress = progressCounter(pieces.count * framesPerPiece, options.onProgress);
     for (let p0 = 0; p0 < pieces.count; p0 += perPass) {
       const p1 = Math.min(pieces.count, p0 + perPass);
-      const lin = await this.#linearMeasure(pieces.vectors.subarray(p0 * n, p1 * n), p1 - p0, calibration, stats);
+      const lin = await this.#linearMeasure(
+        pieces.vectors.subarray(p0 * n, p1 * n),
+        p1 - p0,
+        calibration,
+        stats,
+        progress,
+      );
       for (let p = p0; p < p1; p++) {
         const w = pieces.weights[p]!;
         const row = pieces.rows[p]!;
@@ -229,6 +243,7 @@ export class Opu implements AsyncDisposable {
     count: number,
     calibration: LinearCalibration,
     stats: AcquisitionStats,
+    onAcquired: FramesAcquired | undefined,
   ): Promise<Float32Array> {
     const n = this.inputs;
     const K = calibration.referenceCount;
@@ -245,7 +260,7 @@ export class Opu implements AsyncDisposable {
         }
       }
     }
-    const intensity = await this.#acquire(frames, stats);
+    const intensity = await this.#acquire(frames, stats, onAcquired);
     const unit = Math.sqrt(2 / calibration.responsivity);
     const out = new Float32Array(count * m);
     const { weights, amplitude, referenceIntensity } = calibration;
@@ -264,9 +279,9 @@ export class Opu implements AsyncDisposable {
     return out;
   }
 
-  async #acquire(frames: DmdFrames, stats: AcquisitionStats): Promise<Float32Array> {
+  async #acquire(frames: DmdFrames, stats: AcquisitionStats, onAcquired?: FramesAcquired): Promise<Float32Array> {
     const lit = Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
-    return this.#acquirer.acquireNormalized(frames, lit, stats);
+    return this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired);
   }
 
   #requireCalibration(what: string): LinearCalibration {
@@ -298,6 +313,15 @@ export class Opu implements AsyncDisposable {
       vectorsPerDeviceSecond: stats.deviceTimeUs > 0 ? rows / (stats.deviceTimeUs * 1e-6) : 0,
     };
   }
+}
+
+function progressCounter(planned: number, report: ((p: Progress) => void) | undefined): FramesAcquired | undefined {
+  if (!report) return undefined;
+  let done = 0;
+  return (frames) => {
+    done += frames;
+    report({ framesDone: done, framesPlanned: planned });
+  };
 }
 
 function resolveOptions(options: OpuOptions): Required<Omit<OpuOptions, 'calibrate'>> {

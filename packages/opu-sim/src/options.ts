@@ -17,8 +17,10 @@ export const dmdOptionsSchema = z.object({
 export const mediumOptionsSchema = z.object({
   /** Intensity-correlation diameter (FWHM) of a speckle grain on the sensor; 0 = one independent grain per pixel. */
   speckleGrainPx: z.number().nonnegative().max(16).default(0),
-  /** Decorrelation time constant of the medium, seconds of simulated time; Infinity = a fixed medium. */
-  // z.number() rejects ±Infinity, so the documented "fixed medium" value needs its own literal.
+  /**
+   * Decorrelation time constant of the medium, seconds of simulated time; Infinity = a fixed medium
+   * (z.number() rejects ±Infinity, so that value needs its own literal).
+   */
   driftTimeConstantS: z
     .union([z.number().positive(), z.literal(Number.POSITIVE_INFINITY)])
     .default(Number.POSITIVE_INFINITY),

@@ -106,11 +106,9 @@ describe('SimulatedCamera: mean and noise of a flat, known intensity', () => {
     let chi2 = 0;
     let p = Math.exp(-exact);
     let rest = 1;
-    let dof = 0;
     for (let k = 0; k < 12; k++) {
       chi2 += (counts[k]! - N * p) ** 2 / (N * p);
       rest -= p;
-      dof++;
       p *= exact / (k + 1);
     }
     let tail = 0;

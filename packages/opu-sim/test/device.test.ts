@@ -1,7 +1,17 @@
 import { allocateDmdFrames, bytesPerFrame, type DmdFrames, packDmdFrames } from 'opu-core';
 import { describe, expect, it } from 'vitest';
+import { planeIndices, rectangleIndices } from '../src/geometry.js';
 import { IDEAL_CAMERA, type SimOptions, SimulatedClock, SimulatedOpuDevice } from '../src/index.js';
-import { correlation, frameMean, intensities, mean, randomBits, randomFrames, report, variance } from './helpers/stats.js';
+import {
+  correlation,
+  frameMean,
+  intensities,
+  mean,
+  randomBits,
+  randomFrames,
+  report,
+  variance,
+} from './helpers/stats.js';
 
 async function open(options: SimOptions, clock?: SimulatedClock): Promise<SimulatedOpuDevice> {
   const device = new SimulatedOpuDevice(clock ? { options, clock } : { options });
@@ -17,7 +27,11 @@ const SMALL_INPUT = { left: 0, top: 0, width: 16, height: 16 };
 
 function sliceFrames(frames: DmdFrames, start: number, end: number): DmdFrames {
   const stride = bytesPerFrame(frames.mirrorsPerFrame);
-  return { count: end - start, mirrorsPerFrame: frames.mirrorsPerFrame, data: frames.data.slice(start * stride, end * stride) };
+  return {
+    count: end - start,
+    mirrorsPerFrame: frames.mirrorsPerFrame,
+    data: frames.data.slice(start * stride, end * stride),
+  };
 }
 
 function repeatFrame(frame: DmdFrames, count: number): DmdFrames {
@@ -261,7 +275,10 @@ describe('speckle grain', () => {
         const d = Math.hypot(dx, dy);
         // Intensity correlation of a Gaussian pupil whose correlation FWHM is the grain g: 2^(−4d²/g²) (d = g/2 → ½).
         const theory = grain > 0 ? 2 ** ((-4 * d * d) / (grain * grain)) : 0;
-        report(`grain ${grain}: intensity correlation at (${dx},${dy}) (measured / theory)`, `${r.toFixed(4)} / ${theory.toFixed(4)}`);
+        report(
+          `grain ${grain}: intensity correlation at (${dx},${dy}) (measured / theory)`,
+          `${r.toFixed(4)} / ${theory.toFixed(4)}`,
+        );
         if (grain > 0) {
           expect(Math.abs(r - theory)).toBeLessThan(0.03);
           if (d === 1) expect(r).toBeGreaterThan(0.5);
@@ -301,6 +318,23 @@ describe('speckle grain', () => {
     for (let i = 0; i < m; i++) expect(Math.abs(rowPower[i]! - 1)).toBeLessThan(5 / Math.sqrt(n));
     expect(Math.abs(column0 - 1)).toBeLessThan(5 / Math.sqrt(16 * n));
     expect(Math.abs(row0 - 1)).toBeLessThan(5 / Math.sqrt(32 * n));
+  });
+});
+
+describe('sensor-plane pixel keys (speckle-grain halo past the sensor edge)', () => {
+  it('keep on-sensor pixels at their sensor index and give off-sensor pixels unique keys', () => {
+    const width = 7;
+    const height = 5;
+    // A rectangle overhanging every side of a 7×5 sensor by up to 21 pixels (the largest halo).
+    const r = { left: -21, top: -21, width: width + 42, height: height + 42 };
+    const keys = planeIndices(r, width, height);
+    expect(new Set(keys).size).toBe(keys.length);
+    const onSensor = rectangleIndices({ left: 0, top: 0, width, height }, width);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) expect(keys[(y + 21) * r.width + x + 21]).toBe(onSensor[y * width + x]);
+    }
+    const off = Array.from(keys).filter((k) => k >= width * height);
+    expect(off.length).toBe(keys.length - width * height);
   });
 });
 
@@ -347,7 +381,10 @@ describe('drift of the medium', () => {
     device.clock.advanceUs(1e6);
     const b = intensities(device.groundTruth.field(frames));
     const r = correlation(a, b);
-    report('drift: intensity correlation after τ/2 (measured / e^-1/2)', `${r.toFixed(4)} / ${Math.exp(-0.5).toFixed(4)}`);
+    report(
+      'drift: intensity correlation after τ/2 (measured / e^-1/2)',
+      `${r.toFixed(4)} / ${Math.exp(-0.5).toFixed(4)}`,
+    );
     expect(Math.abs(r - Math.exp(-0.5))).toBeLessThan(0.05);
   });
 });

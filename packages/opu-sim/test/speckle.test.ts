@@ -139,7 +139,10 @@ describe('transmission matrix of the medium (groundTruth.transmissionMatrix)', (
       }
       // Re and Im of R_a·conj(R_b) each have sd 1/√2 for independent CN(0, 1) entries: bound 5/√(2·count).
       const bound = 5 / Math.sqrt(2 * count);
-      report(`E[R_a conj R_b] ${label}`, `${(sr / count).toFixed(5)} ${(si / count).toFixed(5)}i (bound ${bound.toFixed(4)})`);
+      report(
+        `E[R_a conj R_b] ${label}`,
+        `${(sr / count).toFixed(5)} ${(si / count).toFixed(5)}i (bound ${bound.toFixed(4)})`,
+      );
       expect(Math.abs(sr / count)).toBeLessThan(bound);
       expect(Math.abs(si / count)).toBeLessThan(bound);
     }

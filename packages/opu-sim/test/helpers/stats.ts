@@ -71,7 +71,10 @@ export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number 
 }
 
 /** Ordinary least squares y = slope·x + intercept, with the coefficient of determination R². */
-export function linearFit(x: ArrayLike<number>, y: ArrayLike<number>): { slope: number; intercept: number; r2: number } {
+export function linearFit(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+): { slope: number; intercept: number; r2: number } {
   const mx = mean(x);
   const my = mean(y);
   let sxy = 0;

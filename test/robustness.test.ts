@@ -106,7 +106,7 @@ describe('bad input gets a typed error and changes nothing', () => {
   });
 
   it('reports a camera that sees no light instead of returning noise', async () => {
-    await expect(openSim({ seed: 1, signalEPerMirrorUs: 1e-9 })).rejects.toBeInstanceOf(MeasurementError);
+    await expect(openSim({ seed: 1, photonsPerMirrorUs: 1e-9 })).rejects.toBeInstanceOf(MeasurementError);
   });
 });
 

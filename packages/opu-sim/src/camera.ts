@@ -23,14 +23,14 @@ export interface Exposure {
 export class SimulatedCamera {
   readonly #rng: CounterRng;
   readonly #options: CameraOptions;
-  readonly #signalEPerMirrorUs: number;
+  readonly #photoelectronsPerMirrorUs: number;
   #pixelResponse: Float64Array = new Float64Array(0);
   #pixels: Int32Array = new Int32Array(0);
 
-  constructor(rng: CounterRng, options: CameraOptions, signalEPerMirrorUs: number) {
+  constructor(rng: CounterRng, options: CameraOptions, photoelectronsPerMirrorUs: number) {
     this.#rng = rng;
     this.#options = options;
-    this.#signalEPerMirrorUs = signalEPerMirrorUs;
+    this.#photoelectronsPerMirrorUs = photoelectronsPerMirrorUs;
   }
 
   get biasAdu(): number {
@@ -65,7 +65,7 @@ export class SimulatedCamera {
     const saturated = new Uint32Array(frames);
     const aduPerE = (maxAdu / o.fullWellE) * 10 ** (exposure.gainDb / 20);
     const darkE = o.darkCurrentEPerS * exposure.exposureUs * 1e-6;
-    const eScale = this.#signalEPerMirrorUs * exposure.exposureUs;
+    const eScale = this.#photoelectronsPerMirrorUs * exposure.exposureUs;
     for (let f = 0; f < frames; f++) {
       const frameIndex = exposure.firstFrameIndex + f;
       const scale = eScale * exposure.powerFactors[f]!;

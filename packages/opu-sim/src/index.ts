@@ -8,6 +8,7 @@ export { expectedProjectionMatrix } from './ground-truth.js';
 export { type ComplexField, type FieldGeometry, TransmissionMedium } from './medium.js';
 export {
   IDEAL_CAMERA,
+  photoelectronsPerMirrorUs,
   type ResolvedSimOptions,
   resolveSimOptions,
   type SimOptions,

@@ -15,33 +15,37 @@ export interface ComplexField {
 
 const PIXEL_BLOCK = 512;
 const MIRROR_BLOCK = 256;
+/**
+ * Epoch length over the decorrelation time constant: with the cosine hand-over below, a frame's intensity
+ * correlation after τ is then e^−1 (solved numerically; docs/physics.md has the whole curve).
+ */
+const EPOCH_OVER_TAU = 1.4730654891466024;
 
 /**
  * A multiple-scattering medium: a transmission matrix `R` with i.i.d. CN(0, 1) entries (E|R_pq|² = 1) between every
- * DMD mirror q and camera pixel p, never stored whole. Entry (p, q) is a pure function of (seed, p, q), so any tile
- * can be regenerated on demand and a change of region or ROI keeps the same physics.
+ * DMD mirror q and camera pixel p, never stored whole. Entry (p, q) is a pure function of (seed, p, q, epoch), so any
+ * tile can be regenerated on demand and a change of region or ROI keeps the same physics.
  *
- * Drift follows R(t) = √ρ(t)·R₀ + √(1−ρ(t))·R₁ with ρ(t) = exp(−t/τ) (reference §3.6).
+ * Drift never stops: the medium hands over continuously from one independent matrix N_e to the next. Pixel p at
+ * time t is at u = t/Δ + φ_p (φ_p uniform and fixed per pixel, so the decorrelation rate does not depend on when it
+ * is measured) and sees R_p(t) = cos(πθ/2)·N_⌊u⌋ + sin(πθ/2)·N_⌊u⌋+1 with θ = u − ⌊u⌋, which keeps E|R|² = 1.
+ * Without drift, R = N_0.
  */
 export class TransmissionMedium {
   readonly #rng: CounterRng;
-  readonly #driftTimeConstantS: number;
+  readonly #epochS: number;
   readonly #cacheBudgetBytes: number;
-  #cache: { key: string; matrices: ComplexField[] } | undefined;
+  #cache: { key: string; matrices: Map<number, ComplexField> } | undefined;
+  #phases: { pixels: Int32Array; phase: Float64Array } | undefined;
 
   constructor(rng: CounterRng, driftTimeConstantS: number, cacheBudgetBytes: number) {
     this.#rng = rng;
-    this.#driftTimeConstantS = driftTimeConstantS;
+    this.#epochS = driftTimeConstantS * EPOCH_OVER_TAU;
     this.#cacheBudgetBytes = cacheBudgetBytes;
   }
 
   get drifts(): boolean {
-    return Number.isFinite(this.#driftTimeConstantS);
-  }
-
-  /** Field correlation weight of R₀ at time t: √ρ(t). */
-  coherentWeight(timeS: number): number {
-    return this.drifts ? Math.exp(-timeS / (2 * this.#driftTimeConstantS)) : 1;
+    return Number.isFinite(this.#epochS);
   }
 
   /**
@@ -49,29 +53,53 @@ export class TransmissionMedium {
    * `lit[f]` lists frame f's lit mirrors as ascending indices into `geometry.mirrors`.
    */
   fields(lit: Int32Array[], geometry: FieldGeometry, timesS: Float64Array): ComplexField {
-    const streams = this.drifts ? [Stream.medium, Stream.mediumDrift] : [Stream.medium];
-    const parts = streams.map((stream, s) => this.#accumulate(lit, geometry, stream, s));
-    const [coherent, fresh] = parts;
-    if (!fresh) return coherent!;
+    if (!this.drifts) return this.#accumulate(lit, geometry, 0, 1);
     const m = geometry.pixels.length;
+    const phase = this.#pixelPhases(geometry.pixels);
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const t of timesS) {
+      first = Math.min(first, Math.floor(t / this.#epochS));
+      last = Math.max(last, Math.floor(t / this.#epochS) + 2);
+    }
+    const epochs = new Map<number, ComplexField>();
+    for (let e = first; e <= last; e++) epochs.set(e, this.#accumulate(lit, geometry, e, last - first + 1));
+    const out = { re: new Float32Array(lit.length * m), im: new Float32Array(lit.length * m) };
     for (let f = 0; f < lit.length; f++) {
-      const a = this.coherentWeight(timesS[f]!);
-      const b = Math.sqrt(Math.max(0, 1 - a * a));
-      for (let i = f * m, end = i + m; i < end; i++) {
-        coherent!.re[i] = a * coherent!.re[i]! + b * fresh.re[i]!;
-        coherent!.im[i] = a * coherent!.im[i]! + b * fresh.im[i]!;
+      const position = timesS[f]! / this.#epochS;
+      for (let i = 0; i < m; i++) {
+        const u = position + phase[i]!;
+        const e = Math.floor(u);
+        const a = Math.cos((Math.PI / 2) * (u - e));
+        const b = Math.sin((Math.PI / 2) * (u - e));
+        const from = epochs.get(e)!;
+        const to = epochs.get(e + 1)!;
+        const k = f * m + i;
+        out.re[k] = a * from.re[k]! + b * to.re[k]!;
+        out.im[k] = a * from.im[k]! + b * to.im[k]!;
       }
     }
-    return coherent!;
+    return out;
   }
 
-  #accumulate(lit: Int32Array[], geometry: FieldGeometry, stream: number, streamIndex: number): ComplexField {
+  #pixelPhases(pixels: Int32Array): Float64Array {
+    if (this.#phases?.pixels !== pixels) {
+      const phase = new Float64Array(pixels.length);
+      for (let i = 0; i < pixels.length; i++)
+        phase[i] = uniform01(this.#rng.block(Stream.driftPhase, pixels[i]!, 0)[0]!);
+      this.#phases = { pixels, phase };
+    }
+    return this.#phases.phase;
+  }
+
+  /** N_epoch·x for every frame. `epochsInUse` sizes the cache: that many matrices must fit together. */
+  #accumulate(lit: Int32Array[], geometry: FieldGeometry, epoch: number, epochsInUse: number): ComplexField {
     const { mirrors, pixels } = geometry;
     const m = pixels.length;
     const frames = lit.length;
     const re = new Float32Array(frames * m);
     const im = new Float32Array(frames * m);
-    const cached = this.#cachedMatrix(geometry, streamIndex, stream);
+    const cached = this.#cachedMatrix(geometry, epoch, epochsInUse);
     const cursor = new Int32Array(frames);
     const tileRe = cached ? undefined : new Float32Array(PIXEL_BLOCK * MIRROR_BLOCK);
     const tileIm = cached ? undefined : new Float32Array(PIXEL_BLOCK * MIRROR_BLOCK);
@@ -92,7 +120,7 @@ export class TransmissionMedium {
           colStride = m;
         } else {
           if (!this.#anyLitIn(lit, cursor, q1)) continue;
-          fillTile(this.#rng, stream, pixels, p0, p1, mirrors, q0, q1, tileRe!, tileIm!);
+          fillTile(this.#rng, epoch, pixels, p0, p1, mirrors, q0, q1, tileRe!, tileIm!);
           srcRe = tileRe!;
           srcIm = tileIm!;
           offset = -q0 * np;
@@ -114,7 +142,7 @@ export class TransmissionMedium {
         }
       }
     }
-    if (geometry.outsideLitMirrors > 0) this.#addOutsideField(re, im, geometry, streamIndex);
+    if (geometry.outsideLitMirrors > 0) this.#addOutsideField(re, im, geometry, epoch);
     return { re, im };
   }
 
@@ -127,13 +155,13 @@ export class TransmissionMedium {
   }
 
   /** The sum of K i.i.d. CN(0, 1) entries is CN(0, K): the fixed pattern's field is drawn whole, not summed. */
-  #addOutsideField(re: Float32Array, im: Float32Array, geometry: FieldGeometry, streamIndex: number): void {
+  #addOutsideField(re: Float32Array, im: Float32Array, geometry: FieldGeometry, epoch: number): void {
     const m = geometry.pixels.length;
     const amplitude = Math.sqrt(geometry.outsideLitMirrors);
     const zr = new Float32Array(m);
     const zi = new Float32Array(m);
     for (let i = 0; i < m; i++) {
-      const w = this.#rng.block(Stream.outsideField, geometry.pixels[i]!, streamIndex);
+      const w = this.#rng.block(Stream.outsideField, geometry.pixels[i]!, epoch);
       const r = amplitude * Math.sqrt(-Math.log(uniform01(w[0]!)));
       const theta = 2 * Math.PI * uniform01(w[1]!);
       zr[i] = r * Math.cos(theta);
@@ -145,25 +173,27 @@ export class TransmissionMedium {
     }
   }
 
-  #cachedMatrix(geometry: FieldGeometry, streamIndex: number, stream: number): ComplexField | undefined {
+  #cachedMatrix(geometry: FieldGeometry, epoch: number, epochsInUse: number): ComplexField | undefined {
     const { mirrors, pixels } = geometry;
-    const bytes = mirrors.length * pixels.length * 8 * (this.drifts ? 2 : 1);
-    if (bytes > this.#cacheBudgetBytes) return undefined;
-    const key = `${mirrors.length}:${mirrors[0]}:${mirrors.at(-1)}:${hashIndices(mirrors)}|${pixels.length}:${hashIndices(pixels)}`;
-    if (this.#cache?.key !== key) this.#cache = { key, matrices: [] };
-    let matrix = this.#cache.matrices[streamIndex];
+    if (mirrors.length * pixels.length * 8 * epochsInUse > this.#cacheBudgetBytes) return undefined;
+    const key = `${mirrors.length}:${hashIndices(mirrors)}|${pixels.length}:${hashIndices(pixels)}`;
+    if (this.#cache?.key !== key) this.#cache = { key, matrices: new Map() };
+    const matrices = this.#cache.matrices;
+    let matrix = matrices.get(epoch);
     if (!matrix) {
+      // Drift moves forward: epochs older than the ones in use are not needed again.
+      for (const old of matrices.keys()) if (old < epoch - epochsInUse) matrices.delete(old);
       const m = pixels.length;
       matrix = { re: new Float32Array(mirrors.length * m), im: new Float32Array(mirrors.length * m) };
       const tileRe = new Float32Array(m * MIRROR_BLOCK);
       const tileIm = new Float32Array(m * MIRROR_BLOCK);
       for (let q0 = 0; q0 < mirrors.length; q0 += MIRROR_BLOCK) {
         const q1 = Math.min(mirrors.length, q0 + MIRROR_BLOCK);
-        fillTile(this.#rng, stream, pixels, 0, m, mirrors, q0, q1, tileRe, tileIm);
+        fillTile(this.#rng, epoch, pixels, 0, m, mirrors, q0, q1, tileRe, tileIm);
         matrix.re.set(tileRe.subarray(0, (q1 - q0) * m), q0 * m);
         matrix.im.set(tileIm.subarray(0, (q1 - q0) * m), q0 * m);
       }
-      this.#cache.matrices[streamIndex] = matrix;
+      matrices.set(epoch, matrix);
     }
     return matrix;
   }
@@ -176,12 +206,13 @@ function hashIndices(a: Int32Array): number {
 }
 
 /**
- * Generates entries (pixels[p0..p1), mirrors[q0..q1)) column-major: entry (p, q) at `(q − q0)·(p1 − p0) + (p − p0)`.
- * One Philox block holds two entries: mirrors 2k and 2k+1 of the same pixel share counter (pixel, k).
+ * Generates entries (pixels[p0..p1), mirrors[q0..q1)) of N_epoch column-major: entry (p, q) at
+ * `(q − q0)·(p1 − p0) + (p − p0)`. One Philox block holds two entries: mirrors 2k and 2k+1 of the same pixel share
+ * counter (pixel, k, epoch).
  */
 export function fillTile(
   rng: CounterRng,
-  stream: number,
+  epoch: number,
   pixels: Int32Array,
   p0: number,
   p1: number,
@@ -197,7 +228,7 @@ export function fillTile(
     const pairsNext = (mirror & 1) === 0 && q + 1 < q1 && mirrors[q + 1] === mirror + 1;
     const col = (q - q0) * np;
     for (let p = p0; p < p1; p++) {
-      const w = rng.block(stream, pixels[p]!, mirror >>> 1);
+      const w = rng.block(Stream.medium, pixels[p]!, mirror >>> 1, epoch);
       const i = col + p - p0;
       const half = (mirror & 1) * 2;
       let r = Math.sqrt(-Math.log(uniform01(w[half]!)));

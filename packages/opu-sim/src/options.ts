@@ -38,6 +38,8 @@ export const cameraOptionsSchema = z.object({
   bitDepth: z.union([z.literal(8), z.literal(10), z.literal(12)]).default(8),
   fullWellE: z.number().positive().default(13_500),
   readNoiseE: z.number().nonnegative().default(13),
+  /** Photo-electrons per photon at the laser's wavelength (CMV2000: about 0.6 at 532 nm). */
+  quantumEfficiency: z.number().positive().max(1).default(0.6),
   darkCurrentEPerS: z.number().nonnegative().default(125),
   /** Offset added by the ADC so that read noise is not clipped at zero; default 1% of full scale (at least 2). */
   biasAdu: z.number().nonnegative().optional(),
@@ -57,10 +59,13 @@ export const simOptionsSchema = z.object({
   laser: laserOptionsSchema.prefault({}),
   camera: cameraOptionsSchema.prefault({}),
   /**
-   * Mean photo-electrons a pixel collects per lit mirror per µs of exposure at nominal laser power: lumps laser
-   * power, DMD and medium transmission, speckle spreading over the sensor and quantum efficiency.
+   * Mean photons reaching a pixel per lit mirror per µs at nominal laser power: lumps laser power, DMD and medium
+   * transmission and the spreading of the speckle over the sensor.
    */
-  signalEPerMirrorUs: z.number().positive().default(0.004),
+  photonsPerMirrorUs: z
+    .number()
+    .positive()
+    .default(0.004 / 0.6),
   /** Settings the device opens with. */
   inputRegion: rectangleSchema.default({ left: 0, top: 0, width: 32, height: 32 }),
   outputRoi: rectangleSchema.default({ left: 0, top: 0, width: 64, height: 32 }),
@@ -74,6 +79,11 @@ export const simOptionsSchema = z.object({
 
 export type SimOptions = z.input<typeof simOptionsSchema>;
 export type ResolvedSimOptions = z.output<typeof simOptionsSchema>;
+
+/** Mean photo-electrons per pixel per lit mirror per µs of exposure: light × quantum efficiency. */
+export function photoelectronsPerMirrorUs(options: ResolvedSimOptions): number {
+  return options.photonsPerMirrorUs * options.camera.quantumEfficiency;
+}
 
 /** A camera with no noise source but quantization: for tests against ground truth. */
 export const IDEAL_CAMERA = {

@@ -60,7 +60,7 @@ export function uniform01(bits: number): number {
 /** Independent streams of one seed: what the numbers are for. */
 export const Stream = {
   medium: 1,
-  mediumDrift: 2,
+  driftPhase: 2,
   outsideField: 3,
   cameraNoise: 4,
   pixelResponse: 5,

@@ -13,7 +13,7 @@ import { type Clock, SimulatedClock } from './clock.js';
 import { litMirrorLists, planeIndices, rectangleIndices } from './geometry.js';
 import { SimulatedLaser } from './laser.js';
 import { type ComplexField, TransmissionMedium } from './medium.js';
-import { type ResolvedSimOptions, resolveSimOptions, type SimOptions } from './options.js';
+import { photoelectronsPerMirrorUs, type ResolvedSimOptions, resolveSimOptions, type SimOptions } from './options.js';
 import { CounterRng } from './philox.js';
 import { SpeckleGrain } from './speckle-grain.js';
 
@@ -21,6 +21,8 @@ const VERSION = '0.1.0';
 
 export interface SimulatedOpuDeviceInit {
   options?: SimOptions;
+  /** Source of every random number (medium, noise, laser); defaults to one seeded with `options.seed`. */
+  rng?: CounterRng;
   /** Device time source; defaults to a fresh simulated clock starting at 0. */
   clock?: Clock;
 }
@@ -43,13 +45,13 @@ export class SimulatedOpuDevice extends OpuDevice {
     super();
     this.options = resolveSimOptions(init.options);
     this.clock = init.clock ?? new SimulatedClock();
-    this.#rng = new CounterRng(this.options.seed);
+    this.#rng = init.rng ?? new CounterRng(this.options.seed);
     this.#medium = new TransmissionMedium(
       this.#rng,
       this.options.medium.driftTimeConstantS,
       this.options.matrixCacheMb * 2 ** 20,
     );
-    this.#camera = new SimulatedCamera(this.#rng, this.options.camera, this.options.signalEPerMirrorUs);
+    this.#camera = new SimulatedCamera(this.#rng, this.options.camera, photoelectronsPerMirrorUs(this.options));
     this.#laser = new SimulatedLaser(this.#rng, this.options.laser.powerFluctuationRms);
     this.#grain = new SpeckleGrain(this.options.medium.speckleGrainPx);
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CounterRng,
   IDEAL_CAMERA,
+  photoelectronsPerMirrorUs,
   resolveSimOptions,
   type SimOptions,
   SimulatedCamera,
@@ -14,7 +15,7 @@ type CameraOptions = NonNullable<SimOptions['camera']>;
 /** A camera reading `pixels` consecutive sensor pixels, from the simulator's option defaults plus `camera`. */
 function makeCamera(camera: CameraOptions, pixels: number, seed = 3, firstPixel = 0) {
   const options = resolveSimOptions({ seed, camera });
-  const cam = new SimulatedCamera(new CounterRng(seed), options.camera, options.signalEPerMirrorUs);
+  const cam = new SimulatedCamera(new CounterRng(seed), options.camera, photoelectronsPerMirrorUs(options));
   cam.setPixels(Int32Array.from({ length: pixels }, (_, i) => firstPixel + i));
   return { cam, options };
 }
@@ -33,9 +34,9 @@ function expose(
   });
 }
 
-/** Field-unit intensity that makes `electrons` photo-electrons in `exposureUs` (E = I·signalEPerMirrorUs·t). */
-const intensityFor = (electrons: number, signalEPerMirrorUs: number, exposureUs = 400) =>
-  electrons / (signalEPerMirrorUs * exposureUs);
+/** Field-unit intensity that makes `electrons` photo-electrons in `exposureUs` (E = I·photoelectronsPerMirrorUs·t). */
+const intensityFor = (electrons: number, electronsPerMirrorUs: number, exposureUs = 400) =>
+  electrons / (electronsPerMirrorUs * exposureUs);
 
 const M = 4096;
 const F = 64; // 262 144 samples per configuration
@@ -53,10 +54,10 @@ describe('SimulatedCamera: mean and noise of a flat, known intensity', () => {
     };
     const { cam, options } = makeCamera(camera, M);
     const signalE = 2000;
-    const I = new Float32Array(F * M).fill(intensityFor(signalE, options.signalEPerMirrorUs));
+    const I = new Float32Array(F * M).fill(intensityFor(signalE, photoelectronsPerMirrorUs(options)));
     const { data, saturated } = expose(cam, I, F);
     const gain = 4095 / 13_500; // ADU per e⁻ at 0 dB
-    const electrons = Math.fround(I[0]!) * options.signalEPerMirrorUs * 400 + 100;
+    const electrons = Math.fround(I[0]!) * photoelectronsPerMirrorUs(options) * 400 + 100;
     const expectedMean = electrons * gain + 40;
     const expectedVar = gain ** 2 * (electrons + 13 ** 2) + 1 / 12;
     const N = data.length;
@@ -80,7 +81,7 @@ describe('SimulatedCamera: mean and noise of a flat, known intensity', () => {
       biasAdu: 100,
     };
     const { cam, options } = makeCamera(camera, M);
-    const I = new Float32Array(F * M).fill(intensityFor(1000.3, options.signalEPerMirrorUs));
+    const I = new Float32Array(F * M).fill(intensityFor(1000.3, photoelectronsPerMirrorUs(options)));
     const { data } = expose(cam, I, F);
     const v = variance(data);
     const N = data.length;
@@ -97,12 +98,12 @@ describe('SimulatedCamera: mean and noise of a flat, known intensity', () => {
     const lambda = 3.7;
     const camera = { ...IDEAL_CAMERA, bitDepth: 12 as const, fullWellE: 4095, shotNoise: true, biasAdu: 10 };
     const { cam, options } = makeCamera(camera, M);
-    const I = new Float32Array(F * M).fill(intensityFor(lambda, options.signalEPerMirrorUs));
+    const I = new Float32Array(F * M).fill(intensityFor(lambda, photoelectronsPerMirrorUs(options)));
     const { data } = expose(cam, I, F);
     const N = data.length;
     const counts = new Float64Array(40);
     for (const x of data) counts[x - 10]!++;
-    const exact = Math.fround(I[0]!) * options.signalEPerMirrorUs * 400;
+    const exact = Math.fround(I[0]!) * photoelectronsPerMirrorUs(options) * 400;
     let chi2 = 0;
     let p = Math.exp(-exact);
     let rest = 1;
@@ -127,7 +128,7 @@ describe('SimulatedCamera: mean and noise of a flat, known intensity', () => {
     const lambda = 500;
     const camera = { ...IDEAL_CAMERA, bitDepth: 12 as const, fullWellE: 4095, shotNoise: true };
     const { cam, options } = makeCamera(camera, M);
-    const I = new Float32Array(F * M).fill(intensityFor(lambda, options.signalEPerMirrorUs));
+    const I = new Float32Array(F * M).fill(intensityFor(lambda, photoelectronsPerMirrorUs(options)));
     const { data } = expose(cam, I, F);
     const N = data.length;
     report('Poisson(500) mean / var', `${mean(data).toFixed(3)} / ${variance(data).toFixed(3)}`);
@@ -141,7 +142,7 @@ describe('SimulatedCamera: saturation, bit depth, gain and pixel response', () =
     const m = 1000;
     const camera = { ...IDEAL_CAMERA, bitDepth: 8 as const, fullWellE: 13_500 };
     const { cam, options } = makeCamera(camera, m);
-    const scale = options.signalEPerMirrorUs * 400; // e⁻ per field-unit intensity
+    const scale = photoelectronsPerMirrorUs(options) * 400; // e⁻ per field-unit intensity
     // Frame 0: a ramp from 0 to 2× full well; frame 1: the same ramp halved (0 to 1× full well).
     const I = new Float32Array(2 * m);
     for (let i = 0; i < m; i++) {
@@ -171,7 +172,7 @@ describe('SimulatedCamera: saturation, bit depth, gain and pixel response', () =
     const m = 4096;
     const frames = 16;
     const { cam, options } = makeCamera({ bitDepth: 8, prnuRms: 0.02 }, m); // realistic defaults otherwise
-    const scale = options.signalEPerMirrorUs * 400;
+    const scale = photoelectronsPerMirrorUs(options) * 400;
     const next = uniform(5);
     // Exponential speckle whose mean is 40% of full well: P(I > full well) = e^−2.5 ≈ 8%.
     const I = Float32Array.from({ length: frames * m }, () => (-Math.log(1 - next()) * 0.4 * 13_500) / scale);
@@ -197,7 +198,7 @@ describe('SimulatedCamera: saturation, bit depth, gain and pixel response', () =
     [12, Uint16Array],
   ] as const)('a %i-bit camera returns %o and clips at 2^bits − 1', (bitDepth, type) => {
     const { cam, options } = makeCamera({ ...IDEAL_CAMERA, bitDepth, fullWellE: 10_000 }, 3);
-    const scale = options.signalEPerMirrorUs * 400;
+    const scale = photoelectronsPerMirrorUs(options) * 400;
     const I = Float32Array.of(0, 4000 / scale, 50_000 / scale); // 0, 40% and 500% of full well
     const { data, saturated } = expose(cam, I, 1);
     expect(data).toBeInstanceOf(type);
@@ -209,7 +210,7 @@ describe('SimulatedCamera: saturation, bit depth, gain and pixel response', () =
   it('gainDb multiplies the signal by 10^(gain/20)', () => {
     const m = 1000;
     const { cam, options } = makeCamera({ ...IDEAL_CAMERA, bitDepth: 12, fullWellE: 13_500, biasAdu: 20 }, m);
-    const scale = options.signalEPerMirrorUs * 400;
+    const scale = photoelectronsPerMirrorUs(options) * 400;
     const next = uniform(8);
     const I = Float32Array.from({ length: m }, () => (50 + 300 * next()) / scale); // 50…350 e⁻
     const zero = expose(cam, I, 1).data;
@@ -232,7 +233,7 @@ describe('SimulatedCamera: saturation, bit depth, gain and pixel response', () =
     const m = 100_000;
     for (const prnuRms of [0.03, 0.1]) {
       const { cam, options } = makeCamera({ ...IDEAL_CAMERA, bitDepth: 12, fullWellE: 13_500, prnuRms }, m);
-      const scale = options.signalEPerMirrorUs * 400;
+      const scale = photoelectronsPerMirrorUs(options) * 400;
       const I = new Float32Array(2 * m).fill(6000 / scale); // ≈ 1820 ADU, far from clipping
       const { data } = expose(cam, I, 2, { firstFrameIndex: 17 });
       const first = data.subarray(0, m);
@@ -247,7 +248,7 @@ describe('SimulatedCamera: saturation, bit depth, gain and pixel response', () =
     // The same sensor pixels read in another ROI order/extent keep their response.
     const whole = makeCamera({ ...IDEAL_CAMERA, bitDepth: 12, fullWellE: 13_500, prnuRms: 0.1 }, 50, 4);
     const part = makeCamera({ ...IDEAL_CAMERA, bitDepth: 12, fullWellE: 13_500, prnuRms: 0.1 }, 10, 4, 20);
-    const scale = whole.options.signalEPerMirrorUs * 400;
+    const scale = photoelectronsPerMirrorUs(whole.options) * 400;
     const a = expose(whole.cam, new Float32Array(50).fill(6000 / scale), 1).data;
     const b = expose(part.cam, new Float32Array(10).fill(6000 / scale), 1).data;
     expect(Array.from(b)).toEqual(Array.from(a.subarray(20, 30)));
@@ -280,7 +281,7 @@ describe('camera noise through the device, against groundTruth.field', () => {
     let z2Sum = 0;
     let varRatio = 0;
     for (let i = 0; i < m; i++) {
-      const electrons = truth[i]! * o.signalEPerMirrorUs * t + darkE;
+      const electrons = truth[i]! * photoelectronsPerMirrorUs(o) * t + darkE;
       const expectedMean = electrons * gain + 41;
       const expectedVar = gain ** 2 * (electrons + o.camera.readNoiseE ** 2) + 1 / 12;
       let s = 0;

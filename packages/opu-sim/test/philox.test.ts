@@ -125,7 +125,7 @@ describe('CounterRng', () => {
     const base = words(rng, Stream.medium, 3, 4);
     const others = [
       words(new CounterRng(8), Stream.medium, 3, 4),
-      words(rng, Stream.mediumDrift, 3, 4),
+      words(rng, Stream.driftPhase, 3, 4),
       words(rng, Stream.medium, 4, 4),
       words(rng, Stream.medium, 3, 5),
       words(rng, Stream.medium, 3, 4, 1),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IDEAL_CAMERA, SimulatedOpuDevice } from '../src/index.js';
+import { IDEAL_CAMERA, photoelectronsPerMirrorUs, SimulatedOpuDevice } from '../src/index.js';
 import { correlation, linearFit, mean, randomFrames, report, variance } from './helpers/stats.js';
 
 const INPUT = { left: 0, top: 0, width: 32, height: 32 }; // n = 1024 mirrors
@@ -45,7 +45,8 @@ describe('speckle statistics through the ideal camera (§2)', () => {
 
   it('mean intensity is linear in the lit-mirror count with the calibrated slope', async () => {
     const device = await idealDevice(12);
-    const { signalEPerMirrorUs, camera } = device.options;
+    const { camera } = device.options;
+    const signalEPerMirrorUs = photoelectronsPerMirrorUs(device.options);
     const exposureUs = device.settings.exposureUs;
     const maxAdu = 2 ** camera.bitDepth - 1;
     const expectedSlope = (signalEPerMirrorUs * exposureUs * maxAdu) / camera.fullWellE; // ADU per lit mirror

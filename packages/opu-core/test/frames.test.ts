@@ -63,7 +63,7 @@ describe('packDmdFrames / unpackDmdFrames', () => {
       expect((error as ArgumentError).message).toContain(`value ${bad} is not binary`);
       expect((error as ArgumentError).fix).toMatch(/0 or 1/);
     }
-    const named = caughtSync(() => packDmdFrames([0, 0, 0.999], 1, 3, 'e'));
+    const named = caughtSync(() => packDmdFrames([0, 0, 0.999], 1, 3, { field: 'e' }));
     expect((named as ArgumentError).field).toBe('e[0][2]');
   });
 
@@ -74,7 +74,7 @@ describe('packDmdFrames / unpackDmdFrames', () => {
       expect((error as ArgumentError).field).toBe('x');
       expect((error as ArgumentError).message).toContain(`has ${length} values, expected 3 × 4`);
     }
-    expect((caughtSync(() => packDmdFrames([1], 1, 2, 'rows')) as ArgumentError).field).toBe('rows');
+    expect((caughtSync(() => packDmdFrames([1], 1, 2, { field: 'rows' })) as ArgumentError).field).toBe('rows');
   });
 });
 

@@ -19,29 +19,45 @@ export function allocateDmdFrames(count: number, mirrorsPerFrame: number): DmdFr
   return { count, mirrorsPerFrame, data: new Uint8Array(count * bytesPerFrame(mirrorsPerFrame)) };
 }
 
+/** Turns mirror `j` of frame `f` on. */
+export function setMirror(frames: DmdFrames, f: number, j: number): void {
+  frames.data[f * bytesPerFrame(frames.mirrorsPerFrame) + (j >> 3)]! |= 1 << (j & 7);
+}
+
+export interface PackOptions {
+  /** Mirrors per frame when the region is larger than the data: the rest stay off. Default: `valuesPerFrame`. */
+  mirrorsPerFrame?: number;
+  /** Name of the argument in error messages. */
+  field?: string;
+}
+
 /**
- * Packs `count × mirrorsPerFrame` values that must be exactly 0 or 1 (row-major) into DMD frames.
- * Anything else is rejected: a DMD mirror is either on or off, and silently thresholding hides encoder bugs.
+ * Packs `count × valuesPerFrame` values that must be exactly 0 or 1 (row-major) onto the first mirrors of DMD
+ * frames. Anything else is rejected: a mirror is either on or off, and silently thresholding hides encoder bugs.
  */
-export function packDmdFrames(bits: ArrayLike<number>, count: number, mirrorsPerFrame: number, field = 'x'): DmdFrames {
-  if (bits.length !== count * mirrorsPerFrame) {
-    throw new ArgumentError(`has ${bits.length} values, expected ${count} × ${mirrorsPerFrame}`, {
+export function packDmdFrames(
+  bits: ArrayLike<number>,
+  count: number,
+  valuesPerFrame: number,
+  options: PackOptions = {},
+): DmdFrames {
+  const field = options.field ?? 'x';
+  const mirrorsPerFrame = options.mirrorsPerFrame ?? valuesPerFrame;
+  if (bits.length !== count * valuesPerFrame) {
+    throw new ArgumentError(`has ${bits.length} values, expected ${count} × ${valuesPerFrame}`, {
       field,
       fix: 'pass a row-major batch whose length is batch × inputs',
     });
   }
   const frames = allocateDmdFrames(count, mirrorsPerFrame);
-  const stride = bytesPerFrame(mirrorsPerFrame);
   for (let f = 0; f < count; f++) {
-    const base = f * mirrorsPerFrame;
-    const out = f * stride;
-    for (let j = 0; j < mirrorsPerFrame; j++) {
-      const v = bits[base + j]!;
-      if (v === 1) frames.data[out + (j >> 3)]! |= 1 << (j & 7);
+    for (let j = 0; j < valuesPerFrame; j++) {
+      const v = bits[f * valuesPerFrame + j]!;
+      if (v === 1) setMirror(frames, f, j);
       else if (v !== 0) {
         throw new ArgumentError(`value ${v} is not binary`, {
           field: `${field}[${f}][${j}]`,
-          fix: 'DMD frames take 0 or 1 only: encode real values first (e.g. with SeparatedBitPlaneEncoder)',
+          fix: 'DMD frames take 0 or 1 only: encode real values first (encoders in opu-core) or use project()',
         });
       }
     }

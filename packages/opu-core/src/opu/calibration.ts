@@ -1,4 +1,4 @@
-import { allocateDmdFrames, type DmdFrames, litMirrors } from '../device/frames.js';
+import { allocateDmdFrames, type DmdFrames, litMirrors, setMirror } from '../device/frames.js';
 import { MeasurementError } from '../errors.js';
 import { seededUniform } from '../random.js';
 import { type AcquisitionStats, type ExposureControlledAcquirer, emptyStats, gatherFrames } from './acquisition.js';
@@ -34,8 +34,7 @@ export interface CalibrationOptions {
 
 /** Sets every mirror in [start, end) of frame f. */
 export function lightMirrors(frames: DmdFrames, f: number, start: number, end: number): void {
-  const stride = (frames.mirrorsPerFrame + 7) >> 3;
-  for (let j = start; j < end; j++) frames.data[f * stride + (j >> 3)]! |= 1 << (j & 7);
+  for (let j = start; j < end; j++) setMirror(frames, f, j);
 }
 
 export async function calibrateLinear(
@@ -176,9 +175,8 @@ async function measureResponsivity(
   const count = Math.min(1024, Math.max(32, Math.ceil(65_536 / m)));
   const random = seededUniform(options.seed);
   const frames = allocateDmdFrames(count + options.averagedFrames, acquirer.device.inputSize);
-  const stride = (frames.mirrorsPerFrame + 7) >> 3;
   for (let f = 0; f < count; f++) {
-    for (let j = 0; j < n; j++) if (random() < p) frames.data[f * stride + (j >> 3)]! |= 1 << (j & 7);
+    for (let j = 0; j < n; j++) if (random() < p) setMirror(frames, f, j);
   }
   for (let f = count; f < frames.count; f++) lightMirrors(frames, f, 0, n);
   await bringExposureIntoRange(acquirer, gatherFrames(frames, [...Array(count).keys()]), stats);

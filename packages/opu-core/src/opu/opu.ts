@@ -1,4 +1,4 @@
-import { allocateDmdFrames, type DmdFrames, litMirrors } from '../device/frames.js';
+import { allocateDmdFrames, type DmdFrames, litMirrors, packDmdFrames, setMirror } from '../device/frames.js';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { ArgumentError, DeviceStateError, UnsupportedError } from '../errors.js';
@@ -157,20 +157,7 @@ export class Opu implements AsyncDisposable {
     const calibration = this.#requireCalibration('transform()');
     const n = this.inputs;
     const rows = this.#rowsOf(x, 'x');
-    const frames = allocateDmdFrames(rows, this.device.inputSize);
-    const stride = (frames.mirrorsPerFrame + 7) >> 3;
-    for (let r = 0; r < rows; r++) {
-      for (let j = 0; j < n; j++) {
-        const v = x[r * n + j]!;
-        if (v === 1) frames.data[r * stride + (j >> 3)]! |= 1 << (j & 7);
-        else if (v !== 0) {
-          throw new ArgumentError(`value ${v} is not binary`, {
-            field: `x[${r}][${j}]`,
-            fix: 'encode real inputs first (BinaryThresholdEncoder, ThermometerEncoder, …) or use project()',
-          });
-        }
-      }
-    }
+    const frames = packDmdFrames(x, rows, n, { mirrorsPerFrame: this.device.inputSize, field: 'x' });
     const stats = emptyStats();
     const intensity = await this.#acquire(frames, stats, progressCounter(rows, options.onProgress));
     for (let i = 0; i < intensity.length; i++) intensity[i]! /= calibration.responsivity;
@@ -249,11 +236,10 @@ export class Opu implements AsyncDisposable {
     const K = calibration.referenceCount;
     const m = this.outputs;
     const frames = allocateDmdFrames(count * (K + 1), this.device.inputSize);
-    const stride = (frames.mirrorsPerFrame + 7) >> 3;
     for (let p = 0; p < count; p++) {
       for (let k = 0; k <= K; k++) {
         const f = p * (K + 1) + k;
-        for (let j = 0; j < n; j++) if (vectors[p * n + j]) frames.data[f * stride + (j >> 3)]! |= 1 << (j & 7);
+        for (let j = 0; j < n; j++) if (vectors[p * n + j]) setMirror(frames, f, j);
         if (k > 0) {
           const start = referenceStart(this.layout, k - 1);
           lightMirrors(frames, f, start, start + this.layout.referenceMirrors);

@@ -52,6 +52,20 @@ describe('the facade copes with the device’s limits and faults', () => {
     expect(result.meta.saturationRetries === 0 || saturatedShown > 0).toBe(true);
   });
 
+  it('runs concurrent measurements one after the other, exactly as if called in sequence', async () => {
+    const a = inputBatch('ternary', 4, n, 24);
+    const b = inputBatch('gaussian', 2, n, 25);
+    const x = inputBatch('binary', 4, n, 26);
+    const sequential = await (async () => {
+      await using opu = await openSim({ seed: 23 });
+      return [(await opu.project(a)).data, (await opu.project(b)).data, (await opu.transform(x)).data];
+    })();
+    await using opu = await openSim({ seed: 23 });
+    const concurrent = await Promise.all([opu.project(a), opu.project(b), opu.transform(x)]);
+    expect(concurrent.map((r) => r.data)).toEqual(sequential);
+    expect(relativeErrorAgainstTruth(opu, a, concurrent[0].data)).toBeLessThan(0.06);
+  });
+
   it('recalibration recovers the accuracy lost to drift of the medium', async () => {
     await using opu = await openSim({ seed: 7, medium: { driftTimeConstantS: 60 } });
     const device = opu.device as SimulatedOpuDevice;

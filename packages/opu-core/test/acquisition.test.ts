@@ -166,7 +166,7 @@ describe('ExposureControlledAcquirer.acquireNormalized', () => {
     const shot = await device.acquire(packDmdFrames(new Uint8Array(4 * MIRRORS), 4, MIRRORS));
     shot.data.set([110, 220, 330, 999, 999, 999, 999, 999], 2 * PIXELS);
     const out = new Float32Array(5).fill(-1);
-    acquirer.normalizeInto(shot, 2, 20, out, 1);
+    acquirer.normalizeInto({ ...shot, meta: { ...shot.meta, exposureUs: 20 } }, 2, out, 1);
     expect(Array.from(out)).toEqual([-1, (110 - 20) / 20, (220 - 20) / 20, (330 - 50) / 20, -1]);
   });
 

@@ -165,7 +165,7 @@ export class ExposureControlledAcquirer {
         for (let f = 0; f < shot.count; f++, index++) {
           const frame = pending[index]!;
           if (shot.meta.saturatedPixels[f]! > 0) retry.push(frame);
-          else this.normalizeInto(shot, f, applied, out, frame * this.outputs);
+          else this.normalizeInto(shot, f, out, frame * this.outputs);
         }
       }
       if (retry.length > 0 && applied <= this.device.info.limits.exposureUs.min) {
@@ -180,7 +180,8 @@ export class ExposureControlledAcquirer {
   }
 
   /** Writes frame f's (ADU − dark) / exposure for the first `outputs` pixels into `out` at `offset`. */
-  normalizeInto(shot: CameraFrames, f: number, exposureUs: number, out: Float32Array, offset: number): void {
+  normalizeInto(shot: CameraFrames, f: number, out: Float32Array, offset: number): void {
+    const exposureUs = shot.meta.exposureUs; // what the device reports it used, not what was asked
     const pixels = shot.widthPx * shot.heightPx;
     const base = f * pixels;
     for (let i = 0; i < this.outputs; i++) {

@@ -70,6 +70,8 @@ export class Opu implements AsyncDisposable {
   readonly #acquirer: ExposureControlledAcquirer;
   readonly #options: Required<Omit<OpuOptions, 'calibrate'>>;
   #calibration: LinearCalibration | undefined;
+  /** Measurements run one at a time: each sets exposures and reads frames in pairs that must not interleave. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(device: OpuDevice, layout: DmdLayout, options: Required<Omit<OpuOptions, 'calibrate'>>) {
     this.device = device;
@@ -140,12 +142,14 @@ export class Opu implements AsyncDisposable {
   }
 
   /** Measures trigger lag, dark level, responsivity and the reference fields. Repeat when the medium has drifted. */
-  async calibrate(): Promise<LinearCalibration> {
-    this.#calibration = await calibrateLinear(this.#acquirer, this.layout, {
-      averagedFrames: this.#options.calibrationFrames,
-      seed: this.#options.seed,
+  calibrate(): Promise<LinearCalibration> {
+    return this.#exclusive(async () => {
+      this.#calibration = await calibrateLinear(this.#acquirer, this.layout, {
+        averagedFrames: this.#options.calibrationFrames,
+        seed: this.#options.seed,
+      });
+      return this.#calibration;
     });
-    return this.#calibration;
   }
 
   /**
@@ -154,20 +158,22 @@ export class Opu implements AsyncDisposable {
    */
   async transform(x: ArrayLike<number>, options: Pick<ProjectOptions, 'onProgress'> = {}): Promise<OpuResult> {
     const started = performance.now();
-    const calibration = this.#requireCalibration('transform()');
-    const n = this.inputs;
+    this.#requireCalibration('transform()');
     const rows = this.#rowsOf(x, 'x');
-    const frames = packDmdFrames(x, rows, n, { mirrorsPerFrame: this.device.inputSize, field: 'x' });
-    const stats = emptyStats();
-    const intensity = await this.#acquire(frames, stats, progressCounter(rows, options.onProgress));
-    for (let i = 0; i < intensity.length; i++) intensity[i]! /= calibration.responsivity;
-    return { data: intensity, rows, cols: this.outputs, meta: this.#meta('binary', rows, stats, started) };
+    const frames = packDmdFrames(x, rows, this.inputs, { mirrorsPerFrame: this.device.inputSize, field: 'x' });
+    return this.#exclusive(async () => {
+      const calibration = this.#requireCalibration('transform()');
+      const stats = emptyStats();
+      const intensity = await this.#acquire(frames, stats, progressCounter(rows, options.onProgress));
+      for (let i = 0; i < intensity.length; i++) intensity[i]! /= calibration.responsivity;
+      return { data: intensity, rows, cols: this.outputs, meta: this.#meta('binary', rows, stats, started) };
+    });
   }
 
   /** Linear random projection `e·Bᵀ` of real rows (`rows × inputs`), see the class documentation for B. */
   async project(e: Float32Array, options: ProjectOptions = {}): Promise<OpuResult> {
     const started = performance.now();
-    const calibration = this.#requireCalibration('project()');
+    this.#requireCalibration('project()');
     if (!(e instanceof Float32Array)) {
       throw new ArgumentError('is not a Float32Array', { field: 'e', fix: 'pass a row-major Float32Array' });
     }
@@ -189,28 +195,31 @@ export class Opu implements AsyncDisposable {
       });
     }
     const pieces = decompose(e, n, options.encoding ?? 'auto', precision);
-    const m = this.outputs;
-    const out = new Float32Array(rows * m);
-    const stats = emptyStats();
-    const framesPerPiece = calibration.referenceCount + 1;
-    const perPass = Math.max(1, Math.floor(PASS_BYTES / (framesPerPiece * m * 4)));
-    const progress = progressCounter(pieces.count * framesPerPiece, options.onProgress);
-    for (let p0 = 0; p0 < pieces.count; p0 += perPass) {
-      const p1 = Math.min(pieces.count, p0 + perPass);
-      const lin = await this.#linearMeasure(
-        pieces.vectors.subarray(p0 * n, p1 * n),
-        p1 - p0,
-        calibration,
-        stats,
-        progress,
-      );
-      for (let p = p0; p < p1; p++) {
-        const w = pieces.weights[p]!;
-        const row = pieces.rows[p]!;
-        for (let i = 0; i < m; i++) out[row * m + i]! += w * lin[(p - p0) * m + i]!;
+    return this.#exclusive(async () => {
+      const calibration = this.#requireCalibration('project()');
+      const m = this.outputs;
+      const out = new Float32Array(rows * m);
+      const stats = emptyStats();
+      const framesPerPiece = calibration.referenceCount + 1;
+      const perPass = Math.max(1, Math.floor(PASS_BYTES / (framesPerPiece * m * 4)));
+      const progress = progressCounter(pieces.count * framesPerPiece, options.onProgress);
+      for (let p0 = 0; p0 < pieces.count; p0 += perPass) {
+        const p1 = Math.min(pieces.count, p0 + perPass);
+        const lin = await this.#linearMeasure(
+          pieces.vectors.subarray(p0 * n, p1 * n),
+          p1 - p0,
+          calibration,
+          stats,
+          progress,
+        );
+        for (let p = p0; p < p1; p++) {
+          const w = pieces.weights[p]!;
+          const row = pieces.rows[p]!;
+          for (let i = 0; i < m; i++) out[row * m + i]! += w * lin[(p - p0) * m + i]!;
+        }
       }
-    }
-    return { data: out, rows, cols: m, meta: this.#meta(pieces.encoding, rows, stats, started) };
+      return { data: out, rows, cols: m, meta: this.#meta(pieces.encoding, rows, stats, started) };
+    });
   }
 
   async close(): Promise<void> {
@@ -268,6 +277,12 @@ export class Opu implements AsyncDisposable {
   async #acquire(frames: DmdFrames, stats: AcquisitionStats, onAcquired?: FramesAcquired): Promise<Float32Array> {
     const lit = Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
     return this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired);
+  }
+
+  #exclusive<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(job);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   #requireCalibration(what: string): LinearCalibration {

@@ -16,6 +16,104 @@ export interface ComplexField {
 const PIXEL_BLOCK = 512;
 const MIRROR_BLOCK = 256;
 /**
+ * The table kernel (method of four Russians) pays 255 column additions per group of 8 mirrors to build the sums of
+ * every subset, then one addition per frame and non-empty group; the list kernel pays one per lit mirror. Tables
+ * are used when their work is below this fraction of the lists' work.
+ */
+const TABLE_WORK_RATIO = 0.8;
+
+export type FieldKernel = 'auto' | 'lists' | 'tables';
+
+/** Where a tile's column q starts: `offset + q·colStride` in `re`/`im`. */
+interface Tile {
+  re: Float32Array;
+  im: Float32Array;
+  offset: number;
+  colStride: number;
+}
+
+interface PackedLit {
+  /** One byte per 8 mirrors per frame, bit i = mirror 8g + i lit. */
+  bytes: Uint8Array;
+  groups: number;
+  /** (non-empty groups + 255 × groups) / lit mirrors: the table kernel's work over the list kernel's. */
+  tableWorkRatio: number;
+}
+
+/** Which mirror blocks have a lit mirror in any frame: the lazy medium generates no tile for the others. */
+function litBlocks(lit: Int32Array[], mirrors: number): Uint8Array {
+  const blocks = new Uint8Array(Math.ceil(mirrors / MIRROR_BLOCK));
+  for (const list of lit) for (const q of list) blocks[Math.floor(q / MIRROR_BLOCK)] = 1;
+  return blocks;
+}
+
+function packLit(lit: Int32Array[], mirrors: number): PackedLit {
+  const groups = (mirrors + 7) >> 3;
+  const bytes = new Uint8Array(lit.length * groups);
+  let litTotal = 0;
+  for (let f = 0; f < lit.length; f++) {
+    for (const q of lit[f]!) bytes[f * groups + (q >> 3)]! |= 1 << (q & 7);
+    litTotal += lit[f]!.length;
+  }
+  let nonEmpty = 0;
+  for (const b of bytes) if (b !== 0) nonEmpty++;
+  return { bytes, groups, tableWorkRatio: (nonEmpty + 255 * groups) / Math.max(1, litTotal) };
+}
+
+/**
+ * Sums of every subset of 8 consecutive columns of a tile, for `np` pixels: a binary frame then needs one vector
+ * addition per group of 8 mirrors instead of one per lit mirror.
+ */
+class GroupTable {
+  readonly #re: Float32Array;
+  readonly #im: Float32Array;
+
+  constructor(maxPixels: number) {
+    this.#re = new Float32Array(256 * maxPixels);
+    this.#im = new Float32Array(256 * maxPixels);
+  }
+
+  accumulate(
+    tile: Tile,
+    np: number,
+    q0: number,
+    q1: number,
+    packed: PackedLit,
+    frames: number,
+    re: Float32Array,
+    im: Float32Array,
+    m: number,
+    p0: number,
+  ): void {
+    const tRe = this.#re;
+    const tIm = this.#im;
+    for (let g = q0 >> 3; g < (q1 + 7) >> 3; g++) {
+      const width = Math.min(8, q1 - 8 * g);
+      const subsets = 1 << width;
+      for (let s = 1; s < subsets; s++) {
+        const low = s & -s;
+        const prev = (s ^ low) * np;
+        const col = tile.offset + (8 * g + 31 - Math.clz32(low)) * tile.colStride;
+        const dst = s * np;
+        for (let p = 0; p < np; p++) {
+          tRe[dst + p] = tRe[prev + p]! + tile.re[col + p]!;
+          tIm[dst + p] = tIm[prev + p]! + tile.im[col + p]!;
+        }
+      }
+      for (let f = 0; f < frames; f++) {
+        const b = packed.bytes[f * packed.groups + g]!;
+        if (b === 0) continue;
+        const src = b * np;
+        const out = f * m + p0;
+        for (let p = 0; p < np; p++) {
+          re[out + p] += tRe[src + p]!;
+          im[out + p] += tIm[src + p]!;
+        }
+      }
+    }
+  }
+}
+/**
  * Epoch length over the decorrelation time constant: with the cosine hand-over below, a frame's intensity
  * correlation after τ is then e^−1 (solved numerically; docs/physics.md has the whole curve).
  */
@@ -35,11 +133,13 @@ export class TransmissionMedium {
   readonly #rng: CounterRng;
   readonly #epochS: number;
   readonly #cacheBudgetBytes: number;
+  readonly #kernel: FieldKernel;
   #cache: { key: string; matrices: Map<number, ComplexField> } | undefined;
   #phases: { pixels: Int32Array; phase: Float64Array } | undefined;
 
-  constructor(rng: CounterRng, driftTimeConstantS: number, cacheBudgetBytes: number) {
+  constructor(rng: CounterRng, driftTimeConstantS: number, cacheBudgetBytes: number, kernel: FieldKernel = 'auto') {
     this.#rng = rng;
+    this.#kernel = kernel;
     this.#epochS = driftTimeConstantS * EPOCH_OVER_TAU;
     this.#cacheBudgetBytes = cacheBudgetBytes;
   }
@@ -100,7 +200,11 @@ export class TransmissionMedium {
     const re = new Float32Array(frames * m);
     const im = new Float32Array(frames * m);
     const cached = this.#cachedMatrix(geometry, epoch, epochsInUse);
+    const packed = this.#kernel === 'lists' ? undefined : packLit(lit, mirrors.length);
+    const useTables = packed !== undefined && (this.#kernel === 'tables' || packed.tableWorkRatio < TABLE_WORK_RATIO);
+    const table = useTables ? new GroupTable(Math.min(m, PIXEL_BLOCK)) : undefined;
     const cursor = new Int32Array(frames);
+    const blockLit = litBlocks(lit, mirrors.length);
     const tileRe = cached ? undefined : new Float32Array(PIXEL_BLOCK * MIRROR_BLOCK);
     const tileIm = cached ? undefined : new Float32Array(PIXEL_BLOCK * MIRROR_BLOCK);
     for (let p0 = 0; p0 < m; p0 += PIXEL_BLOCK) {
@@ -109,32 +213,27 @@ export class TransmissionMedium {
       cursor.fill(0);
       for (let q0 = 0; q0 < mirrors.length; q0 += MIRROR_BLOCK) {
         const q1 = Math.min(mirrors.length, q0 + MIRROR_BLOCK);
-        let srcRe: Float32Array;
-        let srcIm: Float32Array;
-        let offset: number;
-        let colStride: number;
+        let tile: Tile;
         if (cached) {
-          srcRe = cached.re;
-          srcIm = cached.im;
-          offset = p0;
-          colStride = m;
+          tile = { re: cached.re, im: cached.im, offset: p0, colStride: m };
         } else {
-          if (!this.#anyLitIn(lit, cursor, q1)) continue;
+          if (!blockLit[q0 / MIRROR_BLOCK]) continue;
           fillTile(this.#rng, epoch, pixels, p0, p1, mirrors, q0, q1, tileRe!, tileIm!);
-          srcRe = tileRe!;
-          srcIm = tileIm!;
-          offset = -q0 * np;
-          colStride = np;
+          tile = { re: tileRe!, im: tileIm!, offset: -q0 * np, colStride: np };
+        }
+        if (table) {
+          table.accumulate(tile, np, q0, q1, packed!, frames, re, im, m, p0);
+          continue;
         }
         for (let f = 0; f < frames; f++) {
           const list = lit[f]!;
           let c = cursor[f]!;
           const out = f * m + p0;
           while (c < list.length && list[c]! < q1) {
-            const base = offset + list[c]! * colStride;
+            const base = tile.offset + list[c]! * tile.colStride;
             for (let p = 0; p < np; p++) {
-              re[out + p] += srcRe[base + p]!;
-              im[out + p] += srcIm[base + p]!;
+              re[out + p] += tile.re[base + p]!;
+              im[out + p] += tile.im[base + p]!;
             }
             c++;
           }
@@ -144,14 +243,6 @@ export class TransmissionMedium {
     }
     if (geometry.outsideLitMirrors > 0) this.#addOutsideField(re, im, geometry, epoch);
     return { re, im };
-  }
-
-  #anyLitIn(lit: Int32Array[], cursor: Int32Array, q1: number): boolean {
-    for (let f = 0; f < lit.length; f++) {
-      const list = lit[f]!;
-      if (cursor[f]! < list.length && list[cursor[f]!]! < q1) return true;
-    }
-    return false;
   }
 
   /** The sum of K i.i.d. CN(0, 1) entries is CN(0, K): the fixed pattern's field is drawn whole, not summed. */

@@ -73,6 +73,11 @@ export const simOptionsSchema = z.object({
   frameTimeUs: z.number().positive().default(500),
   minFramesPerAcquisition: z.number().int().positive().default(1),
   maxFramesPerAcquisition: z.number().int().positive().default(4096),
+  /**
+   * How fields are summed: 'lists' adds one matrix column per lit mirror, 'tables' adds precomputed sums of every
+   * subset of 8 mirrors (faster on dense frames and large batches); 'auto' picks the one with less work.
+   */
+  fieldKernel: z.enum(['auto', 'lists', 'tables']).default('auto'),
   /** The whole transmission matrix of the current region × ROI is kept in memory when it fits in this budget. */
   matrixCacheMb: z.number().nonnegative().default(256),
 });

@@ -50,6 +50,7 @@ export class SimulatedOpuDevice extends OpuDevice {
       this.#rng,
       this.options.medium.driftTimeConstantS,
       this.options.matrixCacheMb * 2 ** 20,
+      this.options.fieldKernel,
     );
     this.#camera = new SimulatedCamera(this.#rng, this.options.camera, photoelectronsPerMirrorUs(this.options));
     this.#laser = new SimulatedLaser(this.#rng, this.options.laser.powerFluctuationRms);

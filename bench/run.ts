@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Opu, packDmdFrames, seededUniform } from 'opu-core';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
+import { plot } from './svg.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const lines: string[] = [];
@@ -64,7 +65,9 @@ async function simulatedFramesPerSecond(inputs: number, outputs: number, batch: 
   return { seconds, framesPerSecond: batch / seconds, modelled };
 }
 
-async function projectionFidelity(camera: SimOptions, label: string) {
+const scatter: { truth: number[]; measured: number[] } = { truth: [], measured: [] };
+
+async function projectionFidelity(camera: SimOptions, label: string, keepScatter = false) {
   const n = 1024;
   const m = 2048;
   await using opu = await Opu.open(new SimulatedOpuDevice({ options: { seed: 5, ...camera } }), {
@@ -92,6 +95,10 @@ async function projectionFidelity(camera: SimOptions, label: string) {
         for (let j = 0; j < n; j++) truth += B[i * n + j]! * e[r * n + j]!;
         num += (result.data[r * m + i]! - truth) ** 2;
         den += truth ** 2;
+        if (keepScatter && kind === 'ternary' && r < 2) {
+          scatter.truth.push(truth);
+          scatter.measured.push(result.data[r * m + i]!);
+        }
       }
     }
     const meta = result.meta;
@@ -103,6 +110,48 @@ async function projectionFidelity(camera: SimOptions, label: string) {
     );
   }
   return `| ${row.join(' | ')} |`;
+}
+
+function writeAtomically(relative: string, text: string) {
+  writeFileSync(`${root}${relative}.tmp`, text);
+  renameSync(`${root}${relative}.tmp`, `${root}${relative}`);
+}
+
+async function speckleSurvival() {
+  await using device = new SimulatedOpuDevice({
+    options: {
+      seed: 9,
+      ...{ camera: { ...IDEAL_CAMERA }, laser: { powerFluctuationRms: 0 } },
+      inputRegion: { left: 0, top: 0, width: 32, height: 32 },
+      outputRoi: { left: 0, top: 0, width: 256, height: 128 },
+      exposureUs: 150,
+    },
+  });
+  await device.open();
+  const u = seededUniform(10);
+  const frames = 16;
+  const bits = new Uint8Array(frames * 1024);
+  for (let f = 0; f < frames; f++) {
+    const order = Array.from({ length: 1024 }, (_, j) => j).sort(() => u() - 0.5);
+    for (const j of order.slice(0, 512)) bits[f * 1024 + j] = 1;
+  }
+  const shot = await device.acquire(packDmdFrames(bits, frames, 1024));
+  const values = Float64Array.from(shot.data);
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
+  const sorted = values.map((v) => v / mean).sort();
+  const t = Array.from({ length: 61 }, (_, k) => k * 0.2);
+  const survival = t.map((x) => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! > x) hi = mid;
+      else lo = mid + 1;
+    }
+    return (sorted.length - lo) / sorted.length;
+  });
+  return { t, survival, contrast: Math.sqrt(variance) / mean, samples: values.length };
 }
 
 function peakMemory() {
@@ -148,15 +197,57 @@ log(
 );
 log('|---|---|---|---|---|---|---|---|---|');
 const ideal = { camera: { ...IDEAL_CAMERA }, laser: { powerFluctuationRms: 0 } };
-for (const [label, options] of [
+for (const [label, options, keep] of [
   ['ideal, 12-bit', ideal],
-  ['realistic 8-bit (default)', {}],
+  ['realistic 8-bit (default)', {}, true],
   ['realistic 10-bit', { camera: { bitDepth: 10 } }],
   ['realistic 12-bit', { camera: { bitDepth: 12 } }],
-] as [string, SimOptions][]) {
+] as [string, SimOptions, boolean?][]) {
   console.log(`project() with ${label} …`);
-  log(await projectionFidelity(options, label));
+  log(await projectionFidelity(options, label, keep));
 }
+log('');
+writeAtomically(
+  'docs/projection-fidelity.svg',
+  plot(
+    [
+      { label: 'project() vs e·Bᵀ', color: '#1f77b4', x: scatter.truth, y: scatter.measured, style: 'dots' },
+      { label: 'y = x', color: '#d62728', x: [-80, 80], y: [-80, 80], style: 'line' },
+    ],
+    {
+      title: 'Optical linear projection, realistic 8-bit camera (1024 → 2048, ternary rows)',
+      xLabel: 'true (e·Bᵀ)_i',
+      yLabel: 'measured from intensities',
+    },
+  ),
+);
+log('![project() against the true matrix](projection-fidelity.svg)');
+log('');
+console.log('speckle statistics …');
+const speckle = await speckleSurvival();
+writeAtomically(
+  'docs/speckle-statistics.svg',
+  plot(
+    [
+      { label: 'simulated camera, ideal 12-bit', color: '#1f77b4', x: speckle.t, y: speckle.survival, style: 'steps' },
+      {
+        label: 'exponential law e^−t',
+        color: '#d62728',
+        x: speckle.t,
+        y: speckle.t.map((t) => Math.exp(-t)),
+        style: 'line',
+      },
+    ],
+    { title: 'Speckle intensity statistics', xLabel: 't = I / ⟨I⟩', yLabel: 'P(I > t·⟨I⟩)', logY: true },
+  ),
+);
+log('## Speckle statistics');
+log('');
+log(
+  `${speckle.samples} pixel values from frames with 512 of 1024 mirrors on: contrast std/mean = ${speckle.contrast.toFixed(4)} (theory 1).`,
+);
+log('');
+log('![speckle survival function against the exponential law](speckle-statistics.svg)');
 log('');
 console.log('peak memory of a 20 000 × 40 000 device …');
 const memory = peakMemory();
@@ -180,7 +271,5 @@ const header = [
     'simulator runs in TypeScript and is expected to be far slower than OpenBLAS.',
   '',
 ];
-const target = `${root}docs/benchmarks.md`;
-writeFileSync(`${target}.tmp`, `${[...header, ...lines].join('\n')}\n`);
-renameSync(`${target}.tmp`, target);
-console.log(`wrote ${target}`);
+writeAtomically('docs/benchmarks.md', `${[...header, ...lines].join('\n')}\n`);
+console.log('wrote docs/benchmarks.md, docs/projection-fidelity.svg, docs/speckle-statistics.svg');

@@ -1,4 +1,4 @@
-import { SeparatedBitPlaneEncoder } from '../encoding/separated-bit-planes.js';
+import { planeWeights, SeparatedBitPlaneEncoder } from '../encoding/separated-bit-planes.js';
 import { ArgumentError } from '../errors.js';
 
 /** Binary vectors whose weighted sum is the batch: `Σ_p weight_p · vector_p` gives row `row_p`. */
@@ -78,11 +78,11 @@ export function decompose(
   } else {
     const planes = new SeparatedBitPlaneEncoder({ precisionBits, scale: 'row' }).encode(x, features);
     const p = precisionBits;
-    const levels = 2 ** p - 1;
+    const weightOf = planeWeights(p);
     for (let r = 0; r < rows; r++) {
       const s = planes.scales[r]!;
       for (let b = 0; b < p; b++) {
-        const w = (s * 2 ** (p - 1 - b)) / levels;
+        const w = s * weightOf[b]!;
         keep(planes.planes, (r * 2 * p + b) * features, w, r);
         keep(planes.planes, (r * 2 * p + p + b) * features, -w, r);
       }

@@ -58,7 +58,8 @@ console.log(
     `camera ${info.camera.widthPx}×${info.camera.heightPx} ${info.camera.bitDepth}-bit`,
 );
 console.log(
-  `  calibrated   ${calibration.referenceCount} references × ${calibration.referenceMirrors} mirrors, trigger lag ` +
+  `  calibrated   ${calibration.referenceCount} references × ${calibration.referenceElements} elements of ` +
+    `${calibration.mirrorsPerElement} mirror(s), trigger lag ` +
     `${calibration.triggerLagFrames}, ${calibration.stats.frames} frames, ` +
     `${(calibration.stats.deviceTimeUs / 1e6).toFixed(2)} s of device time, ${((performance.now() - started) / 1e3).toFixed(1)} s here`,
 );

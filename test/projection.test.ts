@@ -1,4 +1,4 @@
-import { Opu } from 'opu-core';
+import { Opu, packDmdFrames } from 'opu-core';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
 import { type InputKind, inputBatch, relativeErrorAgainstTruth } from './helpers.js';
@@ -52,6 +52,26 @@ describe('project() against the simulator’s ground truth', () => {
       }
     });
   }
+
+  it('serves small inputs (DFA’s 10 classes) through macro-pixels, as accurately', async () => {
+    for (const [options, bound] of [
+      [IDEAL, 0.01],
+      [{}, 0.06],
+    ] as [SimOptions, number][]) {
+      await using opu = await Opu.open(new SimulatedOpuDevice({ options: { ...options, seed: 3 } }), {
+        inputs: 10,
+        outputs: 256,
+      });
+      expect(opu.layout.mirrorsPerElement).toBeGreaterThan(10);
+      for (const kind of ['ternary', 'gaussian'] as InputKind[]) {
+        const e = inputBatch(kind, 32, 10, 4);
+        const result = await opu.project(e);
+        expect(relativeErrorAgainstTruth(opu, e, result.data), kind).toBeLessThan(bound);
+        // Sparse pieces are not exposed longer than about two reference frames.
+        expect(result.meta.exposureUsMax).toBeLessThan(5000);
+      }
+    }
+  });
 
   it('is linear: project(a·x + b·y) = a·project(x) + b·project(y) within the noise', async () => {
     await using opu = await openSim(IDEAL, 6);
@@ -109,21 +129,21 @@ describe('project() against the simulator’s ground truth', () => {
 });
 
 describe('transform(): native intensity features', () => {
-  it('returns |R x|² in units of one mirror’s mean intensity', async () => {
+  it('returns |R x|² in units of one element’s mean intensity', async () => {
     await using opu = await openSim(IDEAL, 15);
     const x = inputBatch('binary', 8, n, 16);
     const device = opu.device as SimulatedOpuDevice;
-    const frames = new Uint8Array(8 * device.inputSize);
-    for (let r = 0; r < 8; r++) for (let j = 0; j < n; j++) frames[r * device.inputSize + j] = x[r * n + j]!;
-    const { packDmdFrames } = await import('opu-core');
-    const field = device.groundTruth.field(packDmdFrames(frames, 8, device.inputSize));
+    const s = opu.layout.mirrorsPerElement;
+    expect(s).toBeGreaterThan(1); // small inputs are spread over macro-pixels by default
+    const frames = packDmdFrames(x, 8, n, { mirrorsPerFrame: device.inputSize, mirrorsPerValue: s });
+    const field = device.groundTruth.field(frames);
     const result = await opu.transform(x);
     const roi = device.outputSize;
     let num = 0;
     let den = 0;
     for (let r = 0; r < 8; r++) {
       for (let i = 0; i < m; i++) {
-        const truth = field.re[r * roi + i]! ** 2 + field.im[r * roi + i]! ** 2;
+        const truth = (field.re[r * roi + i]! ** 2 + field.im[r * roi + i]! ** 2) / s;
         num += (result.data[r * m + i]! - truth) ** 2;
         den += truth ** 2;
       }

@@ -84,7 +84,8 @@ describe('openOpu: URL and registry errors', () => {
       ['inputs=abc', 'url.inputs'],
       ['inputs=16&outputs=0', 'url.outputs'],
       ['referenceCount=1.5', 'url.referenceCount'],
-      ['referenceMirrors=', 'url.referenceMirrors'],
+      ['referenceElements=', 'url.referenceElements'],
+      ['mirrorsPerElement=0', 'url.mirrorsPerElement'],
       ['calibrationFrames=-3', 'url.calibrationFrames'],
     ];
     for (const [query, field] of cases) {
@@ -134,7 +135,7 @@ describe('openOpu with a registered backend', () => {
   it('calibrates the fake device and projects like the ground-truth matrix', async () => {
     const backend = fieldBackend('fakefield');
     registerBackend(backend);
-    const opu = await openOpu('fakefield://?inputs=16&outputs=8&seed=3&lag=1');
+    const opu = await openOpu('fakefield://?inputs=16&outputs=8&seed=3&lag=1&mirrorsPerElement=1');
     const { device, matrix } = backend.created[0]!;
     expect(device.violations).toEqual([]);
     const calibration = opu.calibration!;
@@ -157,7 +158,7 @@ describe('openOpu with a registered backend', () => {
       let uIm = 0;
       for (let k = 0; k < K; k++) {
         const start = referenceStart(opu.layout, k);
-        for (let j = start; j < start + opu.layout.referenceMirrors; j++) {
+        for (let j = start; j < start + opu.layout.referenceElements; j++) {
           uRe += calibration.weights[i * K + k]! * matrix.re[at(i, j)]!;
           uIm += calibration.weights[i * K + k]! * matrix.im[at(i, j)]!;
         }

@@ -27,6 +27,8 @@ export function setMirror(frames: DmdFrames, f: number, j: number): void {
 export interface PackOptions {
   /** Mirrors per frame when the region is larger than the data: the rest stay off. Default: `valuesPerFrame`. */
   mirrorsPerFrame?: number;
+  /** Mirrors each value drives (a macro-pixel of consecutive mirrors). Default 1. */
+  mirrorsPerValue?: number;
   /** Name of the argument in error messages. */
   field?: string;
 }
@@ -42,7 +44,8 @@ export function packDmdFrames(
   options: PackOptions = {},
 ): DmdFrames {
   const field = options.field ?? 'x';
-  const mirrorsPerFrame = options.mirrorsPerFrame ?? valuesPerFrame;
+  const block = options.mirrorsPerValue ?? 1;
+  const mirrorsPerFrame = options.mirrorsPerFrame ?? valuesPerFrame * block;
   if (bits.length !== count * valuesPerFrame) {
     throw new ArgumentError(`has ${bits.length} values, expected ${count} × ${valuesPerFrame}`, {
       field,
@@ -53,7 +56,7 @@ export function packDmdFrames(
   for (let f = 0; f < count; f++) {
     for (let j = 0; j < valuesPerFrame; j++) {
       const v = bits[f * valuesPerFrame + j]!;
-      if (v === 1) setMirror(frames, f, j);
+      if (v === 1) for (let q = j * block; q < (j + 1) * block; q++) setMirror(frames, f, q);
       else if (v !== 0) {
         throw new ArgumentError(`value ${v} is not binary`, {
           field: `${field}[${f}][${j}]`,

@@ -117,22 +117,26 @@ export class ExposureControlledAcquirer {
 
   /**
    * Dark-subtracted intensity per µs, frames × outputs, for frames whose lit-mirror counts are `lit`.
-   * No returned value comes from a saturated pixel.
+   * No returned value comes from a saturated pixel. Frames with fewer than `litFloor` mirrors on are exposed as if
+   * they had that many: a ceiling on exposure, for callers to whom a dim frame's absolute error matters, not its
+   * relative one.
    */
   async acquireNormalized(
     frames: DmdFrames,
     lit: Uint32Array,
     stats: AcquisitionStats,
     onAcquired?: FramesAcquired,
+    litFloor = 1,
   ): Promise<Float32Array> {
     const m = this.outputs;
     const out = new Float32Array(frames.count * m);
+    const exposureLit = (f: number) => Math.max(litFloor, lit[f]!);
     const order = Array.from(lit.keys()).sort((a, b) => lit[a]! - lit[b]!);
     for (let g = 0; g < order.length; ) {
       let end = g + 1;
-      const floor = Math.max(1, lit[order[g]!]!);
-      while (end < order.length && lit[order[end]!]! <= floor * GROUP_LIT_RATIO) end++;
-      await this.#acquireGroup(frames, order.slice(g, end), lit[order[end - 1]!]!, out, stats, onAcquired);
+      const floor = exposureLit(order[g]!);
+      while (end < order.length && exposureLit(order[end]!) <= floor * GROUP_LIT_RATIO) end++;
+      await this.#acquireGroup(frames, order.slice(g, end), exposureLit(order[end - 1]!), out, stats, onAcquired);
       g = end;
     }
     return out;

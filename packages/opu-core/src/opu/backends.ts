@@ -24,7 +24,14 @@ export function registeredBackends(): readonly OpuBackend[] {
 }
 
 /** Query keys that configure the facade, not the device. */
-const FACADE_KEYS = ['inputs', 'outputs', 'referenceCount', 'referenceMirrors', 'calibrationFrames'] as const;
+const FACADE_KEYS = [
+  'inputs',
+  'outputs',
+  'referenceCount',
+  'referenceElements',
+  'mirrorsPerElement',
+  'calibrationFrames',
+] as const;
 
 /**
  * Opens an OPU by URL and returns a calibrated facade, e.g. `openOpu('sim://?inputs=1024&outputs=2048&seed=7')`.

@@ -1,3 +1,4 @@
+import { type DmdFrames, setMirror } from '../device/frames.js';
 import type { Rectangle } from '../device/settings.js';
 
 /** The most compact rectangle of at most `maxWidth` columns holding at least `count` elements. */
@@ -7,34 +8,53 @@ export function layoutRectangle(count: number, maxWidth: number): Rectangle {
 }
 
 /**
- * How the facade uses the DMD's input region: the data vector on mirrors [0, inputs), then `referenceCount`
- * disjoint reference blocks of `referenceMirrors` mirrors each, all on when shown. Indices are region-local.
+ * How the facade uses the DMD's input region. Every element, data or reference, is a macro-pixel of
+ * `mirrorsPerElement` consecutive mirrors (its field is the sum of theirs: still circular Gaussian, with that many
+ * times the power). Elements are the data vector [0, inputs), then `referenceCount` disjoint reference blocks of
+ * `referenceElements` elements each, all on when shown. Indices are region-local.
  */
 export interface DmdLayout {
   inputs: number;
   referenceCount: number;
-  referenceMirrors: number;
+  referenceElements: number;
+  mirrorsPerElement: number;
   region: Rectangle;
   roi: Rectangle;
 }
 
-export function referenceStart(layout: DmdLayout, k: number): number {
-  return layout.inputs + k * layout.referenceMirrors;
+export interface LayoutRequest {
+  inputs: number;
+  outputs: number;
+  referenceCount: number;
+  referenceElements: number;
+  mirrorsPerElement: number;
 }
 
-export function makeLayout(
-  inputs: number,
-  outputs: number,
-  referenceCount: number,
-  referenceMirrors: number,
-  dmdWidth: number,
-  cameraWidth: number,
-): DmdLayout {
+export function makeLayout(request: LayoutRequest, dmdWidth: number, cameraWidth: number): DmdLayout {
+  const elements = request.inputs + request.referenceCount * request.referenceElements;
   return {
-    inputs,
-    referenceCount,
-    referenceMirrors,
-    region: layoutRectangle(inputs + referenceCount * referenceMirrors, dmdWidth),
-    roi: layoutRectangle(outputs, cameraWidth),
+    inputs: request.inputs,
+    referenceCount: request.referenceCount,
+    referenceElements: request.referenceElements,
+    mirrorsPerElement: request.mirrorsPerElement,
+    region: layoutRectangle(elements * request.mirrorsPerElement, dmdWidth),
+    roi: layoutRectangle(request.outputs, cameraWidth),
   };
+}
+
+/** Index of the first element of reference k. */
+export function referenceStart(layout: DmdLayout, k: number): number {
+  return layout.inputs + k * layout.referenceElements;
+}
+
+/** Turns on elements [first, end) of frame f: each one's block of mirrors. */
+export function lightElements(frames: DmdFrames, f: number, layout: DmdLayout, first: number, end: number): void {
+  const s = layout.mirrorsPerElement;
+  for (let j = first * s; j < end * s; j++) setMirror(frames, f, j);
+}
+
+/** Turns on every mirror of reference k in frame f. */
+export function lightReference(frames: DmdFrames, f: number, layout: DmdLayout, k: number): void {
+  const start = referenceStart(layout, k);
+  lightElements(frames, f, layout, start, start + layout.referenceElements);
 }

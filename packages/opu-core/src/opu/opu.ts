@@ -1,11 +1,11 @@
-import { allocateDmdFrames, type DmdFrames, litMirrors, packDmdFrames, setMirror } from '../device/frames.js';
+import { allocateDmdFrames, type DmdFrames, litMirrors, packDmdFrames } from '../device/frames.js';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { ArgumentError, DeviceStateError, UnsupportedError } from '../errors.js';
 import { type AcquisitionStats, ExposureControlledAcquirer, emptyStats, type FramesAcquired } from './acquisition.js';
-import { calibrateLinear, type LinearCalibration, lightMirrors } from './calibration.js';
+import { calibrateLinear, type LinearCalibration } from './calibration.js';
 import { decompose, type ProjectionEncoding } from './decompose.js';
-import { type DmdLayout, makeLayout, referenceStart } from './layout.js';
+import { type DmdLayout, lightElements, lightReference, makeLayout } from './layout.js';
 
 export interface OpuOptions {
   /** Length of the vectors given to `project()` and `transform()`. */
@@ -14,8 +14,16 @@ export interface OpuOptions {
   outputs: number;
   /** Disjoint reference regions combined per output (1–4). More references avoid outputs with a weak reference. */
   referenceCount?: number;
-  /** Mirrors in each reference region; best near the number of lit data mirrors. Default: max(8, inputs / 4), a balance between dense binary rows and the sparse top bit planes of real rows. */
-  referenceMirrors?: number;
+  /**
+   * Elements in each reference region; best near the number of lit data elements. Default: inputs / 4, a balance
+   * between dense binary rows and the sparse top bit planes of real rows.
+   */
+  referenceElements?: number;
+  /**
+   * Mirrors per element (a macro-pixel): more light per element, hence shorter exposures, for the same statistics.
+   * Default: as many as keep the whole layout within about 1024 mirrors (1 for 1024 inputs, 53 for 10).
+   */
+  mirrorsPerElement?: number;
   /** Frames averaged per reference pattern during calibration. */
   calibrationFrames?: number;
   /** Seed of the random calibration patterns. */
@@ -68,12 +76,12 @@ export class Opu implements AsyncDisposable {
   readonly device: OpuDevice;
   readonly layout: DmdLayout;
   readonly #acquirer: ExposureControlledAcquirer;
-  readonly #options: Required<Omit<OpuOptions, 'calibrate'>>;
+  readonly #options: ResolvedOptions;
   #calibration: LinearCalibration | undefined;
   /** Measurements run one at a time: each sets exposures and reads frames in pairs that must not interleave. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(device: OpuDevice, layout: DmdLayout, options: Required<Omit<OpuOptions, 'calibrate'>>) {
+  private constructor(device: OpuDevice, layout: DmdLayout, options: ResolvedOptions) {
     this.device = device;
     this.layout = layout;
     this.#options = options;
@@ -86,19 +94,14 @@ export class Opu implements AsyncDisposable {
     await device.open();
     try {
       const { dmd, camera } = device.info;
-      const layout = makeLayout(
-        resolved.inputs,
-        resolved.outputs,
-        resolved.referenceCount,
-        resolved.referenceMirrors,
-        dmd.widthMirrors,
-        camera.widthPx,
-      );
+      const mirrorsPerElement =
+        resolved.mirrorsPerElement ?? defaultMirrorsPerElement(resolved, dmd.widthMirrors * dmd.heightMirrors);
+      const layout = makeLayout({ ...resolved, mirrorsPerElement }, dmd.widthMirrors, camera.widthPx);
       const needed = layout.region.width * layout.region.height;
       if (layout.region.height > dmd.heightMirrors) {
         throw new UnsupportedError(`inputs and references need ${needed} mirrors, the DMD has fewer`, {
           field: 'inputs',
-          fix: `use at most ${dmd.widthMirrors * dmd.heightMirrors - resolved.referenceCount * resolved.referenceMirrors} inputs`,
+          fix: 'use fewer inputs, smaller references or fewer mirrors per element',
         });
       }
       if (layout.roi.height > camera.heightPx) {
@@ -153,19 +156,24 @@ export class Opu implements AsyncDisposable {
   }
 
   /**
-   * Native features `|R x|²` of binary rows (`rows × inputs`, values 0 or 1), in units of one lit mirror's mean
-   * intensity (so a row with k lit mirrors has features of mean k, exponentially distributed).
+   * Native features `|R x|²` of binary rows (`rows × inputs`, values 0 or 1), in units of one lit element's mean
+   * intensity (so a row with k lit elements has features of mean k, exponentially distributed).
    */
   async transform(x: ArrayLike<number>, options: Pick<ProjectOptions, 'onProgress'> = {}): Promise<OpuResult> {
     const started = performance.now();
     this.#requireCalibration('transform()');
     const rows = this.#rowsOf(x, 'x');
-    const frames = packDmdFrames(x, rows, this.inputs, { mirrorsPerFrame: this.device.inputSize, field: 'x' });
+    const frames = packDmdFrames(x, rows, this.inputs, {
+      mirrorsPerFrame: this.device.inputSize,
+      mirrorsPerValue: this.layout.mirrorsPerElement,
+      field: 'x',
+    });
     return this.#exclusive(async () => {
       const calibration = this.#requireCalibration('transform()');
       const stats = emptyStats();
       const intensity = await this.#acquire(frames, stats, progressCounter(rows, options.onProgress));
-      for (let i = 0; i < intensity.length; i++) intensity[i]! /= calibration.responsivity;
+      const elementIntensity = calibration.responsivity * calibration.mirrorsPerElement;
+      for (let i = 0; i < intensity.length; i++) intensity[i]! /= elementIntensity;
       return { data: intensity, rows, cols: this.outputs, meta: this.#meta('binary', rows, stats, started) };
     });
   }
@@ -248,15 +256,15 @@ export class Opu implements AsyncDisposable {
     for (let p = 0; p < count; p++) {
       for (let k = 0; k <= K; k++) {
         const f = p * (K + 1) + k;
-        for (let j = 0; j < n; j++) if (vectors[p * n + j]) setMirror(frames, f, j);
-        if (k > 0) {
-          const start = referenceStart(this.layout, k - 1);
-          lightMirrors(frames, f, start, start + this.layout.referenceMirrors);
-        }
+        for (let j = 0; j < n; j++) if (vectors[p * n + j]) lightElements(frames, f, this.layout, j, j + 1);
+        if (k > 0) lightReference(frames, f, this.layout, k - 1);
       }
     }
-    const intensity = await this.#acquire(frames, stats, onAcquired);
-    const unit = Math.sqrt(2 / calibration.responsivity);
+    // I(x) enters as an absolute term next to I(x + r_k): exposing a sparse x longer than half a reference frame
+    // buys little accuracy and costs frame time.
+    const litFloor = (this.layout.referenceElements * this.layout.mirrorsPerElement) / 2;
+    const intensity = await this.#acquire(frames, stats, onAcquired, litFloor);
+    const unit = Math.sqrt(2 / (calibration.responsivity * calibration.mirrorsPerElement));
     const out = new Float32Array(count * m);
     const { weights, amplitude, referenceIntensity } = calibration;
     for (let p = 0; p < count; p++) {
@@ -274,9 +282,14 @@ export class Opu implements AsyncDisposable {
     return out;
   }
 
-  async #acquire(frames: DmdFrames, stats: AcquisitionStats, onAcquired?: FramesAcquired): Promise<Float32Array> {
+  async #acquire(
+    frames: DmdFrames,
+    stats: AcquisitionStats,
+    onAcquired?: FramesAcquired,
+    litFloor?: number,
+  ): Promise<Float32Array> {
     const lit = Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
-    return this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired);
+    return this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired, litFloor);
   }
 
   #exclusive<T>(job: () => Promise<T>): Promise<T> {
@@ -325,7 +338,17 @@ function progressCounter(planned: number, report: ((p: Progress) => void) | unde
   };
 }
 
-function resolveOptions(options: OpuOptions): Required<Omit<OpuOptions, 'calibrate'>> {
+/** Elements × mirrors per element stay near this by default: enough light for short exposures on small inputs. */
+const DEFAULT_LAYOUT_MIRRORS = 1024;
+
+type ResolvedOptions = Required<Omit<OpuOptions, 'calibrate' | 'mirrorsPerElement'>> & { mirrorsPerElement?: number };
+
+function defaultMirrorsPerElement(options: ResolvedOptions, dmdMirrors: number): number {
+  const elements = options.inputs + options.referenceCount * options.referenceElements;
+  return Math.max(1, Math.floor(Math.min(DEFAULT_LAYOUT_MIRRORS, dmdMirrors) / elements));
+}
+
+function resolveOptions(options: OpuOptions): ResolvedOptions {
   const positiveInt = (value: unknown, field: string, fix: string) => {
     if (!Number.isInteger(value) || (value as number) < 1) {
       throw new ArgumentError(`${String(value)} is not a positive integer`, { field, fix });
@@ -338,15 +361,20 @@ function resolveOptions(options: OpuOptions): Required<Omit<OpuOptions, 'calibra
   if (referenceCount > 4) {
     throw new ArgumentError(`${referenceCount} references`, { field: 'referenceCount', fix: 'use 1 to 4 references' });
   }
+  const referenceElements = positiveInt(
+    options.referenceElements ?? Math.max(1, Math.round(inputs / 4)),
+    'referenceElements',
+    'use about as many elements as a typical input lights',
+  );
   return {
     inputs,
     outputs,
     referenceCount,
-    referenceMirrors: positiveInt(
-      options.referenceMirrors ?? Math.max(8, Math.round(inputs / 4)),
-      'referenceMirrors',
-      'use about as many mirrors as a typical input lights',
-    ),
+    referenceElements,
+    mirrorsPerElement:
+      options.mirrorsPerElement === undefined
+        ? undefined
+        : positiveInt(options.mirrorsPerElement, 'mirrorsPerElement', 'use 1 or more mirrors per element'),
     calibrationFrames: positiveInt(options.calibrationFrames ?? 32, 'calibrationFrames', 'average 16–128 frames'),
     seed: options.seed ?? 0,
   };

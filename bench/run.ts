@@ -67,6 +67,41 @@ async function simulatedFramesPerSecond(inputs: number, outputs: number, batch: 
 
 const scatter: { truth: number[]; measured: number[] } = { truth: [], measured: [] };
 
+/** Relative error of project() for each input kind, 256 → 512, on a device with the given options. */
+async function errorsByKind(options: SimOptions): Promise<string[]> {
+  const n = 256;
+  const m = 512;
+  await using opu = await Opu.open(new SimulatedOpuDevice({ options: { seed: 3, ...options } }), {
+    inputs: n,
+    outputs: m,
+  });
+  const B = expectedProjectionMatrix(opu.device as SimulatedOpuDevice, opu.layout, opu.calibration!);
+  const cells: string[] = [];
+  for (const kind of ['ternary', 'binary', 'real'] as const) {
+    const u = seededUniform(11);
+    const e = new Float32Array(16 * n);
+    for (let i = 0; i < e.length; i++) {
+      const r = u();
+      if (kind === 'real') e[i] = Math.sqrt(-2 * Math.log(r)) * Math.cos(2 * Math.PI * u());
+      else if (kind === 'binary') e[i] = r < 0.5 ? 1 : 0;
+      else e[i] = r < 0.2 ? 1 : r < 0.4 ? -1 : 0;
+    }
+    const y = (await opu.project(e)).data;
+    let num = 0;
+    let den = 0;
+    for (let r = 0; r < 16; r++) {
+      for (let i = 0; i < m; i++) {
+        let truth = 0;
+        for (let j = 0; j < n; j++) truth += B[i * n + j]! * e[r * n + j]!;
+        num += (y[r * m + i]! - truth) ** 2;
+        den += truth ** 2;
+      }
+    }
+    cells.push(`${(100 * Math.sqrt(num / den)).toFixed(1)}%`);
+  }
+  return cells;
+}
+
 async function projectionFidelity(camera: SimOptions, label: string, keepScatter = false) {
   const n = 1024;
   const m = 2048;
@@ -185,6 +220,29 @@ for (const [n, m, batch] of shapes) {
     `| ${n} → ${m}, ${batch} | ${sim.framesPerSecond.toFixed(0)} | ${numpyFps ? numpyFps.toFixed(0) : 'skipped'} | ` +
       `${numpyFps ? (sim.framesPerSecond / numpyFps).toFixed(3) : '–'} | ${sim.modelled.toFixed(0)} |`,
   );
+}
+log('');
+log('## Error budget of project(): one noise source at a time, 256 → 512, 3 references');
+log('');
+log(
+  'Relative error ‖project(e) − e·Bᵀ‖ / ‖e·Bᵀ‖ over 16 rows (ternary: 40% non-zero; binary: half-lit; real: Gaussian).',
+);
+log('');
+log('| noise source alone | ternary | binary | real (8-bit planes) |');
+log('|---|---|---|---|');
+const silent = { readNoiseE: 0, prnuRms: 0, biasAdu: 0, darkCurrentEPerS: 0, shotNoise: false };
+const steady = { powerFluctuationRms: 0 };
+for (const [label, options] of [
+  ['8-bit quantization', { camera: { ...silent }, laser: steady }],
+  ['shot noise (12-bit ADC)', { camera: { ...silent, bitDepth: 12, shotNoise: true }, laser: steady }],
+  ['read noise 13 e⁻ (12-bit)', { camera: { ...silent, bitDepth: 12, readNoiseE: 13, biasAdu: 41 }, laser: steady }],
+  ['laser fluctuation 0.3%', { camera: { ...silent, bitDepth: 12 } }],
+  ['PRNU 1%', { camera: { ...silent, bitDepth: 12, prnuRms: 0.01 }, laser: steady }],
+  ['**all (default realistic camera)**', {}],
+  ['none (ideal 12-bit camera)', { camera: { ...IDEAL_CAMERA }, laser: steady }],
+] as [string, SimOptions][]) {
+  console.log(`error budget: ${label} …`);
+  log(`| ${label} | ${(await errorsByKind(options)).join(' | ')} |`);
 }
 log('');
 log('## project(): fidelity against the true matrix and throughput, 1024 → 2048');

@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Opu, packDmdFrames, seededUniform } from 'opu-core';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
+import { inputBatch, matmulTransposed, relativeError } from '../test/helpers.js';
 import { plot } from './svg.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -69,76 +70,40 @@ const scatter: { truth: number[]; measured: number[] } = { truth: [], measured: 
 
 /** Relative error of project() for each input kind, 256 → 512, on a device with the given options. */
 async function errorsByKind(options: SimOptions): Promise<string[]> {
-  const n = 256;
-  const m = 512;
   await using opu = await Opu.open(new SimulatedOpuDevice({ options: { seed: 3, ...options } }), {
-    inputs: n,
-    outputs: m,
+    inputs: 256,
+    outputs: 512,
   });
   const B = expectedProjectionMatrix(opu.device as SimulatedOpuDevice, opu.layout, opu.calibration!);
   const cells: string[] = [];
-  for (const kind of ['ternary', 'binary', 'real'] as const) {
-    const u = seededUniform(11);
-    const e = new Float32Array(16 * n);
-    for (let i = 0; i < e.length; i++) {
-      const r = u();
-      if (kind === 'real') e[i] = Math.sqrt(-2 * Math.log(r)) * Math.cos(2 * Math.PI * u());
-      else if (kind === 'binary') e[i] = r < 0.5 ? 1 : 0;
-      else e[i] = r < 0.2 ? 1 : r < 0.4 ? -1 : 0;
-    }
-    const y = (await opu.project(e)).data;
-    let num = 0;
-    let den = 0;
-    for (let r = 0; r < 16; r++) {
-      for (let i = 0; i < m; i++) {
-        let truth = 0;
-        for (let j = 0; j < n; j++) truth += B[i * n + j]! * e[r * n + j]!;
-        num += (y[r * m + i]! - truth) ** 2;
-        den += truth ** 2;
-      }
-    }
-    cells.push(`${(100 * Math.sqrt(num / den)).toFixed(1)}%`);
+  for (const kind of ['ternary', 'binary', 'gaussian'] as const) {
+    const e = inputBatch(kind, 16, opu.inputs, 11);
+    const truth = matmulTransposed(e, B, opu.inputs, opu.outputs);
+    cells.push(`${(100 * relativeError(truth, (await opu.project(e)).data)).toFixed(1)}%`);
   }
   return cells;
 }
 
 async function projectionFidelity(camera: SimOptions, label: string, keepScatter = false) {
-  const n = 1024;
-  const m = 2048;
   await using opu = await Opu.open(new SimulatedOpuDevice({ options: { seed: 5, ...camera } }), {
-    inputs: n,
-    outputs: m,
+    inputs: 1024,
+    outputs: 2048,
   });
   const B = expectedProjectionMatrix(opu.device as SimulatedOpuDevice, opu.layout, opu.calibration!);
   const row: string[] = [label];
-  for (const kind of ['ternary', 'real'] as const) {
-    const rows = kind === 'ternary' ? 32 : 8;
-    const u = seededUniform(kind === 'ternary' ? 6 : 7);
-    const e = new Float32Array(rows * n);
-    for (let i = 0; i < e.length; i++) {
-      e[i] =
-        kind === 'real'
-          ? Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())
-          : Math.sign(u() - 0.5) * (u() < 0.5 ? 1 : 0);
+  for (const [kind, rows] of [
+    ['ternary', 32],
+    ['gaussian', 8],
+  ] as const) {
+    const e = inputBatch(kind, rows, opu.inputs, 6);
+    const truth = matmulTransposed(e, B, opu.inputs, opu.outputs);
+    const { data, meta } = await opu.project(e);
+    if (keepScatter && kind === 'ternary') {
+      scatter.truth.push(...truth.subarray(0, 2 * opu.outputs));
+      scatter.measured.push(...data.subarray(0, 2 * opu.outputs));
     }
-    const result = await opu.project(e);
-    let num = 0;
-    let den = 0;
-    for (let r = 0; r < rows; r++) {
-      for (let i = 0; i < m; i++) {
-        let truth = 0;
-        for (let j = 0; j < n; j++) truth += B[i * n + j]! * e[r * n + j]!;
-        num += (result.data[r * m + i]! - truth) ** 2;
-        den += truth ** 2;
-        if (keepScatter && kind === 'ternary' && r < 2) {
-          scatter.truth.push(truth);
-          scatter.measured.push(result.data[r * m + i]!);
-        }
-      }
-    }
-    const meta = result.meta;
     row.push(
-      `${(100 * Math.sqrt(num / den)).toFixed(2)}%`,
+      `${(100 * relativeError(truth, data)).toFixed(2)}%`,
       `${(meta.frames / rows).toFixed(1)}`,
       `${meta.vectorsPerDeviceSecond.toFixed(0)}`,
       `${(rows / (meta.wallTimeMs / 1e3)).toFixed(1)}`,
@@ -270,7 +235,7 @@ writeAtomically(
   plot(
     [
       { label: 'project() vs e·Bᵀ', color: '#1f77b4', x: scatter.truth, y: scatter.measured, style: 'dots' },
-      { label: 'y = x', color: '#d62728', x: [-80, 80], y: [-80, 80], style: 'line' },
+      { label: 'y = x', color: '#d62728', x: [-40, 40], y: [-40, 40], style: 'line' },
     ],
     {
       title: 'Optical linear projection, realistic 8-bit camera (1024 → 2048, ternary rows)',

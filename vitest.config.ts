@@ -8,12 +8,14 @@ const alias = {
   'opu-core/testing': src('./packages/opu-core/src/testing/index.ts'),
   'opu-core': src('./packages/opu-core/src/index.ts'),
   'opu-sim': src('./packages/opu-sim/src/index.ts'),
+  'opu-native': src('./native/src/index.ts'),
 };
 
 export default defineConfig({
   test: {
     projects: [
       { resolve: { alias }, test: { name: 'opu-core', root: './packages/opu-core', include: ['test/**/*.test.ts'] } },
+      { resolve: { alias }, test: { name: 'opu-native', root: './native', include: ['test/**/*.test.ts'] } },
       { resolve: { alias }, test: { name: 'opu-sim', root: './packages/opu-sim', include: ['test/**/*.test.ts'] } },
       {
         resolve: { alias },

@@ -1,0 +1,125 @@
+#include "pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace opu {
+namespace {
+
+class Pool {
+ public:
+  Pool() { resize(defaultThreads()); }
+  ~Pool() { stop(); }
+
+  static int defaultThreads() {
+    if (const char* env = std::getenv("OPU_NATIVE_THREADS")) {
+      int n = std::atoi(env);
+      if (n > 0) return n;
+    }
+    return std::max(1u, std::thread::hardware_concurrency());
+  }
+
+  void resize(int threads) {
+    std::lock_guard<std::mutex> run(runMutex_);
+    stop();
+    threads_ = std::max(1, threads);
+    stopping_ = false;
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { work(); });
+  }
+
+  int size() const { return threads_; }
+
+  void run(int tasks, const std::function<void(int)>& fn) {
+    if (tasks <= 0) return;
+    std::lock_guard<std::mutex> run(runMutex_);
+    if (threads_ == 1 || tasks == 1) {
+      for (int t = 0; t < tasks; ++t) fn(t);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job_ = &fn;
+      tasks_ = tasks;
+      next_.store(0);
+      done_ = 0;
+      ++generation_;
+    }
+    wake_.notify_all();
+    drain(fn, tasks);
+    std::unique_lock<std::mutex> lock(mutex_);
+    finished_.wait(lock, [&] { return done_ == tasks; });
+    job_ = nullptr;
+  }
+
+ private:
+  void drain(const std::function<void(int)>& fn, int tasks) {
+    int finished = 0;
+    for (int t = next_.fetch_add(1); t < tasks; t = next_.fetch_add(1)) {
+      fn(t);
+      ++finished;
+    }
+    if (finished > 0) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ += finished;
+      if (done_ == tasks_) finished_.notify_all();
+    }
+  }
+
+  void work() {
+    unsigned long seen = 0;
+    for (;;) {
+      const std::function<void(int)>* job;
+      int tasks;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && job_ != nullptr); });
+        if (stopping_) return;
+        seen = generation_;
+        job = job_;
+        tasks = tasks_;
+      }
+      drain(*job, tasks);
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  std::mutex runMutex_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable finished_;
+  std::vector<std::thread> workers_;
+  const std::function<void(int)>* job_ = nullptr;
+  int tasks_ = 0;
+  int done_ = 0;
+  std::atomic<int> next_{0};
+  unsigned long generation_ = 0;
+  bool stopping_ = false;
+  int threads_ = 1;
+};
+
+Pool& pool() {
+  static Pool instance;
+  return instance;
+}
+
+}  // namespace
+
+void setThreads(int threads) { pool().resize(threads > 0 ? threads : Pool::defaultThreads()); }
+int threads() { return pool().size(); }
+void parallelFor(int tasks, const std::function<void(int)>& fn) { pool().run(tasks, fn); }
+
+}  // namespace opu

@@ -1,0 +1,206 @@
+// A BLIS-style GEMM: C is cut into MC×NC blocks, op(A) and op(B) are packed into contiguous micro-panels (which
+// absorbs the transposes), and a 6×16 register-blocked micro-kernel does the arithmetic. Rows of C are split
+// across the thread pool; each thread packs its own panels, so no synchronization is needed inside a call.
+#include "sgemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "pool.h"
+
+namespace opu {
+namespace {
+
+constexpr int KC = 256;
+constexpr int NC = 3072;  // KC×NC floats of B (3 MB) stay in L3
+
+struct Matrix {
+  const float* data;
+  int ld;
+  bool trans;
+  // Element (r, c) of op(X).
+  float at(int r, int c) const { return trans ? data[static_cast<long>(c) * ld + r] : data[static_cast<long>(r) * ld + c]; }
+};
+
+// Packs op(A)[i0 .. i0+mc, p0 .. p0+kc] into MR-row micro-panels, k-major, zero-padded to whole panels.
+template <int MR>
+void packA(const Matrix& A, int i0, int mc, int p0, int kc, float* out) {
+  for (int ir = 0; ir < mc; ir += MR) {
+    const int rows = std::min(MR, mc - ir);
+    for (int p = 0; p < kc; ++p) {
+      for (int r = 0; r < MR; ++r) *out++ = r < rows ? A.at(i0 + ir + r, p0 + p) : 0.0f;
+    }
+  }
+}
+
+// Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] into NR-column micro-panels, k-major, zero-padded.
+template <int NR>
+void packB(const Matrix& B, int p0, int kc, int j0, int nc, float* out) {
+  for (int jr = 0; jr < nc; jr += NR) {
+    const int cols = std::min(NR, nc - jr);
+    for (int p = 0; p < kc; ++p) {
+      if (!B.trans && cols == NR) {
+        std::memcpy(out, B.data + static_cast<long>(p0 + p) * B.ld + j0 + jr, NR * sizeof(float));
+        out += NR;
+      } else {
+        for (int c = 0; c < NR; ++c) *out++ = c < cols ? B.at(p0 + p, j0 + jr + c) : 0.0f;
+      }
+    }
+  }
+}
+
+// acc (MR×NR, row-major) = packed A panel · packed B panel. One micro-kernel per instruction set; each keeps its
+// whole MR×NR block of C in registers.
+__attribute__((target("avx512f"))) void micro512(int kc, const float* a, const float* b, float* acc) {
+  constexpr int MR = 12;
+  __m512 c[MR][2];
+  for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
+  for (int p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    for (int r = 0; r < MR; ++r) {
+      const __m512 ar = _mm512_set1_ps(a[r]);
+      c[r][0] = _mm512_fmadd_ps(ar, b0, c[r][0]);
+      c[r][1] = _mm512_fmadd_ps(ar, b1, c[r][1]);
+    }
+    a += MR;
+    b += 32;
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm512_storeu_ps(acc + r * 32, c[r][0]);
+    _mm512_storeu_ps(acc + r * 32 + 16, c[r][1]);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void micro256(int kc, const float* a, const float* b, float* acc) {
+  constexpr int MR = 6;
+  __m256 c[MR][2];
+  for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm256_setzero_ps();
+  for (int p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+    for (int r = 0; r < MR; ++r) {
+      const __m256 ar = _mm256_broadcast_ss(a + r);
+      c[r][0] = _mm256_fmadd_ps(ar, b0, c[r][0]);
+      c[r][1] = _mm256_fmadd_ps(ar, b1, c[r][1]);
+    }
+    a += MR;
+    b += 16;
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm256_storeu_ps(acc + r * 16, c[r][0]);
+    _mm256_storeu_ps(acc + r * 16 + 8, c[r][1]);
+  }
+}
+
+void microPortable(int kc, const float* a, const float* b, float* acc) {
+  constexpr int MR = 6, NR = 16;
+  float c[MR][NR] = {};
+  for (int p = 0; p < kc; ++p) {
+    for (int r = 0; r < MR; ++r) {
+      const float ar = a[r];
+      for (int j = 0; j < NR; ++j) c[r][j] += ar * b[j];
+    }
+    a += MR;
+    b += NR;
+  }
+  std::memcpy(acc, c, sizeof(c));
+}
+
+using Micro = void (*)(int, const float*, const float*, float*);
+
+// Rows [m0, m1) of C += alpha·op(A)·op(B) with an MR×NR micro-kernel; MC rows of packed A stay in L2.
+template <int MR, int NR, int MC>
+void gemmRows(Micro kernel, const Matrix& A, const Matrix& B, int m0, int m1, int n, int k, float alpha, float* C,
+              int ldc) {
+  thread_local std::vector<float> aPack, bPack;
+  aPack.resize(static_cast<size_t>(MC) * KC);
+  bPack.resize(static_cast<size_t>(KC) * (NC + NR));
+  alignas(64) float acc[MR * NR];
+  for (int j0 = 0; j0 < n; j0 += NC) {
+    const int nc = std::min(NC, n - j0);
+    for (int p0 = 0; p0 < k; p0 += KC) {
+      const int kc = std::min(KC, k - p0);
+      packB<NR>(B, p0, kc, j0, nc, bPack.data());
+      for (int i0 = m0; i0 < m1; i0 += MC) {
+        const int mc = std::min(MC, m1 - i0);
+        packA<MR>(A, i0, mc, p0, kc, aPack.data());
+        for (int jr = 0; jr < nc; jr += NR) {
+          const int cols = std::min(NR, nc - jr);
+          const float* b = bPack.data() + static_cast<size_t>(jr) * kc;
+          for (int ir = 0; ir < mc; ir += MR) {
+            const int rows = std::min(MR, mc - ir);
+            kernel(kc, aPack.data() + static_cast<size_t>(ir) * kc, b, acc);
+            for (int r = 0; r < rows; ++r) {
+              float* c = C + static_cast<long>(i0 + ir + r) * ldc + j0 + jr;
+              for (int j = 0; j < cols; ++j) c[j] += alpha * acc[r * NR + j];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+enum class Path { Avx512, Avx2, Portable };
+
+Path path() {
+  static const Path chosen = [] {
+    __builtin_cpu_init();
+    if (!std::getenv("OPU_NATIVE_NO_AVX512") && __builtin_cpu_supports("avx512f")) return Path::Avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Path::Avx2;
+    return Path::Portable;
+  }();
+  return chosen;
+}
+
+int rowQuantum() { return path() == Path::Avx512 ? 12 : 6; }
+
+void gemmRowsOnPath(const Matrix& A, const Matrix& B, int m0, int m1, int n, int k, float alpha, float* C, int ldc) {
+  switch (path()) {
+    case Path::Avx512: return gemmRows<12, 32, 96>(micro512, A, B, m0, m1, n, k, alpha, C, ldc);
+    case Path::Avx2: return gemmRows<6, 16, 72>(micro256, A, B, m0, m1, n, k, alpha, C, ldc);
+    case Path::Portable: return gemmRows<6, 16, 72>(microPortable, A, B, m0, m1, n, k, alpha, C, ldc);
+  }
+}
+
+}  // namespace
+
+const char* sgemmPath() {
+  switch (path()) {
+    case Path::Avx512: return "avx512f";
+    case Path::Avx2: return "avx2-fma";
+    case Path::Portable: return "portable";
+  }
+  return "portable";
+}
+
+void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
+           float beta, float* C, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  // beta = 0 overwrites, so NaN or garbage already in C does not leak through 0·C.
+  for (int i = 0; i < m; ++i) {
+    float* row = C + static_cast<long>(i) * ldc;
+    if (beta == 0.0f) std::fill(row, row + n, 0.0f);
+    else if (beta != 1.0f) for (int j = 0; j < n; ++j) row[j] *= beta;
+  }
+  if (k <= 0 || alpha == 0.0f) return;
+  const Matrix a{A, lda, transA};
+  const Matrix b{B, ldb, transB};
+  // Enough row blocks to keep every thread busy, each a whole number of micro-panels.
+  const long work = static_cast<long>(m) * n * k;
+  const int quantum = rowQuantum();
+  const int tasks = work < (1L << 18) ? 1 : std::min(threads() * 4, (m + quantum - 1) / quantum);
+  const int rowsPerTask = ((m + tasks - 1) / tasks + quantum - 1) / quantum * quantum;
+  parallelFor(tasks, [&](int t) {
+    const int m0 = t * rowsPerTask;
+    const int m1 = std::min(m, m0 + rowsPerTask);
+    if (m0 < m1) gemmRowsOnPath(a, b, m0, m1, n, k, alpha, C, ldc);
+  });
+}
+
+}  // namespace opu

@@ -1,0 +1,47 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type KernelImplementation, Kernels, typescriptImplementation } from './kernels.js';
+
+export { type KernelImplementation, Kernels, type SgemmOptions } from './kernels.js';
+
+/** Where node-gyp puts the addon, relative to this module in src/ or dist/. */
+export const ADDON_PATH = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'addon',
+  'build',
+  'Release',
+  'opu_native.node',
+);
+
+export interface NativeLoad {
+  implementation: KernelImplementation | undefined;
+  /** Why the TypeScript kernels run instead, when they do. */
+  reason: string | undefined;
+}
+
+/** Loads the C++ addon unless OPU_NATIVE=0; never throws. */
+export function loadNative(env: NodeJS.ProcessEnv = process.env): NativeLoad {
+  if (env.OPU_NATIVE === '0') return { implementation: undefined, reason: 'OPU_NATIVE=0' };
+  try {
+    const addon = createRequire(import.meta.url)(ADDON_PATH) as KernelImplementation;
+    return { implementation: addon, reason: undefined };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { implementation: undefined, reason: `${message}; build it with npm run build:native` };
+  }
+}
+
+function chooseKernels(): Kernels {
+  const { implementation, reason } = loadNative();
+  if (implementation) return new Kernels('native', implementation);
+  console.warn(`opu-native: using the TypeScript kernels (${reason})`);
+  return new Kernels('typescript', typescriptImplementation);
+}
+
+/** The kernels of this process: native when the addon loads, TypeScript otherwise (one line on stderr says why). */
+export const kernels: Kernels = chooseKernels();
+
+/** The TypeScript kernels, always available: the fallback, and the reference the native ones are tested against. */
+export const typescriptKernels = new Kernels('typescript', typescriptImplementation);

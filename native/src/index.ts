@@ -3,7 +3,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type KernelImplementation, Kernels, typescriptImplementation } from './kernels.js';
 
-export { type KernelImplementation, Kernels, type SgemmOptions } from './kernels.js';
+export { type KernelImplementation, Kernels, type MediumFieldsRequest, type SgemmOptions } from './kernels.js';
+export { MIRROR_BLOCK } from './medium.js';
+export {
+  CounterRng,
+  complexNormal,
+  lnUniform,
+  philox4x32,
+  Stream,
+  standardNormal,
+  turnCosSin,
+  uniform01,
+} from './random.js';
 
 /** Where node-gyp puts the addon, relative to this module in src/ or dist/. */
 export const ADDON_PATH = join(

@@ -1,5 +1,7 @@
+import { ArgumentError } from 'opu-core';
+import { FieldKernel, fillMediumTileTs, mediumFieldsTs } from './medium.js';
 import { sgemmTs } from './sgemm.js';
-import { disjointArg, finiteArg, integerArg, matrixArg, typedArrayArg } from './validate.js';
+import { disjointArg, finiteArg, integerArg, matrixArg, typedArrayArg, uint32Arg } from './validate.js';
 
 /** The raw kernels, native or TypeScript, with one signature each; arguments are already validated. */
 export interface KernelImplementation {
@@ -18,6 +20,31 @@ export interface KernelImplementation {
     C: Float32Array,
     ldc: number,
   ): void;
+  fillMediumTile(
+    seed: number,
+    epoch: number,
+    pixels: Int32Array,
+    p0: number,
+    p1: number,
+    mirrors: Int32Array,
+    q0: number,
+    q1: number,
+    re: Float32Array,
+    im: Float32Array,
+  ): void;
+  mediumFields(
+    seed: number,
+    epoch: number,
+    pixels: Int32Array,
+    mirrors: Int32Array,
+    packed: Uint8Array,
+    frames: number,
+    cachedRe: Float32Array,
+    cachedIm: Float32Array,
+    kernel: number,
+    outRe: Float32Array,
+    outIm: Float32Array,
+  ): void;
   setThreads(threads: number): number;
   threads(): number;
   simdPath(): string;
@@ -25,6 +52,8 @@ export interface KernelImplementation {
 
 export const typescriptImplementation: KernelImplementation = {
   sgemm: sgemmTs,
+  fillMediumTile: fillMediumTileTs,
+  mediumFields: mediumFieldsTs,
   setThreads: () => 1,
   threads: () => 1,
   simdPath: () => 'typescript',
@@ -40,6 +69,27 @@ export interface SgemmOptions {
   ldb?: number;
   ldc?: number;
 }
+
+export interface MediumFieldsRequest {
+  seed: number;
+  /** Which independent matrix N_epoch of a drifting medium (0 without drift). */
+  epoch: number;
+  /** Absolute camera pixel and DMD mirror indices (row-major over the whole sensor / DMD). */
+  pixels: Int32Array;
+  mirrors: Int32Array;
+  /** Bit-packed frames over `mirrors`, LSB first, ⌈mirrors/8⌉ bytes per frame (the DmdFrames layout). */
+  packed: Uint8Array;
+  frames: number;
+  /** The whole matrix, column-major (mirrors × pixels), when it is cached; otherwise tiles are generated. */
+  cached?: { re: Float32Array; im: Float32Array };
+  /** 'lists' adds a column per lit mirror, 'tables' the subset sums of 8 mirrors; 'auto' picks the cheaper. */
+  kernel?: keyof typeof FieldKernel;
+  /** frames × pixels. With `outIm` the complex field; without it, the intensity |field|² in `outRe`. */
+  outRe: Float32Array;
+  outIm?: Float32Array;
+}
+
+const EMPTY = new Float32Array(0);
 
 /**
  * The kernels every package calls. Each public method validates its arguments once, with typed errors naming the
@@ -100,5 +150,122 @@ export class Kernels {
     disjointArg(C, A, 'C', 'A');
     disjointArg(C, B, 'C', 'B');
     this.#impl.sgemm(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
+
+  /**
+   * Entries (pixels[p0..p1), mirrors[q0..q1)) of the medium's matrix N_epoch into re/im, column-major
+   * ((q − q0)·(p1 − p0) + (p − p0)), bit-identical in both implementations.
+   */
+  fillMediumTile(
+    seed: number,
+    epoch: number,
+    pixels: Int32Array,
+    p0: number,
+    p1: number,
+    mirrors: Int32Array,
+    q0: number,
+    q1: number,
+    re: Float32Array,
+    im: Float32Array,
+  ): void {
+    uint32Arg(seed, 'seed');
+    uint32Arg(epoch, 'epoch');
+    typedArrayArg(pixels, Int32Array, 'pixels');
+    typedArrayArg(mirrors, Int32Array, 'mirrors');
+    typedArrayArg(re, Float32Array, 're');
+    typedArrayArg(im, Float32Array, 'im');
+    rangeArg(p0, p1, pixels.length, 'p0', 'p1');
+    rangeArg(q0, q1, mirrors.length, 'q0', 'q1');
+    const size = (p1 - p0) * (q1 - q0);
+    for (const [array, field] of [
+      [re, 're'],
+      [im, 'im'],
+    ] as const) {
+      if (array.length < size) {
+        throw new ArgumentError(`has ${array.length} elements, the tile needs ${size}`, {
+          field,
+          fix: 'pass a larger array',
+        });
+      }
+    }
+    disjointArg(re, im, 're', 'im');
+    this.#impl.fillMediumTile(seed >>> 0, epoch >>> 0, pixels, p0, p1, mirrors, q0, q1, re, im);
+  }
+
+  /** Σ_q N_epoch[p, q]·x_f[q] for every frame and pixel, as fields or intensities (see MediumFieldsRequest). */
+  mediumFields(request: MediumFieldsRequest): void {
+    const { pixels, mirrors, packed, outRe } = request;
+    uint32Arg(request.seed, 'seed');
+    uint32Arg(request.epoch, 'epoch');
+    const frames = integerArg(request.frames, 'frames');
+    typedArrayArg(pixels, Int32Array, 'pixels');
+    typedArrayArg(mirrors, Int32Array, 'mirrors');
+    typedArrayArg(packed, Uint8Array, 'packed');
+    typedArrayArg(outRe, Float32Array, 'outRe');
+    const m = pixels.length;
+    const n = mirrors.length;
+    const needed = frames * ((n + 7) >> 3);
+    if (packed.length < needed) {
+      throw new ArgumentError(`has ${packed.length} bytes, ${frames} frames of ${n} mirrors need ${needed}`, {
+        field: 'packed',
+        fix: 'pack ⌈mirrors/8⌉ bytes per frame',
+      });
+    }
+    const outIm = request.outIm === undefined ? EMPTY : typedArrayArg(request.outIm, Float32Array, 'outIm');
+    for (const [array, field] of [
+      [outRe, 'outRe'],
+      [outIm, 'outIm'],
+    ] as const) {
+      if ((array !== EMPTY || field === 'outRe') && array.length < frames * m) {
+        throw new ArgumentError(`has ${array.length} elements, frames × pixels = ${frames * m}`, {
+          field,
+          fix: 'pass a larger array',
+        });
+      }
+    }
+    const cachedRe = request.cached ? typedArrayArg(request.cached.re, Float32Array, 'cached.re') : EMPTY;
+    const cachedIm = request.cached ? typedArrayArg(request.cached.im, Float32Array, 'cached.im') : EMPTY;
+    if (request.cached && (cachedRe.length !== n * m || cachedIm.length !== n * m)) {
+      throw new ArgumentError(`holds ${cachedRe.length} entries, mirrors × pixels = ${n * m}`, {
+        field: 'cached',
+        fix: 'cache the whole matrix of these mirrors and pixels, column-major',
+      });
+    }
+    const kernel = FieldKernel[request.kernel ?? 'auto'];
+    if (kernel === undefined) {
+      throw new ArgumentError(`'${request.kernel}' is not a field kernel`, {
+        field: 'kernel',
+        fix: 'use auto, lists or tables',
+      });
+    }
+    for (const input of [packed, pixels, mirrors, cachedRe, cachedIm]) {
+      disjointArg(outRe, input, 'outRe', 'an input');
+      if (outIm !== EMPTY) disjointArg(outIm, input, 'outIm', 'an input');
+    }
+    if (outIm !== EMPTY) disjointArg(outRe, outIm, 'outRe', 'outIm');
+    this.#impl.mediumFields(
+      request.seed >>> 0,
+      request.epoch >>> 0,
+      pixels,
+      mirrors,
+      packed,
+      frames,
+      cachedRe,
+      cachedIm,
+      kernel,
+      outRe,
+      outIm,
+    );
+  }
+}
+
+function rangeArg(start: number, end: number, length: number, startField: string, endField: string): void {
+  integerArg(start, startField);
+  integerArg(end, endField);
+  if (start > end || end > length) {
+    throw new ArgumentError(`[${start}, ${end}) is not within [0, ${length}]`, {
+      field: endField,
+      fix: `keep ${startField} ≤ ${endField} ≤ ${length}`,
+    });
   }
 }

@@ -7,6 +7,16 @@ export function integerArg(value: unknown, field: string, min = 0): number {
   return value as number;
 }
 
+export function uint32Arg(value: unknown, field: string): number {
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 0xffff_ffff) {
+    throw new ArgumentError(`${String(value)} is not an unsigned 32-bit integer`, {
+      field,
+      fix: 'pass a whole number in [0, 2^32)',
+    });
+  }
+  return value as number;
+}
+
 export function finiteArg(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new ArgumentError(`${String(value)} is not a finite number`, { field, fix: 'pass a finite number' });

@@ -2,6 +2,7 @@
 // is the one place that checks shapes and types; this file only unwraps typed-array views, without copies.
 #include <napi.h>
 
+#include "medium.h"
 #include "pool.h"
 #include "sgemm.h"
 
@@ -23,6 +24,26 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+uint32_t u32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
+int i32(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
+size_t length(const Napi::Value& v) { return v.As<Napi::TypedArray>().ElementLength(); }
+
+Napi::Value FillMediumTile(const Napi::CallbackInfo& info) {
+  opu::fillMediumTile(u32(info[0]), u32(info[1]), data<int32_t>(info[2]), i32(info[3]), i32(info[4]),
+                      data<int32_t>(info[5]), i32(info[6]), i32(info[7]), data<float>(info[8]), data<float>(info[9]));
+  return info.Env().Undefined();
+}
+
+Napi::Value MediumFields(const Napi::CallbackInfo& info) {
+  const bool cached = length(info[6]) > 0;
+  const bool fused = length(info[10]) == 0;
+  opu::mediumFields(u32(info[0]), u32(info[1]), data<int32_t>(info[2]), static_cast<int>(length(info[2])),
+                    data<int32_t>(info[3]), static_cast<int>(length(info[3])), data<uint8_t>(info[4]), i32(info[5]),
+                    cached ? data<float>(info[6]) : nullptr, cached ? data<float>(info[7]) : nullptr, i32(info[8]),
+                    data<float>(info[9]), fused ? nullptr : data<float>(info[10]));
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   opu::setThreads(info[0].As<Napi::Number>().Int32Value());
   return Napi::Number::New(info.Env(), opu::threads());
@@ -34,6 +55,8 @@ Napi::Value SimdPath(const Napi::CallbackInfo& info) { return Napi::String::New(
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
+  exports.Set("fillMediumTile", Napi::Function::New(env, FillMediumTile));
+  exports.Set("mediumFields", Napi::Function::New(env, MediumFields));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("simdPath", Napi::Function::New(env, SimdPath));

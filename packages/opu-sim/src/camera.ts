@@ -1,6 +1,6 @@
 import type { CameraPixels } from 'opu-core';
+import { type CounterRng, Stream, standardNormal, uniform01 } from 'opu-native';
 import type { ResolvedSimOptions } from './options.js';
-import { type CounterRng, Stream, uniform01 } from './philox.js';
 
 type CameraOptions = ResolvedSimOptions['camera'];
 
@@ -79,7 +79,7 @@ export class SimulatedCamera {
           electrons = o.fullWellE;
           full = true;
         }
-        if (o.readNoiseE > 0) electrons += o.readNoiseE * normalFrom(w[2]!, w[3]!);
+        if (o.readNoiseE > 0) electrons += o.readNoiseE * standardNormal(w[2]!, w[3]!);
         let adu = Math.round(electrons * aduPerE + bias);
         if (adu >= maxAdu) {
           adu = maxAdu;
@@ -95,7 +95,7 @@ export class SimulatedCamera {
 
   #poisson(lambda: number, w: Uint32Array): number {
     if (lambda >= POISSON_NORMAL_ABOVE)
-      return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * normalFrom(w[0]!, w[1]!)));
+      return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * standardNormal(w[0]!, w[1]!)));
     // Inversion: one uniform per draw, so the noise stays a pure function of (frame, pixel).
     const u = uniform01(w[0]!);
     let p = Math.exp(-lambda);
@@ -108,8 +108,4 @@ export class SimulatedCamera {
     }
     return k;
   }
-}
-
-function normalFrom(a: number, b: number): number {
-  return Math.sqrt(-2 * Math.log(uniform01(a))) * Math.cos(2 * Math.PI * uniform01(b));
 }

@@ -30,23 +30,3 @@ export function planeIndices(r: Rectangle, width: number, height: number): Int32
   }
   return out;
 }
-
-/** Each frame's lit mirrors as ascending indices into the input region. */
-export function litMirrorLists(frames: DmdFrames): Int32Array[] {
-  const stride = bytesPerFrame(frames.mirrorsPerFrame);
-  const scratch = new Int32Array(frames.mirrorsPerFrame);
-  const lists: Int32Array[] = [];
-  for (let f = 0; f < frames.count; f++) {
-    let n = 0;
-    for (let b = 0; b < stride; b++) {
-      let byte = frames.data[f * stride + b]!;
-      while (byte !== 0) {
-        const bit = 31 - Math.clz32(byte & -byte);
-        scratch[n++] = b * 8 + bit;
-        byte &= byte - 1;
-      }
-    }
-    lists.push(scratch.slice(0, n));
-  }
-  return lists;
-}

@@ -5,7 +5,7 @@ export { simBackend, simOptionsFromParams } from './backend.js';
 export { type Exposure, SimulatedCamera } from './camera.js';
 export { type Clock, SimulatedClock } from './clock.js';
 export { expectedProjectionMatrix } from './ground-truth.js';
-export { type ComplexField, type FieldGeometry, TransmissionMedium } from './medium.js';
+export { type ComplexField, type FieldGeometry, type PackedFrames, TransmissionMedium } from './medium.js';
 export {
   IDEAL_CAMERA,
   photoelectronsPerMirrorUs,
@@ -14,7 +14,6 @@ export {
   type SimOptions,
   simOptionsSchema,
 } from './options.js';
-export { CounterRng, philox4x32, Stream } from './philox.js';
 export { SimulatedOpuDevice, type SimulatedOpuDeviceInit } from './simulated-opu.js';
 
 // Importing the package makes `openOpu('sim://…')` work: the simulator is the embedded default backend.

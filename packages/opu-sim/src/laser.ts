@@ -1,4 +1,4 @@
-import { type CounterRng, Stream } from './philox.js';
+import { type CounterRng, Stream } from 'opu-native';
 
 /** A laser whose power fluctuates from frame to frame, multiplicatively and identically for every pixel. */
 export class SimulatedLaser {

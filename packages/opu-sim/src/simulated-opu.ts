@@ -1,20 +1,23 @@
 import {
+  allocateDmdFrames,
   type CameraFrames,
   type DmdFrames,
+  litMirrors,
   minFrameTimeUs,
   type OpenedDevice,
   OpuDevice,
   type OpuInfo,
   type OpuSettings,
   rectangleArea,
+  setMirror,
 } from 'opu-core';
+import { CounterRng } from 'opu-native';
 import { SimulatedCamera } from './camera.js';
 import { type Clock, SimulatedClock } from './clock.js';
-import { litMirrorLists, planeIndices, rectangleIndices } from './geometry.js';
+import { planeIndices, rectangleIndices } from './geometry.js';
 import { SimulatedLaser } from './laser.js';
 import { type ComplexField, TransmissionMedium } from './medium.js';
 import { photoelectronsPerMirrorUs, type ResolvedSimOptions, resolveSimOptions, type SimOptions } from './options.js';
-import { CounterRng } from './philox.js';
 import { SpeckleGrain } from './speckle-grain.js';
 
 const VERSION = '0.1.0';
@@ -67,7 +70,7 @@ export class SimulatedOpuDevice extends OpuDevice {
     /** The complex field `R(t)·x` on the ROI for each frame, at the current device time, with no noise. */
     field: (frames: DmdFrames): ComplexField => {
       const t = this.clock.nowUs() * 1e-6;
-      return this.#fields(litMirrorLists(frames), new Float64Array(frames.count).fill(t));
+      return this.#fields(frames, new Float64Array(frames.count).fill(t));
     },
     /**
      * The effective transmission matrix between the input region and the ROI at the current time:
@@ -77,8 +80,9 @@ export class SimulatedOpuDevice extends OpuDevice {
       const n = this.inputSize;
       const m = this.outputSize;
       const t = this.clock.nowUs() * 1e-6;
-      const lists = Array.from({ length: n }, (_, j) => Int32Array.of(j));
-      const cols = this.#fields(lists, new Float64Array(n).fill(t), false);
+      const units = allocateDmdFrames(n, n);
+      for (let j = 0; j < n; j++) setMirror(units, j, j);
+      const cols = this.#fields(units, new Float64Array(n).fill(t), false);
       const out = { re: new Float32Array(m * n), im: new Float32Array(m * n) };
       for (let j = 0; j < n; j++) {
         for (let i = 0; i < m; i++) {
@@ -151,13 +155,10 @@ export class SimulatedOpuDevice extends OpuDevice {
     const startUs = this.clock.nowUs();
     const timestampsUs = new Float64Array(count);
     for (let f = 0; f < count; f++) timestampsUs[f] = startUs + f * s.frameTimeUs;
-    const lists = litMirrorLists(frames);
-    const field = this.#fields(
-      lists,
+    const shown = this.#intensities(
+      frames,
       timestampsUs.map((t) => t * 1e-6),
     );
-    const shown = new Float32Array(count * m);
-    for (let i = 0; i < shown.length; i++) shown[i] = field.re[i]! ** 2 + field.im[i]! ** 2;
     const captured = this.#applyTriggerLag(shown, count, m);
     const { data, saturated } = this.#camera.expose(captured, count, {
       exposureUs: s.exposureUs,
@@ -178,7 +179,7 @@ export class SimulatedOpuDevice extends OpuDevice {
         frameTimeUs: s.frameTimeUs,
         gainDb: s.gainDb,
         timestampsUs,
-        litMirrors: Uint32Array.from(lists, (l) => l.length),
+        litMirrors: Uint32Array.from({ length: count }, (_, f) => litMirrors(frames, f)),
         saturatedPixels: saturated,
       },
     };
@@ -200,11 +201,20 @@ export class SimulatedOpuDevice extends OpuDevice {
     this.#camera.setPixels(rectangleIndices(settings.outputRoi, o.camera.widthPx));
   }
 
-  #fields(lists: Int32Array[], timesS: Float64Array, withOutside = true): ComplexField {
+  #fields(frames: DmdFrames, timesS: Float64Array, withOutside = true): ComplexField {
     const g = this.#geometry;
     const geometry = withOutside ? g : { ...g, outsideLitMirrors: 0 };
-    const field = this.#medium.fields(lists, geometry, timesS);
-    return this.#grain.enabled ? this.#grain.apply(field, lists.length, g.extended, g.roi) : field;
+    const field = this.#medium.fields(frames, geometry, timesS);
+    return this.#grain.enabled ? this.#grain.apply(field, frames.count, g.extended, g.roi) : field;
+  }
+
+  /** |R x|² on the ROI; without grains the medium computes it without storing the complex field. */
+  #intensities(frames: DmdFrames, timesS: Float64Array): Float32Array {
+    if (!this.#grain.enabled) return this.#medium.intensities(frames, this.#geometry, timesS);
+    const field = this.#fields(frames, timesS);
+    const out = new Float32Array(field.re.length);
+    for (let i = 0; i < out.length; i++) out[i] = field.re[i]! ** 2 + field.im[i]! ** 2;
+    return out;
   }
 
   /** With a lagging trigger, camera frame i integrates DMD frame i − lag; the first ones see the previous batch. */

@@ -1,6 +1,6 @@
+import { CounterRng } from 'opu-native';
 import { describe, expect, it } from 'vitest';
 import {
-  CounterRng,
   IDEAL_CAMERA,
   photoelectronsPerMirrorUs,
   resolveSimOptions,

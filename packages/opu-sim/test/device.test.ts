@@ -1,8 +1,8 @@
 import { allocateDmdFrames, bytesPerFrame, type DmdFrames, packDmdFrames } from 'opu-core';
+import { CounterRng } from 'opu-native';
 import { describe, expect, it } from 'vitest';
 import { planeIndices, rectangleIndices } from '../src/geometry.js';
 import {
-  CounterRng,
   IDEAL_CAMERA,
   photoelectronsPerMirrorUs,
   type SimOptions,

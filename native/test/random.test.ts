@@ -1,7 +1,6 @@
+import { seededUniform } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { CounterRng, philox4x32, Stream } from '../src/index.js';
-import { uniform01 } from '../src/philox.js';
-import { uniform } from './helpers/stats.js';
+import { CounterRng, lnUniform, philox4x32, Stream, turnCosSin, uniform01 } from '../src/index.js';
 
 const hex = (words: ArrayLike<number>) => Array.from(words, (w) => (w >>> 0).toString(16).padStart(8, '0')).join(' ');
 
@@ -50,7 +49,7 @@ describe('Philox4x32-10', () => {
   });
 
   it('agrees with an exact BigInt implementation on 2000 random counters and keys', () => {
-    const next = uniform(99);
+    const next = seededUniform(99);
     const word = () => Math.floor(next() * 2 ** 32) >>> 0;
     // Include the extremes of the 32-bit range, where a float64 high-word product would lose bits first.
     const extremes = [0, 1, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
@@ -162,5 +161,32 @@ describe('CounterRng', () => {
     expect(Math.abs(s01 / n)).toBeLessThan(5 * se);
     const p = 0.0455003;
     expect(Math.abs(tail / n - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / n));
+  });
+});
+
+describe('deterministic transcendental functions', () => {
+  const samples = [0, 1, 2, 3, 0x7fffffff, 0x80000000, 0xb504f333, 0xb504f334, 0xfffffffe, 0xffffffff];
+  const next = seededUniform(7);
+  for (let i = 0; i < 20_000; i++) samples.push(Math.floor(next() * 2 ** 32) >>> 0);
+
+  it('lnUniform(bits) = ln(uniform01(bits)) to within 2 ulp', () => {
+    let worst = 0;
+    for (const bits of samples) {
+      const exact = Math.log(uniform01(bits));
+      worst = Math.max(worst, Math.abs(lnUniform(bits) - exact) / Math.abs(exact));
+    }
+    expect(worst).toBeLessThan(4.5e-16);
+  });
+
+  it('turnCosSin(bits) = cos, sin of 2π·uniform01(bits) to within 1e-15', () => {
+    const out = new Float64Array(2);
+    let worst = 0;
+    for (const bits of samples) {
+      const theta = 2 * Math.PI * uniform01(bits);
+      turnCosSin(bits, out);
+      worst = Math.max(worst, Math.abs(out[0]! - Math.cos(theta)), Math.abs(out[1]! - Math.sin(theta)));
+      expect(out[0]! ** 2 + out[1]! ** 2).toBeCloseTo(1, 14);
+    }
+    expect(worst).toBeLessThan(1e-15);
   });
 });

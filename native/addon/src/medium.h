@@ -1,0 +1,14 @@
+#pragma once
+#include <cstdint>
+
+namespace opu {
+
+// See native/src/medium.ts for the contract of both kernels; these are their C++ implementations.
+void fillMediumTile(uint32_t seed, uint32_t epoch, const int32_t* pixels, int p0, int p1, const int32_t* mirrors, int q0,
+                    int q1, float* re, float* im);
+
+void mediumFields(uint32_t seed, uint32_t epoch, const int32_t* pixels, int m, const int32_t* mirrors, int n,
+                  const uint8_t* packed, int frames, const float* cachedRe, const float* cachedIm, int kernel,
+                  float* outRe, float* outIm);
+
+}  // namespace opu

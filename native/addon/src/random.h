@@ -1,0 +1,102 @@
+// Philox4x32-10 and the transcendental functions of the simulator, with exactly the operations of
+// native/src/random.ts, so that the C++ and TypeScript kernels draw the same bits (build with -ffp-contract=off).
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+namespace opu {
+
+enum Stream : uint32_t { kMedium = 1, kDriftPhase = 2, kOutsideField = 3, kCameraNoise = 4, kPixelResponse = 5, kLaser = 6 };
+
+inline void philox4x32(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1, uint32_t out[4]) {
+  for (int round = 0; round < 10; ++round) {
+    const uint64_t p0 = static_cast<uint64_t>(0xd2511f53u) * c0;
+    const uint64_t p1 = static_cast<uint64_t>(0xcd9e8d57u) * c2;
+    const uint32_t hi0 = static_cast<uint32_t>(p0 >> 32), lo0 = static_cast<uint32_t>(p0);
+    const uint32_t hi1 = static_cast<uint32_t>(p1 >> 32), lo1 = static_cast<uint32_t>(p1);
+    c0 = hi1 ^ c1 ^ k0;
+    c1 = lo1;
+    c2 = hi0 ^ c3 ^ k1;
+    c3 = lo0;
+    k0 += 0x9e3779b9u;
+    k1 += 0xbb67ae85u;
+  }
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
+}
+
+inline double lnUniform(uint32_t b) {
+  constexpr double kLn2 = 0.6931471805599453;
+  constexpr double kSqrt2 = 1.4142135623730951;
+  constexpr double kCoefficients[11] = {1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11, 1.0 / 13,
+                                        1.0 / 15, 1.0 / 17, 1.0 / 19, 1.0 / 21, 1.0 / 23};
+  int e = -1;
+  double m = 1.0;
+  if (b != 0) {
+    e = 31 - __builtin_clz(b);
+    m = (static_cast<double>(b) + 0.5) / static_cast<double>(1u << e);
+  }
+  if (m > kSqrt2) {
+    m *= 0.5;
+    e += 1;
+  }
+  const double s = (m - 1) / (m + 1);
+  const double s2 = s * s;
+  double poly = kCoefficients[10];
+  for (int i = 9; i >= 0; --i) poly = kCoefficients[i] + s2 * poly;
+  return (e - 32) * kLn2 + 2 * s * (1 + s2 * poly);
+}
+
+inline double sinSeries(double x) {
+  constexpr double k[8] = {-1.0 / 6,         1.0 / 120,           -1.0 / 5040,           1.0 / 362880,
+                           -1.0 / 39916800,  1.0 / 6227020800.0,  -1.0 / 1307674368000.0, 1.0 / 355687428096000.0};
+  const double x2 = x * x;
+  double poly = k[7];
+  for (int i = 6; i >= 0; --i) poly = k[i] + x2 * poly;
+  return x * (1 + x2 * poly);
+}
+
+inline double cosSeries(double x) {
+  constexpr double k[9] = {-1.0 / 2,           1.0 / 24,           -1.0 / 720,
+                           1.0 / 40320,        -1.0 / 3628800,     1.0 / 479001600,
+                           -1.0 / 87178291200.0, 1.0 / 20922789888000.0, -1.0 / 6402373705728000.0};
+  const double x2 = x * x;
+  double poly = k[8];
+  for (int i = 7; i >= 0; --i) poly = k[i] + x2 * poly;
+  return 1 + x2 * poly;
+}
+
+inline void turnCosSin(uint32_t bits, double& c, double& s) {
+  constexpr double kHalfPi = 1.5707963267948966;
+  const double t4 = (static_cast<double>(bits) + 0.5) * 9.313225746154785e-10;
+  const double q = std::floor(t4);
+  const double r = t4 - q;
+  double cr, sr;
+  if (r <= 0.5) {
+    const double x = r * kHalfPi;
+    cr = cosSeries(x);
+    sr = sinSeries(x);
+  } else {
+    const double x = (1 - r) * kHalfPi;
+    cr = sinSeries(x);
+    sr = cosSeries(x);
+  }
+  switch (static_cast<int>(q)) {
+    case 0: c = cr; s = sr; break;
+    case 1: c = -sr; s = cr; break;
+    case 2: c = -cr; s = -sr; break;
+    default: c = sr; s = -cr; break;
+  }
+}
+
+inline void complexNormal(uint32_t amplitudeBits, uint32_t phaseBits, double& re, double& im) {
+  const double r = std::sqrt(-lnUniform(amplitudeBits));
+  double c, s;
+  turnCosSin(phaseBits, c, s);
+  re = r * c;
+  im = r * s;
+}
+
+}  // namespace opu

@@ -3,11 +3,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type KernelImplementation, Kernels, typescriptImplementation } from './kernels.js';
 
-export { type KernelImplementation, Kernels, type MediumFieldsRequest, type SgemmOptions } from './kernels.js';
+export { type CameraModel, POISSON_NORMAL_ABOVE } from './camera.js';
+export {
+  type CameraExposeRequest,
+  type KernelImplementation,
+  Kernels,
+  type MediumFieldsRequest,
+  type SgemmOptions,
+} from './kernels.js';
 export { MIRROR_BLOCK } from './medium.js';
 export {
   CounterRng,
   complexNormal,
+  expNegative,
   lnUniform,
   philox4x32,
   Stream,

@@ -1,4 +1,5 @@
 import { ArgumentError } from 'opu-core';
+import { type CameraModel, cameraExposeTs } from './camera.js';
 import { FieldKernel, fillMediumTileTs, mediumFieldsTs } from './medium.js';
 import { sgemmTs } from './sgemm.js';
 import { disjointArg, finiteArg, integerArg, matrixArg, typedArrayArg, uint32Arg } from './validate.js';
@@ -45,6 +46,17 @@ export interface KernelImplementation {
     outRe: Float32Array,
     outIm: Float32Array,
   ): void;
+  cameraExpose(
+    model: CameraModel,
+    intensity: Float32Array,
+    frames: number,
+    pixels: Int32Array,
+    pixelResponse: Float64Array,
+    firstFrameIndex: number,
+    powerFactors: Float64Array,
+    out: Uint8Array | Uint16Array,
+    saturated: Uint32Array,
+  ): void;
   setThreads(threads: number): number;
   threads(): number;
   simdPath(): string;
@@ -54,6 +66,7 @@ export const typescriptImplementation: KernelImplementation = {
   sgemm: sgemmTs,
   fillMediumTile: fillMediumTileTs,
   mediumFields: mediumFieldsTs,
+  cameraExpose: cameraExposeTs,
   setThreads: () => 1,
   threads: () => 1,
   simdPath: () => 'typescript',
@@ -90,6 +103,25 @@ export interface MediumFieldsRequest {
 }
 
 const EMPTY = new Float32Array(0);
+
+export interface CameraExposeRequest {
+  model: CameraModel;
+  /** Field intensities (E|R|² = 1 units), frames × pixels. */
+  intensity: Float32Array;
+  frames: number;
+  /** Absolute sensor indices of the ROI's pixels: the noise is keyed by them. */
+  pixels: Int32Array;
+  /** Fixed relative gain of each pixel (photo-response non-uniformity). */
+  pixelResponse: Float64Array;
+  /** Frames shown since the device opened before this batch: the noise is keyed by the frame index. */
+  firstFrameIndex: number;
+  /** Laser power of each frame relative to nominal. */
+  powerFactors: Float64Array;
+  /** frames × pixels digital numbers: Uint8Array for 8-bit ADCs, Uint16Array otherwise. */
+  out: Uint8Array | Uint16Array;
+  /** Per frame, pixels clipped at full well or at the ADC maximum. */
+  saturated: Uint32Array;
+}
 
 /**
  * The kernels every package calls. Each public method validates its arguments once, with typed errors naming the
@@ -190,6 +222,65 @@ export class Kernels {
     }
     disjointArg(re, im, 're', 'im');
     this.#impl.fillMediumTile(seed >>> 0, epoch >>> 0, pixels, p0, p1, mirrors, q0, q1, re, im);
+  }
+
+  /** Photo-electrons, shot noise, full well, read noise, gain, bias and ADC for every pixel of every frame. */
+  cameraExpose(request: CameraExposeRequest): void {
+    const { model, intensity, pixels, pixelResponse, powerFactors, out, saturated } = request;
+    const frames = integerArg(request.frames, 'frames');
+    uint32Arg(model.seed, 'model.seed');
+    for (const key of [
+      'electronsPerIntensity',
+      'darkElectrons',
+      'fullWellE',
+      'readNoiseE',
+      'aduPerElectron',
+      'biasAdu',
+      'maxAdu',
+    ] as const) {
+      if (!(finiteArg(model[key], `model.${key}`) >= 0)) {
+        throw new ArgumentError(`${model[key]} is negative`, { field: `model.${key}`, fix: 'pass a value ≥ 0' });
+      }
+    }
+    typedArrayArg(intensity, Float32Array, 'intensity');
+    typedArrayArg(pixels, Int32Array, 'pixels');
+    typedArrayArg(pixelResponse, Float64Array, 'pixelResponse');
+    typedArrayArg(powerFactors, Float64Array, 'powerFactors');
+    typedArrayArg(saturated, Uint32Array, 'saturated');
+    if (!(out instanceof Uint8Array || out instanceof Uint16Array)) {
+      throw new ArgumentError('is not a Uint8Array or Uint16Array', { field: 'out', fix: 'pass the ADC’s pixel type' });
+    }
+    if (model.maxAdu > (out instanceof Uint8Array ? 255 : 65535)) {
+      throw new ArgumentError(`cannot hold ${model.maxAdu}`, { field: 'out', fix: 'use a Uint16Array above 8 bits' });
+    }
+    const m = pixels.length;
+    const sizes: [ArrayLike<number>, number, string][] = [
+      [intensity, frames * m, 'intensity'],
+      [pixelResponse, m, 'pixelResponse'],
+      [powerFactors, frames, 'powerFactors'],
+      [out, frames * m, 'out'],
+      [saturated, frames, 'saturated'],
+    ];
+    for (const [array, size, field] of sizes) {
+      if (array.length < size) {
+        throw new ArgumentError(`has ${array.length} elements, needs ${size}`, { field, fix: 'pass a larger array' });
+      }
+    }
+    for (const input of [intensity, pixels, pixelResponse, powerFactors]) {
+      disjointArg(out, input, 'out', 'an input');
+      disjointArg(saturated, input, 'saturated', 'an input');
+    }
+    this.#impl.cameraExpose(
+      model,
+      intensity,
+      frames,
+      pixels,
+      pixelResponse,
+      uint32Arg(request.firstFrameIndex, 'firstFrameIndex'),
+      powerFactors,
+      out,
+      saturated,
+    );
   }
 
   /** Σ_q N_epoch[p, q]·x_f[q] for every frame and pixel, as fields or intensities (see MediumFieldsRequest). */

@@ -90,6 +90,32 @@ const COS_COEFFICIENTS = Float64Array.of(
   -1 / 6402373705728000,
 );
 const POW2 = Float64Array.from({ length: 32 }, (_, e) => 2 ** e);
+/** 2^−k for k = 0…127, by exact halvings. */
+const INVERSE_POW2 = (() => {
+  const t = new Float64Array(128);
+  t[0] = 1;
+  for (let k = 1; k < 128; k++) t[k] = t[k - 1]! * 0.5;
+  return t;
+})();
+/** 1/k! for k = 1…14: e^r on |r| ≤ ln2/2. */
+const EXP_COEFFICIENTS = (() => {
+  const t = new Float64Array(14);
+  let factorial = 1;
+  for (let k = 1; k <= 14; k++) {
+    factorial *= k;
+    t[k - 1] = 1 / factorial;
+  }
+  return t;
+})();
+
+/** e^−x for 0 ≤ x < 88, identically in TypeScript and C++: x = k·ln2 + r, then a series for e^−r. */
+export function expNegative(x: number): number {
+  const k = Math.floor(x / LN2 + 0.5);
+  const r = x - k * LN2;
+  let poly = EXP_COEFFICIENTS[13]!;
+  for (let i = 12; i >= 0; i--) poly = EXP_COEFFICIENTS[i]! + -r * poly;
+  return (1 + -r * poly) * INVERSE_POW2[k]!;
+}
 
 /** ln(uniform01(bits)), to within 1 ulp, identically in TypeScript and C++. */
 export function lnUniform(bits: number): number {

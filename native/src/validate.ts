@@ -24,7 +24,7 @@ export function finiteArg(value: unknown, field: string): number {
   return value;
 }
 
-export function typedArrayArg<T extends Float32Array | Uint8Array | Int32Array>(
+export function typedArrayArg<T extends ArrayBufferView>(
   value: unknown,
   type: new (...args: never[]) => T,
   field: string,

@@ -2,6 +2,7 @@
 // is the one place that checks shapes and types; this file only unwraps typed-array views, without copies.
 #include <napi.h>
 
+#include "camera.h"
 #include "medium.h"
 #include "pool.h"
 #include "sgemm.h"
@@ -44,6 +45,24 @@ Napi::Value MediumFields(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+double f64(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
+
+// cameraExpose(model, intensity, frames, pixels, pixelResponse, firstFrameIndex, powerFactors, out, saturated)
+Napi::Value CameraExpose(const Napi::CallbackInfo& info) {
+  const auto model = info[0].As<Napi::Object>();
+  const opu::CameraModel camera{u32(model.Get("seed")),           f64(model.Get("electronsPerIntensity")),
+                                f64(model.Get("darkElectrons")),  f64(model.Get("fullWellE")),
+                                f64(model.Get("readNoiseE")),     f64(model.Get("aduPerElectron")),
+                                f64(model.Get("biasAdu")),        f64(model.Get("maxAdu")),
+                                model.Get("shotNoise").ToBoolean().Value()};
+  const auto out = info[7].As<Napi::TypedArray>();
+  const int bytes = out.TypedArrayType() == napi_uint8_array ? 1 : 2;
+  opu::cameraExpose(camera, data<float>(info[1]), i32(info[2]), data<int32_t>(info[3]), static_cast<int>(length(info[3])),
+                    data<double>(info[4]), u32(info[5]), data<double>(info[6]), data<uint8_t>(info[7]), bytes,
+                    data<uint32_t>(info[8]));
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   opu::setThreads(info[0].As<Napi::Number>().Int32Value());
   return Napi::Number::New(info.Env(), opu::threads());
@@ -57,6 +76,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
   exports.Set("fillMediumTile", Napi::Function::New(env, FillMediumTile));
   exports.Set("mediumFields", Napi::Function::New(env, MediumFields));
+  exports.Set("cameraExpose", Napi::Function::New(env, CameraExpose));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("simdPath", Napi::Function::New(env, SimdPath));

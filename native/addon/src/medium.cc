@@ -1,6 +1,6 @@
 // The simulated medium's kernels: tiles of the transmission matrix from Philox (bit-identical to TypeScript), and
-// the sum of its columns over each frame's lit mirrors, by per-mirror lists or by tables of the 256 subset sums of
-// each group of 8 mirrors (method of four Russians). Pixel blocks run in parallel on the pool, each thread with its
+// the sum of its columns over each frame's lit mirrors, by per-mirror lists or by tables of the 16 subset sums of
+// each group of 4 mirrors (method of four Russians). Pixel blocks run in parallel on the pool, each thread with its
 // own tile, table and accumulators; with `outIm` null the intensities are written directly (no complex field of
 // the whole batch is ever stored).
 #include "medium.h"
@@ -40,23 +40,138 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void addInto(float*
   for (int i = 0; i < count; ++i) acc[i] += src[i];
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void sumInto(float* __restrict dst,
-                                                                            const float* __restrict a,
-                                                                            const float* __restrict b, int count) {
-  for (int i = 0; i < count; ++i) dst[i] = a[i] + b[i];
+
+// The table kernel, blocked for registers: 64 pixels of one frame (4 + 4 vectors of 16 floats, re and im) stay in
+// registers while every group of 4 mirrors of a 128-mirror chunk adds its precomputed subset sum (16-entry tables,
+// 32 of them, 256 KB: L2). GCC's vector extensions compile this one source for AVX-512, AVX2 or SSE.
+constexpr int kBlockPixels = 64;
+constexpr int kChunkMirrors = 128;
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void tableChunk(
+    const float* __restrict colRe, const float* __restrict colIm, long colStride, int mirrors,
+    const uint8_t* __restrict packed, int groups, int byte0, int frames, float* __restrict tables,
+    float* __restrict accRe, float* __restrict accIm) {
+  constexpr int P = kBlockPixels;
+  const int nibbles = (mirrors + 3) / 4;
+  // tables[(j·16 + s)·2P .. +2P]: re then im of the sum of the mirrors of nibble j selected by s.
+  for (int j = 0; j < nibbles; ++j) {
+    float* t = tables + static_cast<long>(j) * 16 * 2 * P;
+    std::memset(t, 0, 2 * P * sizeof(float));
+    const int width = std::min(4, mirrors - 4 * j);
+    for (int sub = 1; sub < 16; ++sub) {
+      float* dst = t + sub * 2 * P;
+      if (sub >> width) {
+        std::memset(dst, 0, 2 * P * sizeof(float));
+        continue;
+      }
+      const int low = sub & -sub;
+      const float* prev = t + (sub ^ low) * 2 * P;
+      const long col = static_cast<long>(4 * j + __builtin_ctz(low)) * colStride;
+      for (int i = 0; i < P; ++i) {
+        dst[i] = prev[i] + colRe[col + i];
+        dst[P + i] = prev[P + i] + colIm[col + i];
+      }
+    }
+  }
+  const int bytes = (mirrors + 7) / 8;
+  for (int f = 0; f < frames; ++f) {
+    const uint8_t* row = packed + static_cast<long>(f) * groups + byte0;
+    v16 re0, re1, re2, re3, im0, im1, im2, im3;
+    float* aRe = accRe + static_cast<long>(f) * P;
+    float* aIm = accIm + static_cast<long>(f) * P;
+    std::memcpy(&re0, aRe, 64);
+    std::memcpy(&re1, aRe + 16, 64);
+    std::memcpy(&re2, aRe + 32, 64);
+    std::memcpy(&re3, aRe + 48, 64);
+    std::memcpy(&im0, aIm, 64);
+    std::memcpy(&im1, aIm + 16, 64);
+    std::memcpy(&im2, aIm + 32, 64);
+    std::memcpy(&im3, aIm + 48, 64);
+    bool touched = false;
+    for (int b = 0; b < bytes; ++b) {
+      const unsigned bits = row[b];
+      if (!bits) continue;
+      touched = true;
+      for (int half = 0; half < 2; ++half) {
+        const unsigned sub = (bits >> (4 * half)) & 15;
+        if (!sub) continue;
+        const float* t = tables + (static_cast<long>(2 * b + half) * 16 + sub) * 2 * P;
+        v16 x;
+        std::memcpy(&x, t, 64), re0 += x;
+        std::memcpy(&x, t + 16, 64), re1 += x;
+        std::memcpy(&x, t + 32, 64), re2 += x;
+        std::memcpy(&x, t + 48, 64), re3 += x;
+        std::memcpy(&x, t + 64, 64), im0 += x;
+        std::memcpy(&x, t + 80, 64), im1 += x;
+        std::memcpy(&x, t + 96, 64), im2 += x;
+        std::memcpy(&x, t + 112, 64), im3 += x;
+      }
+    }
+    if (!touched) continue;
+    std::memcpy(aRe, &re0, 64);
+    std::memcpy(aRe + 16, &re1, 64);
+    std::memcpy(aRe + 32, &re2, 64);
+    std::memcpy(aRe + 48, &re3, 64);
+    std::memcpy(aIm, &im0, 64);
+    std::memcpy(aIm + 16, &im1, 64);
+    std::memcpy(aIm + 32, &im2, 64);
+    std::memcpy(aIm + 48, &im3, 64);
+  }
+}
+
+// Σ over lit mirrors for pixels [p0, p0 + 64) of every frame, by 4-mirror tables: columns from the cache or from
+// freshly generated tiles. Pixels past m are computed on zero columns and dropped by the caller.
+void tableBlock(uint32_t seed, uint32_t epoch, const int32_t* pixels, int m, const int32_t* mirrors, int n,
+                const uint8_t* packed, int frames, const float* cachedRe, const float* cachedIm, int p0, float* accRe,
+                float* accIm) {
+  constexpr int P = kBlockPixels;
+  const int groups = (n + 7) / 8;
+  const int np = std::min(P, m - p0);
+  thread_local std::vector<float> tables, tileRe, tileIm;
+  tables.resize(static_cast<size_t>(kChunkMirrors / 4) * 16 * 2 * P);
+  tileRe.assign(static_cast<size_t>(kChunkMirrors) * P, 0.0f);
+  tileIm.assign(tileRe.size(), 0.0f);
+  for (int q0 = 0; q0 < n; q0 += kChunkMirrors) {
+    const int q1 = std::min(n, q0 + kChunkMirrors);
+    if (!anyLit(packed, frames, groups, q0 / 8, (q1 + 7) / 8)) continue;
+    // Columns laid out with stride P so that the pixel tail of the last block reads zeros.
+    for (int q = q0; q < q1; ++q) {
+      float* dstRe = &tileRe[static_cast<size_t>(q - q0) * P];
+      float* dstIm = &tileIm[static_cast<size_t>(q - q0) * P];
+      if (cachedRe) {
+        std::memcpy(dstRe, cachedRe + static_cast<long>(q) * m + p0, np * sizeof(float));
+        std::memcpy(dstIm, cachedIm + static_cast<long>(q) * m + p0, np * sizeof(float));
+      }
+    }
+    if (!cachedRe) fillMediumTileStrided(seed, epoch, pixels, p0, p0 + np, mirrors, q0, q1, tileRe.data(), tileIm.data(), P);
+    tableChunk(tileRe.data(), tileIm.data(), P, q1 - q0, packed, groups, q0 / 8, frames, tables.data(), accRe, accIm);
+  }
 }
 
 }  // namespace
 
 void fillMediumTile(uint32_t seed, uint32_t epoch, const int32_t* pixels, int p0, int p1, const int32_t* mirrors, int q0,
                     int q1, float* re, float* im) {
-  const int np = p1 - p0;
+  // Columns in parallel: each entry depends only on its coordinates, so any split gives the same bits.
+  const long np = p1 - p0;
+  const int columns = q1 - q0;
+  const int tasks = np * columns < (1L << 16) ? 1 : std::min(columns, threads() * 8);
+  parallelFor(tasks, [&](int t) {
+    const int a = q0 + static_cast<int>(static_cast<long>(columns) * t / tasks);
+    const int b = q0 + static_cast<int>(static_cast<long>(columns) * (t + 1) / tasks);
+    fillMediumTileStrided(seed, epoch, pixels, p0, p1, mirrors, a, b, re + (a - q0) * np, im + (a - q0) * np, np);
+  });
+}
+
+void fillMediumTileStrided(uint32_t seed, uint32_t epoch, const int32_t* pixels, int p0, int p1, const int32_t* mirrors,
+                           int q0, int q1, float* re, float* im, long colStride) {
   uint32_t w[4];
   for (int q = q0; q < q1; ++q) {
     const uint32_t mirror = static_cast<uint32_t>(mirrors[q]);
     const int half = (mirror & 1) * 2;
-    float* colRe = re + static_cast<long>(q - q0) * np - p0;
-    float* colIm = im + static_cast<long>(q - q0) * np - p0;
+    float* colRe = re + static_cast<long>(q - q0) * colStride - p0;
+    float* colIm = im + static_cast<long>(q - q0) * colStride - p0;
     for (int p = p0; p < p1; ++p) {
       philox4x32(static_cast<uint32_t>(pixels[p]), mirror >> 1, epoch, 0, seed, kMedium, w);
       double zr, zi;
@@ -74,19 +189,37 @@ void mediumFields(uint32_t seed, uint32_t epoch, const int32_t* pixels, int m, c
   const bool cached = cachedRe != nullptr;
   const bool fused = outIm == nullptr;
   const bool useTables = kernel == 2 || (kernel == 0 && tablesPay(packed, frames, groups));
+  if (useTables) {
+    parallelFor((m + kBlockPixels - 1) / kBlockPixels, [&](int block) {
+      const int p0 = block * kBlockPixels;
+      const int np = std::min(kBlockPixels, m - p0);
+      thread_local std::vector<float> accRe, accIm;
+      accRe.assign(static_cast<size_t>(frames) * kBlockPixels, 0.0f);
+      accIm.assign(accRe.size(), 0.0f);
+      tableBlock(seed, epoch, pixels, m, mirrors, n, packed, frames, cachedRe, cachedIm, p0, accRe.data(), accIm.data());
+      for (int f = 0; f < frames; ++f) {
+        const float* aRe = &accRe[static_cast<size_t>(f) * kBlockPixels];
+        const float* aIm = &accIm[static_cast<size_t>(f) * kBlockPixels];
+        float* dst = outRe + static_cast<long>(f) * m + p0;
+        if (fused) {
+          for (int i = 0; i < np; ++i) dst[i] = aRe[i] * aRe[i] + aIm[i] * aIm[i];
+        } else {
+          std::memcpy(dst, aRe, np * sizeof(float));
+          std::memcpy(outIm + static_cast<long>(f) * m + p0, aIm, np * sizeof(float));
+        }
+      }
+    });
+    return;
+  }
   const int blocks = (m + kPixelBlock - 1) / kPixelBlock;
   parallelFor(blocks, [&](int block) {
     const int p0 = block * kPixelBlock;
     const int p1 = std::min(m, p0 + kPixelBlock);
     const int np = p1 - p0;
-    thread_local std::vector<float> tileRe, tileIm, tableRe, tableIm, accRe, accIm;
+    thread_local std::vector<float> tileRe, tileIm, accRe, accIm;
     if (!cached) {
       tileRe.resize(static_cast<size_t>(kPixelBlock) * kMirrorBlock);
       tileIm.resize(tileRe.size());
-    }
-    if (useTables) {
-      tableRe.assign(static_cast<size_t>(256) * np, 0.0f);
-      tableIm.assign(tableRe.size(), 0.0f);
     }
     accRe.assign(static_cast<size_t>(frames) * np, 0.0f);
     accIm.assign(accRe.size(), 0.0f);
@@ -102,32 +235,18 @@ void mediumFields(uint32_t seed, uint32_t epoch, const int32_t* pixels, int m, c
         offset = p0;
         colStride = m;
       } else {
-        fillMediumTile(seed, epoch, pixels, p0, p1, mirrors, q0, q1, tileRe.data(), tileIm.data());
+        fillMediumTileStrided(seed, epoch, pixels, p0, p1, mirrors, q0, q1, tileRe.data(), tileIm.data(), np);
         srcRe = tileRe.data();
         srcIm = tileIm.data();
         offset = -static_cast<long>(q0) * np;
         colStride = np;
       }
       for (int g = q0 / 8; g < (q1 + 7) / 8; ++g) {
-        const int width = std::min(8, n - 8 * g);
-        if (useTables) {
-          for (int s = 1; s < (1 << width); ++s) {
-            const int low = s & -s;
-            const long col = offset + static_cast<long>(8 * g + __builtin_ctz(low)) * colStride;
-            sumInto(&tableRe[static_cast<size_t>(s) * np], &tableRe[static_cast<size_t>(s ^ low) * np], srcRe + col, np);
-            sumInto(&tableIm[static_cast<size_t>(s) * np], &tableIm[static_cast<size_t>(s ^ low) * np], srcIm + col, np);
-          }
-        }
         for (int f = 0; f < frames; ++f) {
           unsigned bits = packed[static_cast<long>(f) * groups + g];
           if (!bits) continue;
           float* aRe = &accRe[static_cast<size_t>(f) * np];
           float* aIm = &accIm[static_cast<size_t>(f) * np];
-          if (useTables) {
-            addInto(aRe, &tableRe[static_cast<size_t>(bits) * np], np);
-            addInto(aIm, &tableIm[static_cast<size_t>(bits) * np], np);
-            continue;
-          }
           for (; bits; bits &= bits - 1) {
             const long col = offset + static_cast<long>(8 * g + __builtin_ctz(bits)) * colStride;
             addInto(aRe, srcRe + col, np);

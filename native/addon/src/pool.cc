@@ -11,6 +11,10 @@
 namespace opu {
 namespace {
 
+// Set on pool workers and on a caller while it runs tasks: a kernel that calls parallelFor from inside a task runs
+// its tasks inline instead of waiting for a pool that is busy with its own caller.
+thread_local bool inTask = false;
+
 class Pool {
  public:
   Pool() { resize(defaultThreads()); }
@@ -36,9 +40,15 @@ class Pool {
 
   void run(int tasks, const std::function<void(int)>& fn) {
     if (tasks <= 0) return;
+    if (inTask) {
+      for (int t = 0; t < tasks; ++t) fn(t);
+      return;
+    }
     std::lock_guard<std::mutex> run(runMutex_);
     if (threads_ == 1 || tasks == 1) {
+      inTask = true;
       for (int t = 0; t < tasks; ++t) fn(t);
+      inTask = false;
       return;
     }
     {
@@ -59,10 +69,12 @@ class Pool {
  private:
   void drain(const std::function<void(int)>& fn, int tasks) {
     int finished = 0;
+    inTask = true;
     for (int t = next_.fetch_add(1); t < tasks; t = next_.fetch_add(1)) {
       fn(t);
       ++finished;
     }
+    inTask = false;
     if (finished > 0) {
       std::lock_guard<std::mutex> lock(mutex_);
       done_ += finished;

@@ -49,6 +49,29 @@ inline double lnUniform(uint32_t b) {
   return (e - 32) * kLn2 + 2 * s * (1 + s2 * poly);
 }
 
+inline double expNegative(double x) {
+  constexpr double kLn2 = 0.6931471805599453;
+  struct Tables {
+    double inversePow2[128];
+    double coefficients[14];
+    Tables() {
+      inversePow2[0] = 1;
+      for (int k = 1; k < 128; ++k) inversePow2[k] = inversePow2[k - 1] * 0.5;
+      double factorial = 1;
+      for (int k = 1; k <= 14; ++k) {
+        factorial *= k;
+        coefficients[k - 1] = 1 / factorial;
+      }
+    }
+  };
+  static const Tables t;
+  const int k = static_cast<int>(std::floor(x / kLn2 + 0.5));
+  const double r = x - k * kLn2;
+  double poly = t.coefficients[13];
+  for (int i = 12; i >= 0; --i) poly = t.coefficients[i] + -r * poly;
+  return (1 + -r * poly) * t.inversePow2[k];
+}
+
 inline double sinSeries(double x) {
   constexpr double k[8] = {-1.0 / 6,         1.0 / 120,           -1.0 / 5040,           1.0 / 362880,
                            -1.0 / 39916800,  1.0 / 6227020800.0,  -1.0 / 1307674368000.0, 1.0 / 355687428096000.0};
@@ -98,5 +121,13 @@ inline void complexNormal(uint32_t amplitudeBits, uint32_t phaseBits, double& re
   re = r * c;
   im = r * s;
 }
+
+inline double standardNormal(uint32_t amplitudeBits, uint32_t phaseBits) {
+  double c, s;
+  turnCosSin(phaseBits, c, s);
+  return std::sqrt(-2 * lnUniform(amplitudeBits)) * c;
+}
+
+inline double uniform01(uint32_t bits) { return (static_cast<double>(bits) + 0.5) * 2.3283064365386963e-10; }
 
 }  // namespace opu

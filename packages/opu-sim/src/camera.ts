@@ -1,11 +1,8 @@
 import type { CameraPixels } from 'opu-core';
-import { type CounterRng, Stream, standardNormal, uniform01 } from 'opu-native';
+import { type CounterRng, kernels, Stream } from 'opu-native';
 import type { ResolvedSimOptions } from './options.js';
 
 type CameraOptions = ResolvedSimOptions['camera'];
-
-/** Above this mean, Poisson(λ) is drawn as round(λ + √λ·z): its skewness 1/√λ is then below 0.13. */
-const POISSON_NORMAL_ABOVE = 64;
 
 export interface Exposure {
   exposureUs: number;
@@ -59,53 +56,29 @@ export class SimulatedCamera {
   expose(intensity: Float32Array, frames: number, exposure: Exposure): { data: CameraPixels; saturated: Uint32Array } {
     const o = this.#options;
     const m = this.#pixels.length;
-    const maxAdu = this.maxAdu;
-    const bias = this.biasAdu;
     const data = o.bitDepth === 8 ? new Uint8Array(frames * m) : new Uint16Array(frames * m);
     const saturated = new Uint32Array(frames);
-    const aduPerE = (maxAdu / o.fullWellE) * 10 ** (exposure.gainDb / 20);
-    const darkE = o.darkCurrentEPerS * exposure.exposureUs * 1e-6;
-    const eScale = this.#photoelectronsPerMirrorUs * exposure.exposureUs;
-    for (let f = 0; f < frames; f++) {
-      const frameIndex = exposure.firstFrameIndex + f;
-      const scale = eScale * exposure.powerFactors[f]!;
-      let clipped = 0;
-      for (let i = 0; i < m; i++) {
-        const lambda = intensity[f * m + i]! * scale * this.#pixelResponse[i]! + darkE;
-        const w = this.#rng.block(Stream.cameraNoise, frameIndex, this.#pixels[i]!);
-        let electrons = o.shotNoise ? this.#poisson(lambda, w) : lambda;
-        let full = false;
-        if (electrons >= o.fullWellE) {
-          electrons = o.fullWellE;
-          full = true;
-        }
-        if (o.readNoiseE > 0) electrons += o.readNoiseE * standardNormal(w[2]!, w[3]!);
-        let adu = Math.round(electrons * aduPerE + bias);
-        if (adu >= maxAdu) {
-          adu = maxAdu;
-          full = true;
-        } else if (adu < 0) adu = 0;
-        if (full) clipped++;
-        data[f * m + i] = adu;
-      }
-      saturated[f] = clipped;
-    }
+    kernels.cameraExpose({
+      model: {
+        seed: this.#rng.seed,
+        electronsPerIntensity: this.#photoelectronsPerMirrorUs * exposure.exposureUs,
+        darkElectrons: o.darkCurrentEPerS * exposure.exposureUs * 1e-6,
+        fullWellE: o.fullWellE,
+        readNoiseE: o.readNoiseE,
+        aduPerElectron: (this.maxAdu / o.fullWellE) * 10 ** (exposure.gainDb / 20),
+        biasAdu: this.biasAdu,
+        maxAdu: this.maxAdu,
+        shotNoise: o.shotNoise,
+      },
+      intensity,
+      frames,
+      pixels: this.#pixels,
+      pixelResponse: this.#pixelResponse,
+      firstFrameIndex: exposure.firstFrameIndex,
+      powerFactors: exposure.powerFactors,
+      out: data,
+      saturated,
+    });
     return { data, saturated };
-  }
-
-  #poisson(lambda: number, w: Uint32Array): number {
-    if (lambda >= POISSON_NORMAL_ABOVE)
-      return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * standardNormal(w[0]!, w[1]!)));
-    // Inversion: one uniform per draw, so the noise stays a pure function of (frame, pixel).
-    const u = uniform01(w[0]!);
-    let p = Math.exp(-lambda);
-    let cdf = p;
-    let k = 0;
-    while (u > cdf && p > 0) {
-      k++;
-      p *= lambda / k;
-      cdf += p;
-    }
-    return k;
   }
 }

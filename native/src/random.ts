@@ -108,7 +108,7 @@ const EXP_COEFFICIENTS = (() => {
   return t;
 })();
 
-/** e^−x for 0 ≤ x < 88, identically in TypeScript and C++: x = k·ln2 + r, then a series for e^−r. */
+/** e^−x for 0 ≤ x < 88 to 1e-14 relative, identically in TypeScript and C++: x = k·ln2 + r, then a series for e^−r. */
 export function expNegative(x: number): number {
   const k = Math.floor(x / LN2 + 0.5);
   const r = x - k * LN2;

@@ -194,7 +194,8 @@ void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const flo
   // Enough row blocks to keep every thread busy, each a whole number of micro-panels.
   const long work = static_cast<long>(m) * n * k;
   const int quantum = rowQuantum();
-  const int tasks = work < (1L << 18) ? 1 : std::min(threads() * 4, (m + quantum - 1) / quantum);
+  // One row block per thread: each task packs all of op(B) once, so more tasks would repeat that work.
+  const int tasks = work < (1L << 18) ? 1 : std::min(threads(), (m + quantum - 1) / quantum);
   const int rowsPerTask = ((m + tasks - 1) / tasks + quantum - 1) / quantum * quantum;
   parallelFor(tasks, [&](int t) {
     const int m0 = t * rowsPerTask;

@@ -57,6 +57,10 @@ export interface KernelImplementation {
     out: Uint8Array | Uint16Array,
     saturated: Uint32Array,
   ): void;
+  /** Off the JavaScript thread, for implementations that can (the C++ addon): same arguments, a promise. */
+  sgemmAsync?: (...args: Parameters<KernelImplementation['sgemm']>) => Promise<void>;
+  mediumFieldsAsync?: (...args: Parameters<KernelImplementation['mediumFields']>) => Promise<void>;
+  cameraExposeAsync?: (...args: Parameters<KernelImplementation['cameraExpose']>) => Promise<void>;
   setThreads(threads: number): number;
   threads(): number;
   simdPath(): string;
@@ -163,25 +167,25 @@ export class Kernels {
     C: Float32Array,
     options: SgemmOptions = {},
   ) {
-    integerArg(m, 'm');
-    integerArg(n, 'n');
-    integerArg(k, 'k');
-    typedArrayArg(A, Float32Array, 'A');
-    typedArrayArg(B, Float32Array, 'B');
-    typedArrayArg(C, Float32Array, 'C');
-    const transA = options.transA ?? false;
-    const transB = options.transB ?? false;
-    const alpha = finiteArg(options.alpha ?? 1, 'options.alpha');
-    const beta = finiteArg(options.beta ?? 0, 'options.beta');
-    const lda = integerArg(options.lda ?? (transA ? m : k), 'options.lda', 1);
-    const ldb = integerArg(options.ldb ?? (transB ? k : n), 'options.ldb', 1);
-    const ldc = integerArg(options.ldc ?? n, 'options.ldc', 1);
-    matrixArg(A, transA ? k : m, transA ? m : k, lda, 'A');
-    matrixArg(B, transB ? n : k, transB ? k : n, ldb, 'B');
-    matrixArg(C, m, n, ldc, 'C');
-    disjointArg(C, A, 'C', 'A');
-    disjointArg(C, B, 'C', 'B');
-    this.#impl.sgemm(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    this.#impl.sgemm(...sgemmArgs(m, n, k, A, B, C, options));
+  }
+
+  /**
+   * `sgemm` off the JavaScript thread when the addon is loaded (the TypeScript fallback computes on this thread,
+   * then resolves). Do not touch A, B or C until the promise resolves.
+   */
+  async sgemmAsync(
+    m: number,
+    n: number,
+    k: number,
+    A: Float32Array,
+    B: Float32Array,
+    C: Float32Array,
+    options: SgemmOptions = {},
+  ): Promise<void> {
+    const args = sgemmArgs(m, n, k, A, B, C, options);
+    if (this.#impl.sgemmAsync) return this.#impl.sgemmAsync(...args);
+    this.#impl.sgemm(...args);
   }
 
   /**
@@ -226,127 +230,26 @@ export class Kernels {
 
   /** Photo-electrons, shot noise, full well, read noise, gain, bias and ADC for every pixel of every frame. */
   cameraExpose(request: CameraExposeRequest): void {
-    const { model, intensity, pixels, pixelResponse, powerFactors, out, saturated } = request;
-    const frames = integerArg(request.frames, 'frames');
-    uint32Arg(model.seed, 'model.seed');
-    for (const key of [
-      'electronsPerIntensity',
-      'darkElectrons',
-      'fullWellE',
-      'readNoiseE',
-      'aduPerElectron',
-      'biasAdu',
-      'maxAdu',
-    ] as const) {
-      if (!(finiteArg(model[key], `model.${key}`) >= 0)) {
-        throw new ArgumentError(`${model[key]} is negative`, { field: `model.${key}`, fix: 'pass a value ≥ 0' });
-      }
-    }
-    typedArrayArg(intensity, Float32Array, 'intensity');
-    typedArrayArg(pixels, Int32Array, 'pixels');
-    typedArrayArg(pixelResponse, Float64Array, 'pixelResponse');
-    typedArrayArg(powerFactors, Float64Array, 'powerFactors');
-    typedArrayArg(saturated, Uint32Array, 'saturated');
-    if (!(out instanceof Uint8Array || out instanceof Uint16Array)) {
-      throw new ArgumentError('is not a Uint8Array or Uint16Array', { field: 'out', fix: 'pass the ADC’s pixel type' });
-    }
-    if (model.maxAdu > (out instanceof Uint8Array ? 255 : 65535)) {
-      throw new ArgumentError(`cannot hold ${model.maxAdu}`, { field: 'out', fix: 'use a Uint16Array above 8 bits' });
-    }
-    const m = pixels.length;
-    const sizes: [ArrayLike<number>, number, string][] = [
-      [intensity, frames * m, 'intensity'],
-      [pixelResponse, m, 'pixelResponse'],
-      [powerFactors, frames, 'powerFactors'],
-      [out, frames * m, 'out'],
-      [saturated, frames, 'saturated'],
-    ];
-    for (const [array, size, field] of sizes) {
-      if (array.length < size) {
-        throw new ArgumentError(`has ${array.length} elements, needs ${size}`, { field, fix: 'pass a larger array' });
-      }
-    }
-    for (const input of [intensity, pixels, pixelResponse, powerFactors]) {
-      disjointArg(out, input, 'out', 'an input');
-      disjointArg(saturated, input, 'saturated', 'an input');
-    }
-    this.#impl.cameraExpose(
-      model,
-      intensity,
-      frames,
-      pixels,
-      pixelResponse,
-      uint32Arg(request.firstFrameIndex, 'firstFrameIndex'),
-      powerFactors,
-      out,
-      saturated,
-    );
+    this.#impl.cameraExpose(...cameraArgs(request));
+  }
+
+  /** `cameraExpose` off the JavaScript thread when the addon is loaded. Do not touch the arrays meanwhile. */
+  async cameraExposeAsync(request: CameraExposeRequest): Promise<void> {
+    const args = cameraArgs(request);
+    if (this.#impl.cameraExposeAsync) return this.#impl.cameraExposeAsync(...args);
+    this.#impl.cameraExpose(...args);
   }
 
   /** Σ_q N_epoch[p, q]·x_f[q] for every frame and pixel, as fields or intensities (see MediumFieldsRequest). */
   mediumFields(request: MediumFieldsRequest): void {
-    const { pixels, mirrors, packed, outRe } = request;
-    uint32Arg(request.seed, 'seed');
-    uint32Arg(request.epoch, 'epoch');
-    const frames = integerArg(request.frames, 'frames');
-    typedArrayArg(pixels, Int32Array, 'pixels');
-    typedArrayArg(mirrors, Int32Array, 'mirrors');
-    typedArrayArg(packed, Uint8Array, 'packed');
-    typedArrayArg(outRe, Float32Array, 'outRe');
-    const m = pixels.length;
-    const n = mirrors.length;
-    const needed = frames * ((n + 7) >> 3);
-    if (packed.length < needed) {
-      throw new ArgumentError(`has ${packed.length} bytes, ${frames} frames of ${n} mirrors need ${needed}`, {
-        field: 'packed',
-        fix: 'pack ⌈mirrors/8⌉ bytes per frame',
-      });
-    }
-    const outIm = request.outIm === undefined ? EMPTY : typedArrayArg(request.outIm, Float32Array, 'outIm');
-    for (const [array, field] of [
-      [outRe, 'outRe'],
-      [outIm, 'outIm'],
-    ] as const) {
-      if ((array !== EMPTY || field === 'outRe') && array.length < frames * m) {
-        throw new ArgumentError(`has ${array.length} elements, frames × pixels = ${frames * m}`, {
-          field,
-          fix: 'pass a larger array',
-        });
-      }
-    }
-    const cachedRe = request.cached ? typedArrayArg(request.cached.re, Float32Array, 'cached.re') : EMPTY;
-    const cachedIm = request.cached ? typedArrayArg(request.cached.im, Float32Array, 'cached.im') : EMPTY;
-    if (request.cached && (cachedRe.length !== n * m || cachedIm.length !== n * m)) {
-      throw new ArgumentError(`holds ${cachedRe.length} entries, mirrors × pixels = ${n * m}`, {
-        field: 'cached',
-        fix: 'cache the whole matrix of these mirrors and pixels, column-major',
-      });
-    }
-    const kernel = FieldKernel[request.kernel ?? 'auto'];
-    if (kernel === undefined) {
-      throw new ArgumentError(`'${request.kernel}' is not a field kernel`, {
-        field: 'kernel',
-        fix: 'use auto, lists or tables',
-      });
-    }
-    for (const input of [packed, pixels, mirrors, cachedRe, cachedIm]) {
-      disjointArg(outRe, input, 'outRe', 'an input');
-      if (outIm !== EMPTY) disjointArg(outIm, input, 'outIm', 'an input');
-    }
-    if (outIm !== EMPTY) disjointArg(outRe, outIm, 'outRe', 'outIm');
-    this.#impl.mediumFields(
-      request.seed >>> 0,
-      request.epoch >>> 0,
-      pixels,
-      mirrors,
-      packed,
-      frames,
-      cachedRe,
-      cachedIm,
-      kernel,
-      outRe,
-      outIm,
-    );
+    this.#impl.mediumFields(...mediumArgs(request));
+  }
+
+  /** `mediumFields` off the JavaScript thread when the addon is loaded. Do not touch the arrays meanwhile. */
+  async mediumFieldsAsync(request: MediumFieldsRequest): Promise<void> {
+    const args = mediumArgs(request);
+    if (this.#impl.mediumFieldsAsync) return this.#impl.mediumFieldsAsync(...args);
+    this.#impl.mediumFields(...args);
   }
 }
 
@@ -359,4 +262,157 @@ function rangeArg(start: number, end: number, length: number, startField: string
       fix: `keep ${startField} ≤ ${endField} ≤ ${length}`,
     });
   }
+}
+
+function sgemmArgs(
+  m: number,
+  n: number,
+  k: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  options: SgemmOptions,
+): Parameters<KernelImplementation['sgemm']> {
+  integerArg(m, 'm');
+  integerArg(n, 'n');
+  integerArg(k, 'k');
+  typedArrayArg(A, Float32Array, 'A');
+  typedArrayArg(B, Float32Array, 'B');
+  typedArrayArg(C, Float32Array, 'C');
+  const transA = options.transA ?? false;
+  const transB = options.transB ?? false;
+  const alpha = finiteArg(options.alpha ?? 1, 'options.alpha');
+  const beta = finiteArg(options.beta ?? 0, 'options.beta');
+  const lda = integerArg(options.lda ?? (transA ? m : k), 'options.lda', 1);
+  const ldb = integerArg(options.ldb ?? (transB ? k : n), 'options.ldb', 1);
+  const ldc = integerArg(options.ldc ?? n, 'options.ldc', 1);
+  matrixArg(A, transA ? k : m, transA ? m : k, lda, 'A');
+  matrixArg(B, transB ? n : k, transB ? k : n, ldb, 'B');
+  matrixArg(C, m, n, ldc, 'C');
+  disjointArg(C, A, 'C', 'A');
+  disjointArg(C, B, 'C', 'B');
+  return [transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc];
+}
+
+function cameraArgs(request: CameraExposeRequest): Parameters<KernelImplementation['cameraExpose']> {
+  const { model, intensity, pixels, pixelResponse, powerFactors, out, saturated } = request;
+  const frames = integerArg(request.frames, 'frames');
+  uint32Arg(model.seed, 'model.seed');
+  for (const key of [
+    'electronsPerIntensity',
+    'darkElectrons',
+    'fullWellE',
+    'readNoiseE',
+    'aduPerElectron',
+    'biasAdu',
+    'maxAdu',
+  ] as const) {
+    if (!(finiteArg(model[key], `model.${key}`) >= 0)) {
+      throw new ArgumentError(`${model[key]} is negative`, { field: `model.${key}`, fix: 'pass a value ≥ 0' });
+    }
+  }
+  typedArrayArg(intensity, Float32Array, 'intensity');
+  typedArrayArg(pixels, Int32Array, 'pixels');
+  typedArrayArg(pixelResponse, Float64Array, 'pixelResponse');
+  typedArrayArg(powerFactors, Float64Array, 'powerFactors');
+  typedArrayArg(saturated, Uint32Array, 'saturated');
+  if (!(out instanceof Uint8Array || out instanceof Uint16Array)) {
+    throw new ArgumentError('is not a Uint8Array or Uint16Array', { field: 'out', fix: 'pass the ADC’s pixel type' });
+  }
+  if (model.maxAdu > (out instanceof Uint8Array ? 255 : 65535)) {
+    throw new ArgumentError(`cannot hold ${model.maxAdu}`, { field: 'out', fix: 'use a Uint16Array above 8 bits' });
+  }
+  const m = pixels.length;
+  const sizes: [ArrayLike<number>, number, string][] = [
+    [intensity, frames * m, 'intensity'],
+    [pixelResponse, m, 'pixelResponse'],
+    [powerFactors, frames, 'powerFactors'],
+    [out, frames * m, 'out'],
+    [saturated, frames, 'saturated'],
+  ];
+  for (const [array, size, field] of sizes) {
+    if (array.length < size) {
+      throw new ArgumentError(`has ${array.length} elements, needs ${size}`, { field, fix: 'pass a larger array' });
+    }
+  }
+  for (const input of [intensity, pixels, pixelResponse, powerFactors]) {
+    disjointArg(out, input, 'out', 'an input');
+    disjointArg(saturated, input, 'saturated', 'an input');
+  }
+  return [
+    model,
+    intensity,
+    frames,
+    pixels,
+    pixelResponse,
+    uint32Arg(request.firstFrameIndex, 'firstFrameIndex'),
+    powerFactors,
+    out,
+    saturated,
+  ];
+}
+
+function mediumArgs(request: MediumFieldsRequest): Parameters<KernelImplementation['mediumFields']> {
+  const { pixels, mirrors, packed, outRe } = request;
+  uint32Arg(request.seed, 'seed');
+  uint32Arg(request.epoch, 'epoch');
+  const frames = integerArg(request.frames, 'frames');
+  typedArrayArg(pixels, Int32Array, 'pixels');
+  typedArrayArg(mirrors, Int32Array, 'mirrors');
+  typedArrayArg(packed, Uint8Array, 'packed');
+  typedArrayArg(outRe, Float32Array, 'outRe');
+  const m = pixels.length;
+  const n = mirrors.length;
+  const needed = frames * ((n + 7) >> 3);
+  if (packed.length < needed) {
+    throw new ArgumentError(`has ${packed.length} bytes, ${frames} frames of ${n} mirrors need ${needed}`, {
+      field: 'packed',
+      fix: 'pack ⌈mirrors/8⌉ bytes per frame',
+    });
+  }
+  const outIm = request.outIm === undefined ? EMPTY : typedArrayArg(request.outIm, Float32Array, 'outIm');
+  for (const [array, field] of [
+    [outRe, 'outRe'],
+    [outIm, 'outIm'],
+  ] as const) {
+    if ((array !== EMPTY || field === 'outRe') && array.length < frames * m) {
+      throw new ArgumentError(`has ${array.length} elements, frames × pixels = ${frames * m}`, {
+        field,
+        fix: 'pass a larger array',
+      });
+    }
+  }
+  const cachedRe = request.cached ? typedArrayArg(request.cached.re, Float32Array, 'cached.re') : EMPTY;
+  const cachedIm = request.cached ? typedArrayArg(request.cached.im, Float32Array, 'cached.im') : EMPTY;
+  if (request.cached && (cachedRe.length !== n * m || cachedIm.length !== n * m)) {
+    throw new ArgumentError(`holds ${cachedRe.length} entries, mirrors × pixels = ${n * m}`, {
+      field: 'cached',
+      fix: 'cache the whole matrix of these mirrors and pixels, column-major',
+    });
+  }
+  const kernel = FieldKernel[request.kernel ?? 'auto'];
+  if (kernel === undefined) {
+    throw new ArgumentError(`'${request.kernel}' is not a field kernel`, {
+      field: 'kernel',
+      fix: 'use auto, lists or tables',
+    });
+  }
+  for (const input of [packed, pixels, mirrors, cachedRe, cachedIm]) {
+    disjointArg(outRe, input, 'outRe', 'an input');
+    if (outIm !== EMPTY) disjointArg(outIm, input, 'outIm', 'an input');
+  }
+  if (outIm !== EMPTY) disjointArg(outRe, outIm, 'outRe', 'outIm');
+  return [
+    request.seed >>> 0,
+    request.epoch >>> 0,
+    pixels,
+    mirrors,
+    packed,
+    frames,
+    cachedRe,
+    cachedIm,
+    kernel,
+    outRe,
+    outIm,
+  ];
 }

@@ -2,6 +2,9 @@
 // is the one place that checks shapes and types; this file only unwraps typed-array views, without copies.
 #include <napi.h>
 
+#include <functional>
+#include <vector>
+
 #include "camera.h"
 #include "medium.h"
 #include "pool.h"
@@ -48,18 +51,89 @@ Napi::Value MediumFields(const Napi::CallbackInfo& info) {
 double f64(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
 
 // cameraExpose(model, intensity, frames, pixels, pixelResponse, firstFrameIndex, powerFactors, out, saturated)
+
+// Runs a kernel on a libuv worker thread (which then uses the pool) and resolves a promise: the JavaScript thread
+// stays free. The typed arrays are referenced until the work is done, so they cannot be collected meanwhile.
+class KernelWorker : public Napi::AsyncWorker {
+ public:
+  KernelWorker(Napi::Env env, const Napi::CallbackInfo& info, std::function<void()> work)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)) {
+    for (size_t i = 0; i < info.Length(); ++i) {
+      if (info[i].IsObject()) keep_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+    }
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override { work_(); }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<void()> work_;
+  std::vector<Napi::ObjectReference> keep_;
+};
+
+template <typename Bind>
+Napi::Value Async(const Napi::CallbackInfo& info, Bind bind) {
+  auto* worker = new KernelWorker(info.Env(), info, bind(info));
+  auto promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+std::function<void()> BindSgemm(const Napi::CallbackInfo& info) {
+  const bool ta = info[0].As<Napi::Boolean>(), tb = info[1].As<Napi::Boolean>();
+  const int m = i32(info[2]), n = i32(info[3]), k = i32(info[4]), lda = i32(info[7]), ldb = i32(info[9]), ldc = i32(info[12]);
+  const float alpha = info[5].As<Napi::Number>().FloatValue(), beta = info[10].As<Napi::Number>().FloatValue();
+  const float* A = data<float>(info[6]);
+  const float* B = data<float>(info[8]);
+  float* C = data<float>(info[11]);
+  return [=] { opu::sgemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc); };
+}
+
+std::function<void()> BindMediumFields(const Napi::CallbackInfo& info) {
+  const bool cached = length(info[6]) > 0;
+  const bool fused = length(info[10]) == 0;
+  const uint32_t seed = u32(info[0]), epoch = u32(info[1]);
+  const int32_t* pixels = data<int32_t>(info[2]);
+  const int m = static_cast<int>(length(info[2]));
+  const int32_t* mirrors = data<int32_t>(info[3]);
+  const int n = static_cast<int>(length(info[3]));
+  const uint8_t* packed = data<uint8_t>(info[4]);
+  const int frames = i32(info[5]), kernel = i32(info[8]);
+  const float* cRe = cached ? data<float>(info[6]) : nullptr;
+  const float* cIm = cached ? data<float>(info[7]) : nullptr;
+  float* outRe = data<float>(info[9]);
+  float* outIm = fused ? nullptr : data<float>(info[10]);
+  return [=] { opu::mediumFields(seed, epoch, pixels, m, mirrors, n, packed, frames, cRe, cIm, kernel, outRe, outIm); };
+}
+
+opu::CameraModel cameraModel(const Napi::Value& value) {
+  const auto model = value.As<Napi::Object>();
+  return opu::CameraModel{u32(model.Get("seed")),          f64(model.Get("electronsPerIntensity")),
+                          f64(model.Get("darkElectrons")), f64(model.Get("fullWellE")),
+                          f64(model.Get("readNoiseE")),    f64(model.Get("aduPerElectron")),
+                          f64(model.Get("biasAdu")),       f64(model.Get("maxAdu")),
+                          model.Get("shotNoise").ToBoolean().Value()};
+}
+
+std::function<void()> BindCameraExpose(const Napi::CallbackInfo& info) {
+  const opu::CameraModel camera = cameraModel(info[0]);
+  const int bytes = info[7].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array ? 1 : 2;
+  const float* intensity = data<float>(info[1]);
+  const int frames = i32(info[2]);
+  const int32_t* pixels = data<int32_t>(info[3]);
+  const int m = static_cast<int>(length(info[3]));
+  const double* response = data<double>(info[4]);
+  const uint32_t first = u32(info[5]);
+  const double* power = data<double>(info[6]);
+  uint8_t* out = data<uint8_t>(info[7]);
+  uint32_t* saturated = data<uint32_t>(info[8]);
+  return [=] { opu::cameraExpose(camera, intensity, frames, pixels, m, response, first, power, out, bytes, saturated); };
+}
+
 Napi::Value CameraExpose(const Napi::CallbackInfo& info) {
-  const auto model = info[0].As<Napi::Object>();
-  const opu::CameraModel camera{u32(model.Get("seed")),           f64(model.Get("electronsPerIntensity")),
-                                f64(model.Get("darkElectrons")),  f64(model.Get("fullWellE")),
-                                f64(model.Get("readNoiseE")),     f64(model.Get("aduPerElectron")),
-                                f64(model.Get("biasAdu")),        f64(model.Get("maxAdu")),
-                                model.Get("shotNoise").ToBoolean().Value()};
-  const auto out = info[7].As<Napi::TypedArray>();
-  const int bytes = out.TypedArrayType() == napi_uint8_array ? 1 : 2;
-  opu::cameraExpose(camera, data<float>(info[1]), i32(info[2]), data<int32_t>(info[3]), static_cast<int>(length(info[3])),
-                    data<double>(info[4]), u32(info[5]), data<double>(info[6]), data<uint8_t>(info[7]), bytes,
-                    data<uint32_t>(info[8]));
+  BindCameraExpose(info)();
   return info.Env().Undefined();
 }
 
@@ -77,6 +151,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fillMediumTile", Napi::Function::New(env, FillMediumTile));
   exports.Set("mediumFields", Napi::Function::New(env, MediumFields));
   exports.Set("cameraExpose", Napi::Function::New(env, CameraExpose));
+  exports.Set("sgemmAsync", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Async(i, BindSgemm); }));
+  exports.Set("mediumFieldsAsync",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Async(i, BindMediumFields); }));
+  exports.Set("cameraExposeAsync",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Async(i, BindCameraExpose); }));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("simdPath", Napi::Function::New(env, SimdPath));

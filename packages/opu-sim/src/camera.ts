@@ -1,5 +1,5 @@
 import type { CameraPixels } from 'opu-core';
-import { type CounterRng, kernels, Stream } from 'opu-native';
+import { type CameraExposeRequest, type CounterRng, kernels, Stream } from 'opu-native';
 import type { ResolvedSimOptions } from './options.js';
 
 type CameraOptions = ResolvedSimOptions['camera'];
@@ -54,11 +54,26 @@ export class SimulatedCamera {
    * Returns the pixels and, per frame, how many were clipped at full well or at the ADC maximum.
    */
   expose(intensity: Float32Array, frames: number, exposure: Exposure): { data: CameraPixels; saturated: Uint32Array } {
+    const request = this.#request(intensity, frames, exposure);
+    kernels.cameraExpose(request);
+    return { data: request.out, saturated: request.saturated };
+  }
+
+  /** `expose` off the JavaScript thread when the C++ kernels are loaded. */
+  async exposeAsync(
+    intensity: Float32Array,
+    frames: number,
+    exposure: Exposure,
+  ): Promise<{ data: CameraPixels; saturated: Uint32Array }> {
+    const request = this.#request(intensity, frames, exposure);
+    await kernels.cameraExposeAsync(request);
+    return { data: request.out, saturated: request.saturated };
+  }
+
+  #request(intensity: Float32Array, frames: number, exposure: Exposure): CameraExposeRequest {
     const o = this.#options;
     const m = this.#pixels.length;
-    const data = o.bitDepth === 8 ? new Uint8Array(frames * m) : new Uint16Array(frames * m);
-    const saturated = new Uint32Array(frames);
-    kernels.cameraExpose({
+    return {
       model: {
         seed: this.#rng.seed,
         electronsPerIntensity: this.#photoelectronsPerMirrorUs * exposure.exposureUs,
@@ -76,9 +91,8 @@ export class SimulatedCamera {
       pixelResponse: this.#pixelResponse,
       firstFrameIndex: exposure.firstFrameIndex,
       powerFactors: exposure.powerFactors,
-      out: data,
-      saturated,
-    });
-    return { data, saturated };
+      out: o.bitDepth === 8 ? new Uint8Array(frames * m) : new Uint16Array(frames * m),
+      saturated: new Uint32Array(frames),
+    };
   }
 }

@@ -92,11 +92,12 @@ export class TransmissionMedium {
    * |R x|² directly when the field itself is not needed (no drift to mix, no outside field to add): the kernel then
    * never stores the batch's complex field.
    */
-  intensities(frames: PackedFrames, geometry: FieldGeometry, timesS: Float64Array): Float32Array {
+  async intensities(frames: PackedFrames, geometry: FieldGeometry, timesS: Float64Array): Promise<Float32Array> {
     const m = geometry.pixels.length;
     const out = new Float32Array(frames.count * m);
     if (!this.drifts && geometry.outsideLitMirrors === 0) {
-      kernels.mediumFields({ ...this.#request(frames, geometry, 0, 1), outRe: out });
+      // Off the JavaScript thread when the C++ kernels are loaded.
+      await kernels.mediumFieldsAsync({ ...this.#request(frames, geometry, 0, 1), outRe: out });
       return out;
     }
     const field = this.fields(frames, geometry, timesS);

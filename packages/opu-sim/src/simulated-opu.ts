@@ -155,12 +155,12 @@ export class SimulatedOpuDevice extends OpuDevice {
     const startUs = this.clock.nowUs();
     const timestampsUs = new Float64Array(count);
     for (let f = 0; f < count; f++) timestampsUs[f] = startUs + f * s.frameTimeUs;
-    const shown = this.#intensities(
+    const shown = await this.#intensities(
       frames,
       timestampsUs.map((t) => t * 1e-6),
     );
     const captured = this.#applyTriggerLag(shown, count, m);
-    const { data, saturated } = this.#camera.expose(captured, count, {
+    const { data, saturated } = await this.#camera.exposeAsync(captured, count, {
       exposureUs: s.exposureUs,
       gainDb: s.gainDb,
       firstFrameIndex: this.#framesAcquired,
@@ -209,7 +209,7 @@ export class SimulatedOpuDevice extends OpuDevice {
   }
 
   /** |R x|² on the ROI; without grains the medium computes it without storing the complex field. */
-  #intensities(frames: DmdFrames, timesS: Float64Array): Float32Array {
+  async #intensities(frames: DmdFrames, timesS: Float64Array): Promise<Float32Array> {
     if (!this.#grain.enabled) return this.#medium.intensities(frames, this.#geometry, timesS);
     const field = this.#fields(frames, timesS);
     const out = new Float32Array(field.re.length);

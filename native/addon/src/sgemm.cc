@@ -149,10 +149,14 @@ void gemmRows(Micro kernel, const Matrix& A, const Matrix& B, int m0, int m1, in
 enum class Path { Avx512, Avx2, Portable };
 
 Path path() {
+  // OPU_NATIVE_SIMD=avx2 or =portable caps the instruction set (to test and compare the paths on one machine).
   static const Path chosen = [] {
     __builtin_cpu_init();
-    if (!std::getenv("OPU_NATIVE_NO_AVX512") && __builtin_cpu_supports("avx512f")) return Path::Avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Path::Avx2;
+    const char* cap = std::getenv("OPU_NATIVE_SIMD");
+    const bool portableOnly = cap && std::strcmp(cap, "portable") == 0;
+    const bool noAvx512 = portableOnly || (cap && std::strcmp(cap, "avx2") == 0);
+    if (!noAvx512 && __builtin_cpu_supports("avx512f")) return Path::Avx512;
+    if (!portableOnly && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Path::Avx2;
     return Path::Portable;
   }();
   return chosen;

@@ -9,6 +9,7 @@ const alias = {
   'opu-core': src('./packages/opu-core/src/index.ts'),
   'opu-sim': src('./packages/opu-sim/src/index.ts'),
   'opu-native': src('./native/src/index.ts'),
+  'dfa-nn': src('./packages/dfa-nn/src/index.ts'),
 };
 
 export default defineConfig({
@@ -16,6 +17,10 @@ export default defineConfig({
     projects: [
       { resolve: { alias }, test: { name: 'opu-core', root: './packages/opu-core', include: ['test/**/*.test.ts'] } },
       { resolve: { alias }, test: { name: 'opu-native', root: './native', include: ['test/**/*.test.ts'] } },
+      {
+        resolve: { alias },
+        test: { name: 'dfa-nn', root: './packages/dfa-nn', include: ['test/**/*.test.ts'], testTimeout: 120_000 },
+      },
       { resolve: { alias }, test: { name: 'opu-sim', root: './packages/opu-sim', include: ['test/**/*.test.ts'] } },
       {
         resolve: { alias },

@@ -161,3 +161,18 @@ describe('decompose: bit planes', () => {
     for (let j = 0; j < 4; j++) expect(back[j]).toBeCloseTo(x[j]!, 14);
   });
 });
+
+describe('decompose: two-level ternary rows', () => {
+  it('takes the fast path for a·t⁺ − b·t⁻ with different magnitudes per sign, exactly', () => {
+    const x = Float32Array.of(0.5, -0.2, 0, 0.5, -0.2, 0, 0, 0.3, -0.3, 0);
+    const pieces = decompose(x, 5, 'auto', 8);
+    expect(pieces.encoding).toBe('ternary');
+    expect(pieces.count).toBe(4);
+    const back = new Float64Array(10);
+    for (let p = 0; p < pieces.count; p++) {
+      for (let j = 0; j < 5; j++) back[pieces.rows[p]! * 5 + j]! += pieces.weights[p]! * pieces.vectors[p * 5 + j]!;
+    }
+    for (let i = 0; i < 10; i++) expect(back[i]).toBeCloseTo(x[i]!, 6);
+    expect(decompose(Float32Array.of(0.5, 0.4, -0.2), 3, 'auto', 8).encoding).toBe('bitplanes');
+  });
+});

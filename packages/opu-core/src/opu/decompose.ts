@@ -15,21 +15,29 @@ export interface BinaryPieces {
 
 export type ProjectionEncoding = 'auto' | 'ternary' | 'bitplanes';
 
-/** True when every non-zero entry of the row has the same magnitude: the row is a·t with t ternary. */
-function ternaryScale(x: Float32Array, start: number, features: number): number | undefined {
+/**
+ * The two magnitudes of a row whose positive entries all equal a and negative entries all equal −b: the row is
+ * a·t⁺ − b·t⁻ with t± binary, two pieces. Undefined when the row has more levels.
+ */
+function signedLevels(x: Float32Array, start: number, features: number): [number, number] | undefined {
   let a = 0;
+  let b = 0;
   for (let j = start; j < start + features; j++) {
-    const v = Math.abs(x[j]!);
-    if (v === 0) continue;
-    if (a === 0) a = v;
-    else if (Math.abs(v - a) > 1e-6 * a) return undefined;
+    const v = x[j]!;
+    if (v > 0) {
+      if (a === 0) a = v;
+      else if (Math.abs(v - a) > 1e-6 * a) return undefined;
+    } else if (v < 0) {
+      if (b === 0) b = -v;
+      else if (Math.abs(-v - b) > 1e-6 * b) return undefined;
+    }
   }
-  return a;
+  return [a, b];
 }
 
 /**
- * Splits real rows into binary vectors that a DMD can show. Ternary rows a·(t⁺ − t⁻) need two pieces (the fast
- * path for DFA errors); other rows use separated bit planes, 2·precision pieces, with a per-row scale.
+ * Splits real rows into binary vectors that a DMD can show. Ternary rows a·t⁺ − b·t⁻ (one magnitude per sign) need
+ * two pieces (the fast path for DFA errors); other rows use separated bit planes, 2·precision pieces, with a per-row scale.
  * All-zero pieces are dropped: they cost frames and contribute nothing.
  */
 export function decompose(
@@ -39,19 +47,19 @@ export function decompose(
   precisionBits: number,
 ): BinaryPieces {
   const rows = x.length / features;
-  const scales = new Float64Array(rows);
+  const levels = new Float64Array(2 * rows);
   let ternary = encoding !== 'bitplanes';
   for (let r = 0; r < rows && ternary; r++) {
-    const a = ternaryScale(x, r * features, features);
-    if (a === undefined) {
+    const ab = signedLevels(x, r * features, features);
+    if (ab === undefined) {
       if (encoding === 'ternary') {
-        throw new ArgumentError('row is not ternary (its non-zero entries differ in magnitude)', {
+        throw new ArgumentError('row is not ternary (its entries of one sign differ in magnitude)', {
           field: `e[${r}]`,
           fix: "ternarize the error first (TernaryEncoder) or use encoding: 'bitplanes' or 'auto'",
         });
       }
       ternary = false;
-    } else scales[r] = a;
+    } else levels.set(ab, 2 * r);
   }
   const vectors: number[][] = [];
   const weights: number[] = [];
@@ -72,8 +80,8 @@ export function decompose(
         pos[j] = v > 0 ? 1 : 0;
         neg[j] = v < 0 ? 1 : 0;
       }
-      keep(pos, 0, scales[r]!, r);
-      keep(neg, 0, -scales[r]!, r);
+      keep(pos, 0, levels[2 * r]!, r);
+      keep(neg, 0, -levels[2 * r + 1]!, r);
     }
   } else {
     const planes = new SeparatedBitPlaneEncoder({ precisionBits, scale: 'row' }).encode(x, features);

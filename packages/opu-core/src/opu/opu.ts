@@ -33,7 +33,7 @@ export interface OpuOptions {
 }
 
 export interface ProjectOptions {
-  /** 'auto' takes the ternary fast path when every row is a·{−1, 0, 1}, bit planes otherwise. */
+  /** 'auto' takes the ternary fast path when every row is a·t⁺ − b·t⁻ (t± binary), bit planes otherwise. */
   encoding?: ProjectionEncoding;
   /** Bits per sign for bit-plane encoding of real rows (default 8: 0.4% quantization error). */
   precisionBits?: number;

@@ -1,0 +1,81 @@
+import { ArgumentError } from 'opu-core';
+
+export type OptimizerName = 'sgd' | 'adam' | 'rmsprop';
+
+export interface OptimizerOptions {
+  name?: OptimizerName;
+  learningRate: number;
+  /** SGD momentum (default 0.9). */
+  momentum?: number;
+  /** L2 weight decay added to the gradient of weights (not biases). */
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+/** Updates one parameter array in place from its gradient; state is kept per parameter array. */
+export class Optimizer {
+  readonly options: Required<OptimizerOptions>;
+  #state = new Map<Float32Array, { m: Float32Array; v: Float32Array; t: number }>();
+
+  constructor(options: OptimizerOptions) {
+    const name = options.name ?? 'sgd';
+    if (!['sgd', 'adam', 'rmsprop'].includes(name)) {
+      throw new ArgumentError(`'${name}' is not an optimizer`, {
+        field: 'optimizer.name',
+        fix: 'use sgd, adam or rmsprop',
+      });
+    }
+    if (!(options.learningRate > 0) || !Number.isFinite(options.learningRate)) {
+      throw new ArgumentError(`${options.learningRate} is not a positive learning rate`, {
+        field: 'optimizer.learningRate',
+        fix: 'e.g. 0.01 for SGD, 0.001 for Adam',
+      });
+    }
+    this.options = {
+      name,
+      learningRate: options.learningRate,
+      momentum: options.momentum ?? 0.9,
+      weightDecay: options.weightDecay ?? 0,
+      beta1: options.beta1 ?? 0.9,
+      beta2: options.beta2 ?? 0.999,
+      epsilon: options.epsilon ?? 1e-8,
+    };
+  }
+
+  /** `learningRate` scales this step (schedules pass their current rate). */
+  step(param: Float32Array, grad: Float32Array, learningRate: number, decay: boolean): void {
+    const o = this.options;
+    let s = this.#state.get(param);
+    if (!s) {
+      s = { m: new Float32Array(param.length), v: new Float32Array(param.length), t: 0 };
+      this.#state.set(param, s);
+    }
+    s.t++;
+    const wd = decay ? o.weightDecay : 0;
+    const c1 = 1 - o.beta1 ** s.t;
+    const c2 = 1 - o.beta2 ** s.t;
+    for (let i = 0; i < param.length; i++) {
+      const g = grad[i]! + wd * param[i]!;
+      if (o.name === 'sgd') {
+        s.m[i] = o.momentum * s.m[i]! + g;
+        param[i]! -= learningRate * s.m[i]!;
+      } else if (o.name === 'adam') {
+        s.m[i] = o.beta1 * s.m[i]! + (1 - o.beta1) * g;
+        s.v[i] = o.beta2 * s.v[i]! + (1 - o.beta2) * g * g;
+        param[i]! -= (learningRate * (s.m[i]! / c1)) / (Math.sqrt(s.v[i]! / c2) + o.epsilon);
+      } else {
+        s.v[i] = o.beta2 * s.v[i]! + (1 - o.beta2) * g * g;
+        param[i]! -= (learningRate * g) / (Math.sqrt(s.v[i]!) + o.epsilon);
+      }
+    }
+  }
+}
+
+export type Schedule = (epoch: number) => number;
+
+/** Learning rate × decay^⌊epoch / every⌋. */
+export function stepSchedule(learningRate: number, decay: number, every: number): Schedule {
+  return (epoch) => learningRate * decay ** Math.floor(epoch / every);
+}

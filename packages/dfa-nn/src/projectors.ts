@@ -1,0 +1,99 @@
+import { ArgumentError, type Opu, seededUniform, TernaryEncoder } from 'opu-core';
+import { kernels } from 'opu-native';
+
+/**
+ * The one operation DFA offloads: `e·Bᵀ` for a batch of output errors e (rows × inputs), with B (outputs × inputs)
+ * fixed and i.i.d. N(0, 1). The trainer scales and slices the result per layer.
+ */
+export interface FeedbackProjector {
+  readonly inputs: number;
+  readonly outputs: number;
+  project(e: Float32Array, rows: number): Promise<Float32Array>;
+}
+
+/** B drawn from a seed and multiplied with the native sgemm. */
+export class DigitalProjector implements FeedbackProjector {
+  readonly inputs: number;
+  readonly outputs: number;
+  /** outputs × inputs, N(0, 1). */
+  readonly matrix: Float32Array;
+
+  constructor(inputs: number, outputs: number, seed = 0) {
+    this.inputs = inputs;
+    this.outputs = outputs;
+    const random = seededUniform(seed);
+    this.matrix = Float32Array.from(
+      { length: inputs * outputs },
+      () => Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random()),
+    );
+  }
+
+  async project(e: Float32Array, rows: number): Promise<Float32Array> {
+    const out = new Float32Array(rows * this.outputs);
+    await kernels.sgemmAsync(rows, this.outputs, this.inputs, e, this.matrix, out, { transB: true });
+    return out;
+  }
+}
+
+export interface OpuProjectorOptions {
+  /**
+   * Ternarize each error row before projecting (what binary optics do fastest, 2·(1 + references) frames): entries
+   * with |e| above this fraction of the row's max become a (positive ones) or −b (negative ones), a and b their
+   * mean magnitudes, so the row keeps its balance between signs; the others 0. Omit to project real values.
+   */
+  ternarizeThreshold?: number;
+}
+
+/** B realized by an OPU (simulated or real): `opu.project()` of the errors, one call per batch. */
+export class OpuProjector implements FeedbackProjector {
+  readonly opu: Opu;
+  readonly #ternary: TernaryEncoder | undefined;
+
+  constructor(opu: Opu, options: OpuProjectorOptions = {}) {
+    this.opu = opu;
+    this.#ternary =
+      options.ternarizeThreshold === undefined
+        ? undefined
+        : new TernaryEncoder({ threshold: options.ternarizeThreshold });
+  }
+
+  get inputs(): number {
+    return this.opu.inputs;
+  }
+
+  get outputs(): number {
+    return this.opu.outputs;
+  }
+
+  async project(e: Float32Array, rows: number): Promise<Float32Array> {
+    if (e.length !== rows * this.inputs) {
+      throw new ArgumentError(`has ${e.length} values, expected ${rows} × ${this.inputs}`, {
+        field: 'e',
+        fix: 'open the OPU with inputs = number of classes',
+      });
+    }
+    return (await this.opu.project(this.#ternary ? this.#ternarize(e, rows) : e)).data;
+  }
+
+  #ternarize(e: Float32Array, rows: number): Float32Array {
+    const t = this.#ternary!.encode(e, this.inputs);
+    const out = new Float32Array(e.length);
+    for (let r = 0; r < rows; r++) {
+      // A single magnitude would give the ternary row a large mean that e (summing to 0 under softmax) lacks:
+      // the projection would then point the same way for every sample.
+      const sum = [0, 0];
+      const kept = [0, 0];
+      for (let j = r * this.inputs; j < (r + 1) * this.inputs; j++) {
+        if (t[j] === 0) continue;
+        const side = t[j]! > 0 ? 0 : 1;
+        sum[side]! += Math.abs(e[j]!);
+        kept[side]!++;
+      }
+      const level = [kept[0]! ? sum[0]! / kept[0]! : 0, kept[1]! ? sum[1]! / kept[1]! : 0];
+      for (let j = r * this.inputs; j < (r + 1) * this.inputs; j++) {
+        out[j] = t[j]! > 0 ? level[0]! : t[j]! < 0 ? -level[1]! : 0;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,282 @@
+import { ArgumentError, seededUniform } from 'opu-core';
+import { kernels } from 'opu-native';
+import { type Dataset, permutation, subset } from './dataset.js';
+import { computeLoss, type LossName } from './losses.js';
+import type { ForwardPass, Mlp } from './model.js';
+import { Optimizer, type OptimizerOptions, type Schedule } from './optimizers.js';
+import { DigitalProjector, type FeedbackProjector } from './projectors.js';
+
+export type Algorithm = 'bp' | 'fa' | 'dfa' | 'ifa' | 'shallow';
+/** How a projection N(0, 1) is scaled per layer: Nøkland's per-layer variance 1/(3·n_l), or TinyDFA's shared matrix. */
+export type FeedbackScale = 'nokland' | 'tinydfa';
+
+export interface TrainerOptions {
+  algorithm: Algorithm;
+  loss?: LossName;
+  optimizer: OptimizerOptions;
+  schedule?: Schedule;
+  /** 'mean' gives δ_L = e / batch (PyTorch's default); 'sum' gives e (Nøkland's code). Learning rates differ. */
+  reduction?: 'mean' | 'sum';
+  /** DFA and IFA: the feedback projection; default a seeded digital one. */
+  projector?: FeedbackProjector;
+  feedbackScale?: FeedbackScale;
+  /** FA: the feedback matrix of each layer l ≥ 1 (shape of W_l), replacing W_lᵀ; default seeded Gaussian. */
+  faMatrices?: Float32Array[];
+  seed?: number;
+}
+
+export interface BatchResult {
+  loss: number;
+  errors: number;
+}
+
+export interface LayerAlignment {
+  /** Mean and standard deviation over samples of cos(δ_l of the algorithm, δ_l of backpropagation). */
+  meanCosine: number;
+  stdCosine: number;
+  angleDeg: number;
+}
+
+const ALGORITHMS: Algorithm[] = ['bp', 'fa', 'dfa', 'ifa', 'shallow'];
+
+/** Trains an Mlp with one of the algorithms; the same model trains under any of them. */
+export class Trainer {
+  readonly model: Mlp;
+  readonly algorithm: Algorithm;
+  readonly loss: LossName;
+  readonly reduction: 'mean' | 'sum';
+  readonly optimizer: Optimizer;
+  readonly schedule: Schedule | undefined;
+  readonly projector: FeedbackProjector | undefined;
+  readonly feedbackScale: FeedbackScale;
+  readonly faMatrices: Float32Array[];
+  readonly seed: number;
+  /** Row offset of each hidden layer's slice of the projection. */
+  readonly #offsets: number[];
+
+  constructor(model: Mlp, options: TrainerOptions) {
+    if (!ALGORITHMS.includes(options.algorithm)) {
+      throw new ArgumentError(`'${options.algorithm}' is not a training algorithm`, {
+        field: 'algorithm',
+        fix: `use one of ${ALGORITHMS.join(', ')}`,
+      });
+    }
+    this.model = model;
+    this.algorithm = options.algorithm;
+    this.loss = options.loss ?? 'softmax-cross-entropy';
+    this.reduction = options.reduction ?? 'mean';
+    this.optimizer = new Optimizer(options.optimizer);
+    this.schedule = options.schedule;
+    this.feedbackScale = options.feedbackScale ?? 'nokland';
+    this.seed = options.seed ?? 0;
+    const hidden = model.layers.slice(0, -1).map((l) => l.outputs);
+    const classes = model.layers.at(-1)!.outputs;
+    const projected = this.algorithm === 'ifa' ? hidden.slice(0, 1) : hidden;
+    this.#offsets = [];
+    let rows = 0;
+    for (const width of projected) {
+      this.#offsets.push(this.feedbackScale === 'tinydfa' ? 0 : rows);
+      rows = this.feedbackScale === 'tinydfa' ? Math.max(rows, width) : rows + width;
+    }
+    if (this.algorithm === 'dfa' || this.algorithm === 'ifa') {
+      this.projector = options.projector ?? new DigitalProjector(classes, rows, this.seed + 1);
+      if (this.projector.inputs !== classes || this.projector.outputs < rows) {
+        throw new ArgumentError(
+          `projects ${this.projector.inputs} → ${this.projector.outputs}, the network needs ${classes} → ${rows}`,
+          { field: 'projector', fix: `open the OPU with inputs=${classes} and outputs=${rows}` },
+        );
+      }
+    }
+    this.faMatrices = options.faMatrices ?? this.#randomFaMatrices();
+  }
+
+  /** One optimization step on a batch; returns its summed loss and misclassifications. */
+  async trainBatch(x: Float32Array, labels: Uint8Array, epoch = 0): Promise<BatchResult> {
+    const { gradients, loss, logits } = await this.gradients(x, labels);
+    const rate = this.schedule ? this.schedule(epoch) : this.optimizer.options.learningRate;
+    this.model.layers.forEach((layer, l) => {
+      const g = gradients[l];
+      if (!g) return;
+      this.optimizer.step(layer.weights, g.weights, rate, true);
+      this.optimizer.step(layer.bias, g.bias, rate, false);
+    });
+    return { loss, errors: misclassified(logits, labels) };
+  }
+
+  /**
+   * The update direction of every layer that learns under this algorithm (δ_lᵀ·h_{l−1} and Σ δ_l), with the
+   * batch's summed loss and logits. For 'bp' these are the exact gradients of the reduced loss.
+   */
+  async gradients(
+    x: Float32Array,
+    labels: Uint8Array,
+  ): Promise<{
+    gradients: ({ weights: Float32Array; bias: Float32Array } | undefined)[];
+    loss: number;
+    logits: Float32Array;
+  }> {
+    const rows = labels.length;
+    const pass = this.model.forward(x, rows);
+    const logits = pass.pre.at(-1)!;
+    const { total, error } = computeLoss(this.loss, logits, labels, this.model.layers.at(-1)!.outputs);
+    const deltas = await this.deltas(pass, error);
+    const gradients = this.model.layers.map((layer, l) => {
+      const delta = deltas[l];
+      if (!delta) return undefined;
+      const weights = new Float32Array(layer.weights.length);
+      kernels.sgemm(layer.outputs, layer.inputs, rows, delta, pass.post[l]!, weights, { transA: true });
+      const bias = new Float32Array(layer.outputs);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < layer.outputs; j++) bias[j]! += delta[r * layer.outputs + j]!;
+      return { weights, bias };
+    });
+    return { gradients, loss: total, logits };
+  }
+
+  /**
+   * δ_l for every layer that learns (undefined for those that do not): the output layer gets the true gradient,
+   * hidden layers what the algorithm prescribes.
+   */
+  async deltas(pass: ForwardPass, error: Float32Array): Promise<(Float32Array | undefined)[]> {
+    const layers = this.model.layers;
+    const L = layers.length;
+    const rows = pass.rows;
+    const out = new Array<Float32Array | undefined>(L);
+    const scale = this.reduction === 'mean' ? 1 / rows : 1;
+    out[L - 1] = error.map((v) => v * scale);
+    if (this.algorithm === 'shallow') return out;
+    if (this.algorithm === 'bp' || this.algorithm === 'fa') {
+      for (let l = L - 2; l >= 0; l--) {
+        const next = layers[l + 1]!;
+        const feedback = this.algorithm === 'bp' ? next.weights : this.faMatrices[l + 1]!;
+        const d = new Float32Array(rows * layers[l]!.outputs);
+        kernels.sgemm(rows, next.inputs, next.outputs, out[l + 1]!, feedback, d);
+        out[l] = this.#timesDerivative(d, pass, l);
+      }
+      return out;
+    }
+    const projected = await this.projector!.project(out[L - 1]!, rows);
+    const stride = this.projector!.outputs;
+    const layerCount = this.algorithm === 'ifa' ? 1 : L - 1;
+    for (let l = 0; l < layerCount; l++) {
+      const width = layers[l]!.outputs;
+      const factor = 1 / Math.sqrt(3 * (this.feedbackScale === 'tinydfa' ? this.#maxHidden() : width));
+      const d = new Float32Array(rows * width);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < width; j++) d[r * width + j] = factor * projected[r * stride + this.#offsets[l]! + j]!;
+      }
+      out[l] = this.#timesDerivative(d, pass, l);
+    }
+    // IFA: the first hidden layer's signal travels forward through the forward weights.
+    for (let l = layerCount; l < L - 1; l++) {
+      const layer = layers[l]!;
+      const d = new Float32Array(rows * layer.outputs);
+      kernels.sgemm(rows, layer.outputs, layer.inputs, out[l - 1]!, layer.weights, d, { transB: true });
+      out[l] = this.#timesDerivative(d, pass, l);
+    }
+    return out;
+  }
+
+  /** One pass over the data in seeded random order; returns mean loss and error rate. */
+  async trainEpoch(
+    data: Dataset,
+    epoch: number,
+    batchSize: number,
+    onBatch?: (done: number, total: number) => void,
+  ): Promise<{ loss: number; error: number }> {
+    const order = permutation(data.rows, this.seed * 1_000_003 + epoch);
+    let loss = 0;
+    let errors = 0;
+    for (let start = 0; start < data.rows; start += batchSize) {
+      const batch = subset(data, order.subarray(start, Math.min(data.rows, start + batchSize)));
+      const result = await this.trainBatch(batch.x, batch.labels, epoch);
+      loss += result.loss;
+      errors += result.errors;
+      onBatch?.(Math.min(data.rows, start + batchSize), data.rows);
+    }
+    return { loss: loss / data.rows, error: errors / data.rows };
+  }
+
+  evaluate(data: Dataset, batchSize = 1000): { loss: number; error: number } {
+    let loss = 0;
+    let errors = 0;
+    for (let start = 0; start < data.rows; start += batchSize) {
+      const rows = Math.min(batchSize, data.rows - start);
+      const x = data.x.subarray(start * data.features, (start + rows) * data.features);
+      const labels = data.labels.subarray(start, start + rows);
+      const logits = this.model.predict(x, rows);
+      loss += computeLoss(this.loss, logits, labels, data.classes).total;
+      errors += misclassified(logits, labels);
+    }
+    return { loss: loss / data.rows, error: errors / data.rows };
+  }
+
+  /** Per hidden layer: how well the algorithm's δ_l aligns with backpropagation's, per sample. */
+  async alignment(x: Float32Array, labels: Uint8Array): Promise<LayerAlignment[]> {
+    const rows = labels.length;
+    const pass = this.model.forward(x, rows);
+    const { error } = computeLoss(this.loss, pass.pre.at(-1)!, labels, this.model.layers.at(-1)!.outputs);
+    const mine = await this.deltas(pass, error);
+    const bp = await new Trainer(this.model, {
+      algorithm: 'bp',
+      loss: this.loss,
+      reduction: this.reduction,
+      optimizer: this.optimizer.options,
+    }).deltas(pass, error);
+    return this.model.layers.slice(0, -1).map((layer, l) => {
+      const cosines: number[] = [];
+      for (let r = 0; r < rows; r++) {
+        let dot = 0;
+        let a2 = 0;
+        let b2 = 0;
+        for (let j = r * layer.outputs; j < (r + 1) * layer.outputs; j++) {
+          const a = mine[l]?.[j] ?? 0;
+          const b = bp[l]![j]!;
+          dot += a * b;
+          a2 += a * a;
+          b2 += b * b;
+        }
+        if (a2 > 0 && b2 > 0) cosines.push(dot / Math.sqrt(a2 * b2));
+      }
+      const mean = cosines.reduce((s, c) => s + c, 0) / Math.max(1, cosines.length);
+      const std = Math.sqrt(cosines.reduce((s, c) => s + (c - mean) ** 2, 0) / Math.max(1, cosines.length));
+      return {
+        meanCosine: mean,
+        stdCosine: std,
+        angleDeg: (Math.acos(Math.max(-1, Math.min(1, mean))) * 180) / Math.PI,
+      };
+    });
+  }
+
+  #timesDerivative(d: Float32Array, pass: ForwardPass, l: number): Float32Array {
+    const derivative = new Float32Array(d.length);
+    this.model.activation.derivative(pass.pre[l]!, pass.post[l + 1]!, derivative);
+    for (let i = 0; i < d.length; i++) d[i]! *= derivative[i]!;
+    return d;
+  }
+
+  #maxHidden(): number {
+    return Math.max(...this.model.layers.slice(0, -1).map((l) => l.outputs));
+  }
+
+  #randomFaMatrices(): Float32Array[] {
+    const random = seededUniform(this.seed + 2);
+    return this.model.layers.map((layer) => {
+      const std = 1 / Math.sqrt(layer.outputs);
+      return Float32Array.from(
+        { length: layer.weights.length },
+        () => std * Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random()),
+      );
+    });
+  }
+}
+
+function misclassified(logits: Float32Array, labels: Uint8Array): number {
+  const classes = logits.length / labels.length;
+  let wrong = 0;
+  for (let r = 0; r < labels.length; r++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits[r * classes + c]! > logits[r * classes + best]!) best = c;
+    if (best !== labels[r]) wrong++;
+  }
+  return wrong;
+}

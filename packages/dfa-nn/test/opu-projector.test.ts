@@ -1,0 +1,41 @@
+import { openOpu } from 'opu-core';
+import 'opu-sim';
+import { describe, expect, it } from 'vitest';
+import { loadMnist, Mlp, OpuProjector, subset, Trainer } from '../src/index.js';
+
+const train = subset(
+  loadMnist('train', 3000),
+  Array.from({ length: 3000 }, (_, i) => i),
+);
+const test = loadMnist('test', 1000);
+
+async function dfaError(projector?: OpuProjector): Promise<number> {
+  const model = new Mlp({ sizes: [784, 128, 128, 10], hiddenInit: 'zero', seed: 3 });
+  const trainer = new Trainer(model, {
+    algorithm: 'dfa',
+    projector,
+    optimizer: { name: 'sgd', learningRate: 0.05, momentum: 0.9 },
+    seed: 3,
+  });
+  for (let epoch = 0; epoch < 2; epoch++) await trainer.trainEpoch(train, epoch, 32);
+  return trainer.evaluate(test).error;
+}
+
+describe('DFA with the feedback projected by the simulated OPU', () => {
+  it('trains within 3 points of digital DFA (realistic 8-bit camera, ternarized errors)', async () => {
+    await using opu = await openOpu('sim://?inputs=10&outputs=256&seed=11');
+    const projector = new OpuProjector(opu, { ternarizeThreshold: 0.1 });
+    const [digital, optical] = [await dfaError(), await dfaError(projector)];
+    expect(optical).toBeLessThan(0.15);
+    expect(Math.abs(optical - digital)).toBeLessThan(0.03);
+  });
+
+  it('rejects an OPU whose input size is not the number of classes', async () => {
+    await using opu = await openOpu('sim://?inputs=12&outputs=256&seed=1');
+    const model = new Mlp({ sizes: [784, 128, 128, 10] });
+    expect(
+      () =>
+        new Trainer(model, { algorithm: 'dfa', projector: new OpuProjector(opu), optimizer: { learningRate: 0.1 } }),
+    ).toThrow(/projector: projects 12 → 256, the network needs 10 → 256/);
+  });
+});

@@ -1,5 +1,7 @@
 export { type Activation, type ActivationName, activations } from './activations.js';
+export { type EpochMetrics, loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
 export { type Dataset, makeDataset, permutation, subset, trainValidationSplit } from './dataset.js';
+export { type FitOptions, fit } from './fit.js';
 export { type IdxArray, parseIdx, readIdx } from './idx.js';
 export { computeLoss, type LossName, type LossResult } from './losses.js';
 export { loadMnist } from './mnist.js';

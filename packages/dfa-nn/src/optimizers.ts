@@ -44,6 +44,23 @@ export class Optimizer {
     };
   }
 
+  /** The state kept for each parameter array (for checkpoints), in the order given. */
+  exportState(params: Float32Array[]): { t: number; m: Float32Array; v: Float32Array }[] {
+    return params.map((p) => {
+      const s = this.#state.get(p);
+      return s
+        ? { t: s.t, m: s.m.slice(), v: s.v.slice() }
+        : { t: 0, m: new Float32Array(p.length), v: new Float32Array(p.length) };
+    });
+  }
+
+  importState(params: Float32Array[], states: { t: number; m: Float32Array; v: Float32Array }[]): void {
+    params.forEach((p, i) => {
+      const s = states[i]!;
+      this.#state.set(p, { t: s.t, m: s.m.slice(), v: s.v.slice() });
+    });
+  }
+
   /** `learningRate` scales this step (schedules pass their current rate). */
   step(param: Float32Array, grad: Float32Array, learningRate: number, decay: boolean): void {
     const o = this.options;

@@ -62,8 +62,8 @@ export function uniform01(bits: number): number {
 // correctly rounded quotients, so the C++ kernels (built with -ffp-contract=off) give the same bits: Math.log,
 // Math.cos and Math.sin promise no particular rounding.
 
-const LN2 = 0.6931471805599453;
-const SQRT2 = 1.4142135623730951;
+const LN2 = Math.LN2; // 0.6931471805599453, the constant the C++ kernel uses
+const SQRT2 = Math.SQRT2; // 1.4142135623730951
 const HALF_PI = 1.5707963267948966;
 /** 1/3, 1/5, …, 1/23: ln m = 2s·(1 + s²/3 + s⁴/5 + …) with s = (m − 1)/(m + 1), |s| ≤ 0.172. */
 const LOG_COEFFICIENTS = Float64Array.from({ length: 11 }, (_, i) => 1 / (2 * i + 3));

@@ -145,7 +145,7 @@ export function loadCheckpoint(path: string, trainer: Trainer): TrainingState {
   params.forEach((p, i) => {
     if (arrays[i]!.length !== p.length) throw corrupt('array size does not match the model');
   });
-  params.forEach((p, i) => p.set(arrays[i]!));
+  for (const [i, p] of params.entries()) p.set(arrays[i]!);
   trainer.optimizer.importState(
     params,
     params.map((_, i) => ({

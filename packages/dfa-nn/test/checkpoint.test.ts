@@ -29,7 +29,8 @@ describe('checkpoint and resume', () => {
     const state = await fit(resumed, { train, test, epochs: 3, batchSize: 50, checkpoint: path, resume: true });
     expect(state.epochsDone).toBe(3);
     expect(state.history).toEqual(whole.history);
-    resumed.model.layers.forEach((layer, l) => expect(layer.weights).toEqual(straight.model.layers[l]!.weights));
+    for (const [l, layer] of resumed.model.layers.entries())
+      expect(layer.weights).toEqual(straight.model.layers[l]!.weights);
   });
 
   it('rejects corrupt, truncated and mismatched checkpoints with typed errors, leaving the model untouched', async () => {

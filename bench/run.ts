@@ -6,11 +6,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { plot } from 'dfa-nn';
 import { Opu, packDmdFrames, seededUniform } from 'opu-core';
 import { type Kernels, kernels, typescriptKernels } from 'opu-native';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { inputBatch, matmulTransposed, relativeError } from '../test/helpers.js';
-import { plot } from './svg.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const lines: string[] = [];

@@ -23,7 +23,7 @@ export const activations: Record<ActivationName, Activation> = {
   relu: {
     name: 'relu',
     apply: (a, h) => {
-      for (let i = 0; i < a.length; i++) h[i] = a[i]! > 0 ? a[i]! : 0;
+      for (let i = 0; i < a.length; i++) h[i] = Math.max(a[i]!, 0);
     },
     derivative: (a, _h, out) => {
       for (let i = 0; i < a.length; i++) out[i] = a[i]! > 0 ? 1 : 0;

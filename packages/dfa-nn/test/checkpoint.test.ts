@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArgumentError } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { fit, loadCheckpoint, loadMnist, Mlp, saveCheckpoint, Trainer } from '../src/index.js';
+import { loadCheckpoint, loadMnist, Mlp, runTraining, saveCheckpoint, Trainer } from '../src/index.js';
 
 const train = loadMnist('train', 1200);
 const test = loadMnist('test', 300);
@@ -20,13 +20,13 @@ describe('checkpoint and resume', () => {
   it('a run killed after epoch 1 resumes and ends exactly like an uninterrupted run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dfa-nn-'));
     const straight = trainer();
-    const whole = await fit(straight, { train, test, epochs: 3, batchSize: 50 });
+    const whole = await runTraining(straight, { train, test, epochs: 3, batchSize: 50 });
 
     const path = join(dir, 'run.ckpt');
-    await fit(trainer(), { train, test, epochs: 1, batchSize: 50, checkpoint: path });
+    await runTraining(trainer(), { train, test, epochs: 1, batchSize: 50, checkpoint: path });
     // "Killed" mid-epoch 2: a fresh process rebuilds the trainer and resumes from the file.
     const resumed = trainer();
-    const state = await fit(resumed, { train, test, epochs: 3, batchSize: 50, checkpoint: path, resume: true });
+    const state = await runTraining(resumed, { train, test, epochs: 3, batchSize: 50, checkpoint: path, resume: true });
     expect(state.epochsDone).toBe(3);
     expect(state.history).toEqual(whole.history);
     for (const [l, layer] of resumed.model.layers.entries())

@@ -1,4 +1,4 @@
-import { bytesPerFrame, type DmdFrames, type Rectangle } from 'opu-core';
+import type { Rectangle } from 'opu-core';
 
 /** Absolute indices (row-major over the whole DMD or sensor) of a rectangle's elements, in the rectangle's order. */
 export function rectangleIndices(r: Rectangle, fullWidth: number): Int32Array {

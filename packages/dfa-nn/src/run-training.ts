@@ -3,7 +3,7 @@ import { type EpochMetrics, loadCheckpoint, saveCheckpoint, type TrainingState }
 import type { Dataset } from './dataset.js';
 import type { Trainer } from './trainer.js';
 
-export interface FitOptions {
+export interface TrainingOptions {
   train: Dataset;
   test: Dataset;
   epochs: number;
@@ -22,7 +22,7 @@ export interface FitOptions {
  * checkpoint after each. A run killed mid-epoch resumes at the last finished epoch and ends with the same numbers as
  * an uninterrupted run with the same seed (digital feedback; an OPU's noise cannot be replayed).
  */
-export async function fit(trainer: Trainer, options: FitOptions): Promise<TrainingState> {
+export async function runTraining(trainer: Trainer, options: TrainingOptions): Promise<TrainingState> {
   let state: TrainingState = { epochsDone: 0, history: [] };
   if (options.checkpoint && options.resume && existsSync(options.checkpoint)) {
     state = loadCheckpoint(options.checkpoint, trainer);

@@ -1,5 +1,6 @@
 import { ArgumentError } from 'opu-core';
 import { type CameraModel, cameraExposeTs } from './camera.js';
+import { adamStepTs, sgdStepTs, tanhForwardTs } from './elementwise.js';
 import { FieldKernel, fillMediumTileTs, mediumFieldsTs } from './medium.js';
 import { sgemmTs } from './sgemm.js';
 import { disjointArg, finiteArg, integerArg, matrixArg, typedArrayArg, uint32Arg } from './validate.js';
@@ -57,6 +58,21 @@ export interface KernelImplementation {
     out: Uint8Array | Uint16Array,
     saturated: Uint32Array,
   ): void;
+  sgdStep(p: Float32Array, g: Float32Array, v: Float32Array, rate: number, momentum: number, decay: number): void;
+  adamStep(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    rate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    c1: number,
+    c2: number,
+    decay: number,
+  ): void;
+  tanhForward(a: Float32Array, h: Float32Array): void;
   /** Off the JavaScript thread, for implementations that can (the C++ addon): same arguments, a promise. */
   sgemmAsync?: (...args: Parameters<KernelImplementation['sgemm']>) => Promise<void>;
   mediumFieldsAsync?: (...args: Parameters<KernelImplementation['mediumFields']>) => Promise<void>;
@@ -71,6 +87,9 @@ export const typescriptImplementation: KernelImplementation = {
   fillMediumTile: fillMediumTileTs,
   mediumFields: mediumFieldsTs,
   cameraExpose: cameraExposeTs,
+  sgdStep: sgdStepTs,
+  adamStep: adamStepTs,
+  tanhForward: tanhForwardTs,
   setThreads: () => 1,
   threads: () => 1,
   simdPath: () => 'typescript',
@@ -226,6 +245,33 @@ export class Kernels {
     }
     disjointArg(re, im, 're', 'im');
     this.#impl.fillMediumTile(seed >>> 0, epoch >>> 0, pixels, p0, p1, mirrors, q0, q1, re, im);
+  }
+
+  /** SGD with momentum in place: v = momentum·v + (g + decay·p); p −= rate·v. */
+  sgdStep(p: Float32Array, g: Float32Array, v: Float32Array, rate: number, momentum: number, decay: number): void {
+    sameLengths({ p, g, v });
+    this.#impl.sgdStep(p, g, v, finiteArg(rate, 'rate'), finiteArg(momentum, 'momentum'), finiteArg(decay, 'decay'));
+  }
+
+  /** Adam in place, with the bias corrections c1 = 1 − β1^t and c2 = 1 − β2^t of the current step. */
+  adamStep(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    options: { rate: number; beta1: number; beta2: number; epsilon: number; c1: number; c2: number; decay: number },
+  ): void {
+    sameLengths({ p, g, m, v });
+    const o = options;
+    for (const key of ['rate', 'beta1', 'beta2', 'epsilon', 'c1', 'c2', 'decay'] as const)
+      finiteArg(o[key], `options.${key}`);
+    this.#impl.adamStep(p, g, m, v, o.rate, o.beta1, o.beta2, o.epsilon, o.c1, o.c2, o.decay);
+  }
+
+  /** h = tanh(a), elementwise. */
+  tanh(a: Float32Array, h: Float32Array): void {
+    sameLengths({ a, h });
+    this.#impl.tanhForward(a, h);
   }
 
   /** Photo-electrons, shot noise, full well, read noise, gain, bias and ADC for every pixel of every frame. */
@@ -415,4 +461,23 @@ function mediumArgs(request: MediumFieldsRequest): Parameters<KernelImplementati
     outRe,
     outIm,
   ];
+}
+
+/** All arrays are Float32Array of one length and do not share memory. */
+function sameLengths(arrays: Record<string, Float32Array>): void {
+  const entries = Object.entries(arrays);
+  for (const [field, array] of entries) typedArrayArg(array, Float32Array, field);
+  const [firstField, first] = entries[0]!;
+  for (const [field, array] of entries.slice(1)) {
+    if (array.length !== first.length) {
+      throw new ArgumentError(`has ${array.length} elements, ${firstField} has ${first.length}`, {
+        field,
+        fix: 'pass arrays of the same length',
+      });
+    }
+  }
+  for (let i = 0; i < entries.length; i++) {
+    for (let j = i + 1; j < entries.length; j++)
+      disjointArg(entries[i]![1], entries[j]![1], entries[i]![0], entries[j]![0]);
+  }
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "camera.h"
+#include "elementwise.h"
 #include "medium.h"
 #include "pool.h"
 #include "sgemm.h"
@@ -137,6 +138,26 @@ Napi::Value CameraExpose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+long elements(const Napi::Value& v) { return static_cast<long>(length(v)); }
+float f32(const Napi::Value& v) { return v.As<Napi::Number>().FloatValue(); }
+
+Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  opu::sgdStep(data<float>(info[0]), data<float>(info[1]), data<float>(info[2]), elements(info[0]), f32(info[3]),
+               f32(info[4]), f32(info[5]));
+  return info.Env().Undefined();
+}
+
+Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  opu::adamStep(data<float>(info[0]), data<float>(info[1]), data<float>(info[2]), data<float>(info[3]), elements(info[0]),
+                f32(info[4]), f32(info[5]), f32(info[6]), f32(info[7]), f32(info[8]), f32(info[9]), f32(info[10]));
+  return info.Env().Undefined();
+}
+
+Napi::Value TanhForward(const Napi::CallbackInfo& info) {
+  opu::tanhForward(data<float>(info[0]), data<float>(info[1]), elements(info[0]));
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   opu::setThreads(info[0].As<Napi::Number>().Int32Value());
   return Napi::Number::New(info.Env(), opu::threads());
@@ -156,6 +177,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
               Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Async(i, BindMediumFields); }));
   exports.Set("cameraExposeAsync",
               Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Async(i, BindCameraExpose); }));
+  exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep));
+  exports.Set("tanhForward", Napi::Function::New(env, TanhForward));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("simdPath", Napi::Function::New(env, SimdPath));

@@ -1,3 +1,5 @@
+import { kernels } from 'opu-native';
+
 /** Elementwise activations and their derivatives, expressed from the pre-activation a and the output h = f(a). */
 export type ActivationName = 'tanh' | 'relu' | 'sigmoid' | 'leaky-relu';
 
@@ -13,9 +15,7 @@ const LEAK = 0.01;
 export const activations: Record<ActivationName, Activation> = {
   tanh: {
     name: 'tanh',
-    apply: (a, h) => {
-      for (let i = 0; i < a.length; i++) h[i] = Math.tanh(a[i]!);
-    },
+    apply: (a, h) => kernels.tanh(a, h),
     derivative: (_a, h, out) => {
       for (let i = 0; i < h.length; i++) out[i] = 1 - h[i]! * h[i]!;
     },

@@ -1,4 +1,5 @@
 import { ArgumentError } from 'opu-core';
+import { kernels } from 'opu-native';
 
 export type OptimizerName = 'sgd' | 'adam' | 'rmsprop';
 
@@ -71,18 +72,21 @@ export class Optimizer {
     }
     s.t++;
     const wd = decay ? o.weightDecay : 0;
-    const c1 = 1 - o.beta1 ** s.t;
-    const c2 = 1 - o.beta2 ** s.t;
-    for (let i = 0; i < param.length; i++) {
-      const g = grad[i]! + wd * param[i]!;
-      if (o.name === 'sgd') {
-        s.m[i] = o.momentum * s.m[i]! + g;
-        param[i]! -= learningRate * s.m[i]!;
-      } else if (o.name === 'adam') {
-        s.m[i] = o.beta1 * s.m[i]! + (1 - o.beta1) * g;
-        s.v[i] = o.beta2 * s.v[i]! + (1 - o.beta2) * g * g;
-        param[i]! -= (learningRate * (s.m[i]! / c1)) / (Math.sqrt(s.v[i]! / c2) + o.epsilon);
-      } else {
+    if (o.name === 'sgd') {
+      kernels.sgdStep(param, grad, s.m, learningRate, o.momentum, wd);
+    } else if (o.name === 'adam') {
+      kernels.adamStep(param, grad, s.m, s.v, {
+        rate: learningRate,
+        beta1: o.beta1,
+        beta2: o.beta2,
+        epsilon: o.epsilon,
+        c1: 1 - o.beta1 ** s.t,
+        c2: 1 - o.beta2 ** s.t,
+        decay: wd,
+      });
+    } else {
+      for (let i = 0; i < param.length; i++) {
+        const g = grad[i]! + wd * param[i]!;
         s.v[i] = o.beta2 * s.v[i]! + (1 - o.beta2) * g * g;
         param[i]! -= (learningRate * g) / (Math.sqrt(s.v[i]!) + o.epsilon);
       }

@@ -27,8 +27,26 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'runs/mnist' },
     resume: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+
+if (values.help) {
+  console.log(`usage: npm run train -- [options]
+  --algorithm bp|fa|dfa|ifa|shallow   training algorithm (default dfa)
+  --projector opu|digital             DFA/IFA feedback: the simulated OPU or a seeded matrix (default opu)
+  --hidden 256,256                    hidden layer widths
+  --epochs 2  --batch 128  --learning-rate 0.05  --train 60000  --seed 1
+  --out runs/mnist                    checkpoint and plots go here
+  --resume                            continue from the checkpoint in --out
+  --json                              JSON lines instead of a progress bar`);
+  process.exit(0);
+}
+const algorithms: Algorithm[] = ['bp', 'fa', 'dfa', 'ifa', 'shallow'];
+if (!algorithms.includes(values.algorithm as Algorithm) || !['opu', 'digital'].includes(values.projector)) {
+  console.error(`unknown --algorithm ${values.algorithm} or --projector ${values.projector}; see --help`);
+  process.exit(2);
+}
 
 const algorithm = values.algorithm as Algorithm;
 const hidden = values.hidden.split(',').map(Number);

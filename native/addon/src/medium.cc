@@ -149,6 +149,22 @@ void tableBlock(uint32_t seed, uint32_t epoch, const int32_t* pixels, int m, con
   }
 }
 
+// Copies a pixel block's sums (frames × stride, np used) into the output: intensities when outIm is null.
+void writeBlock(const float* accRe, const float* accIm, int stride, int frames, int np, int m, int p0, float* outRe,
+                float* outIm) {
+  for (int f = 0; f < frames; ++f) {
+    const float* aRe = accRe + static_cast<long>(f) * stride;
+    const float* aIm = accIm + static_cast<long>(f) * stride;
+    float* dst = outRe + static_cast<long>(f) * m + p0;
+    if (!outIm) {
+      for (int i = 0; i < np; ++i) dst[i] = aRe[i] * aRe[i] + aIm[i] * aIm[i];
+    } else {
+      std::memcpy(dst, aRe, np * sizeof(float));
+      std::memcpy(outIm + static_cast<long>(f) * m + p0, aIm, np * sizeof(float));
+    }
+  }
+}
+
 }  // namespace
 
 void fillMediumTile(uint32_t seed, uint32_t epoch, const int32_t* pixels, int p0, int p1, const int32_t* mirrors, int q0,
@@ -187,7 +203,6 @@ void mediumFields(uint32_t seed, uint32_t epoch, const int32_t* pixels, int m, c
                   float* outRe, float* outIm) {
   const int groups = (n + 7) / 8;
   const bool cached = cachedRe != nullptr;
-  const bool fused = outIm == nullptr;
   const bool useTables = kernel == 2 || (kernel == 0 && tablesPay(packed, frames, groups));
   if (useTables) {
     parallelFor((m + kBlockPixels - 1) / kBlockPixels, [&](int block) {
@@ -197,17 +212,7 @@ void mediumFields(uint32_t seed, uint32_t epoch, const int32_t* pixels, int m, c
       accRe.assign(static_cast<size_t>(frames) * kBlockPixels, 0.0f);
       accIm.assign(accRe.size(), 0.0f);
       tableBlock(seed, epoch, pixels, m, mirrors, n, packed, frames, cachedRe, cachedIm, p0, accRe.data(), accIm.data());
-      for (int f = 0; f < frames; ++f) {
-        const float* aRe = &accRe[static_cast<size_t>(f) * kBlockPixels];
-        const float* aIm = &accIm[static_cast<size_t>(f) * kBlockPixels];
-        float* dst = outRe + static_cast<long>(f) * m + p0;
-        if (fused) {
-          for (int i = 0; i < np; ++i) dst[i] = aRe[i] * aRe[i] + aIm[i] * aIm[i];
-        } else {
-          std::memcpy(dst, aRe, np * sizeof(float));
-          std::memcpy(outIm + static_cast<long>(f) * m + p0, aIm, np * sizeof(float));
-        }
-      }
+      writeBlock(accRe.data(), accIm.data(), kBlockPixels, frames, np, m, p0, outRe, outIm);
     });
     return;
   }
@@ -255,17 +260,7 @@ void mediumFields(uint32_t seed, uint32_t epoch, const int32_t* pixels, int m, c
         }
       }
     }
-    for (int f = 0; f < frames; ++f) {
-      const float* aRe = &accRe[static_cast<size_t>(f) * np];
-      const float* aIm = &accIm[static_cast<size_t>(f) * np];
-      float* dst = outRe + static_cast<long>(f) * m + p0;
-      if (fused) {
-        for (int i = 0; i < np; ++i) dst[i] = aRe[i] * aRe[i] + aIm[i] * aIm[i];
-      } else {
-        std::memcpy(dst, aRe, np * sizeof(float));
-        std::memcpy(outIm + static_cast<long>(f) * m + p0, aIm, np * sizeof(float));
-      }
-    }
+    writeBlock(accRe.data(), accIm.data(), np, frames, np, m, p0, outRe, outIm);
   });
 }
 

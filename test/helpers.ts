@@ -1,17 +1,12 @@
-import { type Opu, seededUniform } from 'opu-core';
+import { type Opu, seededNormal, seededUniform } from 'opu-core';
 import { expectedProjectionMatrix, type SimulatedOpuDevice } from 'opu-sim';
-
-export function gaussianSource(seed: number): () => number {
-  const u = seededUniform(seed);
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-}
 
 export type InputKind = 'ternary' | 'binary' | 'gaussian';
 
 /** A batch of the kinds of vectors project() sees: ternarized DFA errors, binary frames, real vectors. */
 export function inputBatch(kind: InputKind, rows: number, n: number, seed: number): Float32Array {
   const u = seededUniform(seed);
-  const g = gaussianSource(seed + 1);
+  const g = seededNormal(seed + 1);
   const e = new Float32Array(rows * n);
   for (let i = 0; i < e.length; i++) {
     if (kind === 'gaussian') e[i] = g();

@@ -1,4 +1,4 @@
-import { ArgumentError, seededUniform } from 'opu-core';
+import { ArgumentError, seededNormal } from 'opu-core';
 import { kernels } from 'opu-native';
 import { type Activation, type ActivationName, activations } from './activations.js';
 
@@ -29,10 +29,6 @@ export interface ForwardPass {
   post: Float32Array[];
 }
 
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random());
-}
-
 /** A sequential multilayer perceptron of dense layers; the output layer is linear (the loss applies its link). */
 export class Mlp {
   readonly layers: DenseLayer[];
@@ -54,13 +50,13 @@ export class Mlp {
       });
     }
     this.activation = activation;
-    const random = seededUniform(options.seed ?? 0);
+    const normal = seededNormal(options.seed ?? 0);
     this.layers = sizes.slice(1).map((outputs, l) => {
       const inputs = sizes[l]!;
       const last = l === sizes.length - 2;
       const init = last ? (options.outputInit ?? 'xavier') : (options.hiddenInit ?? 'xavier');
       const std = init === 'zero' ? 0 : init === 'he' ? Math.sqrt(2 / inputs) : Math.sqrt(2 / (inputs + outputs));
-      const weights = Float32Array.from({ length: outputs * inputs }, () => (std === 0 ? 0 : std * gaussian(random)));
+      const weights = Float32Array.from({ length: outputs * inputs }, () => (std === 0 ? 0 : std * normal()));
       return { inputs, outputs, weights, bias: new Float32Array(outputs) };
     });
   }

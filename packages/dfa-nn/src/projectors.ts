@@ -1,4 +1,4 @@
-import { ArgumentError, type Opu, seededUniform, TernaryEncoder } from 'opu-core';
+import { ArgumentError, type Opu, seededNormal, TernaryEncoder } from 'opu-core';
 import { kernels } from 'opu-native';
 
 /**
@@ -21,11 +21,7 @@ export class DigitalProjector implements FeedbackProjector {
   constructor(inputs: number, outputs: number, seed = 0) {
     this.inputs = inputs;
     this.outputs = outputs;
-    const random = seededUniform(seed);
-    this.matrix = Float32Array.from(
-      { length: inputs * outputs },
-      () => Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random()),
-    );
+    this.matrix = Float32Array.from({ length: inputs * outputs }, seededNormal(seed));
   }
 
   async project(e: Float32Array, rows: number): Promise<Float32Array> {

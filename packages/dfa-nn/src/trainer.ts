@@ -1,4 +1,4 @@
-import { ArgumentError, seededUniform } from 'opu-core';
+import { ArgumentError, seededNormal } from 'opu-core';
 import { kernels } from 'opu-native';
 import { type Dataset, permutation, subset } from './dataset.js';
 import { computeLoss, type LossName } from './losses.js';
@@ -87,7 +87,7 @@ export class Trainer {
         );
       }
     }
-    this.faMatrices = options.faMatrices ?? this.#randomFaMatrices();
+    this.faMatrices = this.algorithm === 'fa' ? (options.faMatrices ?? this.#randomFaMatrices()) : [];
   }
 
   /** One optimization step on a batch; returns its summed loss and misclassifications. */
@@ -259,13 +259,10 @@ export class Trainer {
   }
 
   #randomFaMatrices(): Float32Array[] {
-    const random = seededUniform(this.seed + 2);
+    const normal = seededNormal(this.seed + 2);
     return this.model.layers.map((layer) => {
       const std = 1 / Math.sqrt(layer.outputs);
-      return Float32Array.from(
-        { length: layer.weights.length },
-        () => std * Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random()),
-      );
+      return Float32Array.from({ length: layer.weights.length }, () => std * normal());
     });
   }
 }

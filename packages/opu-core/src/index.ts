@@ -17,4 +17,4 @@ export {
   type ProjectOptions,
   type ResultMetadata,
 } from './opu/opu.js';
-export { seededUniform } from './random.js';
+export { seededNormal, seededUniform } from './random.js';

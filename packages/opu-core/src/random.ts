@@ -10,3 +10,9 @@ export function seededUniform(seed: number): () => number {
     return ((z >>> 0) + 0.5) / 4294967296;
   };
 }
+
+/** Seeded standard normals (Box–Muller, cosine branch, two uniforms per draw). */
+export function seededNormal(seed: number): () => number {
+  const uniform = seededUniform(seed);
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+}

@@ -42,8 +42,21 @@ template <int NR>
 void packB(const Matrix& B, int p0, int kc, int j0, int nc, float* out) {
   for (int jr = 0; jr < nc; jr += NR) {
     const int cols = std::min(NR, nc - jr);
+    if (B.trans) {
+      // Column c of the panel is a contiguous run of row j0 + jr + c of B: read it sequentially.
+      for (int c = 0; c < NR; ++c) {
+        if (c >= cols) {
+          for (int p = 0; p < kc; ++p) out[p * NR + c] = 0.0f;
+          continue;
+        }
+        const float* src = B.data + static_cast<long>(j0 + jr + c) * B.ld + p0;
+        for (int p = 0; p < kc; ++p) out[p * NR + c] = src[p];
+      }
+      out += static_cast<long>(kc) * NR;
+      continue;
+    }
     for (int p = 0; p < kc; ++p) {
-      if (!B.trans && cols == NR) {
+      if (cols == NR) {
         std::memcpy(out, B.data + static_cast<long>(p0 + p) * B.ld + j0 + jr, NR * sizeof(float));
         out += NR;
       } else {
@@ -113,16 +126,17 @@ void microPortable(int kc, const float* a, const float* b, float* acc) {
 
 using Micro = void (*)(int, const float*, const float*, float*);
 
-// Rows [m0, m1) of C += alpha·op(A)·op(B) with an MR×NR micro-kernel; MC rows of packed A stay in L2.
+// The block [m0, m1) × [n0, n1) of C += alpha·op(A)·op(B) with an MR×NR micro-kernel; MC rows of packed A stay
+// in L2.
 template <int MR, int NR, int MC>
-void gemmRows(Micro kernel, const Matrix& A, const Matrix& B, int m0, int m1, int n, int k, float alpha, float* C,
-              int ldc) {
+void gemmBlock(Micro kernel, const Matrix& A, const Matrix& B, int m0, int m1, int n0, int n1, int k, float alpha,
+               float* C, int ldc) {
   thread_local std::vector<float> aPack, bPack;
   aPack.resize(static_cast<size_t>(MC) * KC);
   bPack.resize(static_cast<size_t>(KC) * (NC + NR));
   alignas(64) float acc[MR * NR];
-  for (int j0 = 0; j0 < n; j0 += NC) {
-    const int nc = std::min(NC, n - j0);
+  for (int j0 = n0; j0 < n1; j0 += NC) {
+    const int nc = std::min(NC, n1 - j0);
     for (int p0 = 0; p0 < k; p0 += KC) {
       const int kc = std::min(KC, k - p0);
       packB<NR>(B, p0, kc, j0, nc, bPack.data());
@@ -163,12 +177,14 @@ Path path() {
 }
 
 int rowQuantum() { return path() == Path::Avx512 ? 12 : 6; }
+int columnQuantum() { return path() == Path::Avx512 ? 32 : 16; }
 
-void gemmRowsOnPath(const Matrix& A, const Matrix& B, int m0, int m1, int n, int k, float alpha, float* C, int ldc) {
+void gemmBlockOnPath(const Matrix& A, const Matrix& B, int m0, int m1, int n0, int n1, int k, float alpha, float* C,
+                     int ldc) {
   switch (path()) {
-    case Path::Avx512: return gemmRows<12, 32, 96>(micro512, A, B, m0, m1, n, k, alpha, C, ldc);
-    case Path::Avx2: return gemmRows<6, 16, 72>(micro256, A, B, m0, m1, n, k, alpha, C, ldc);
-    case Path::Portable: return gemmRows<6, 16, 72>(microPortable, A, B, m0, m1, n, k, alpha, C, ldc);
+    case Path::Avx512: return gemmBlock<12, 32, 96>(micro512, A, B, m0, m1, n0, n1, k, alpha, C, ldc);
+    case Path::Avx2: return gemmBlock<6, 16, 72>(micro256, A, B, m0, m1, n0, n1, k, alpha, C, ldc);
+    case Path::Portable: return gemmBlock<6, 16, 72>(microPortable, A, B, m0, m1, n0, n1, k, alpha, C, ldc);
   }
 }
 
@@ -195,16 +211,21 @@ void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const flo
   if (k <= 0 || alpha == 0.0f) return;
   const Matrix a{A, lda, transA};
   const Matrix b{B, ldb, transB};
-  // Enough row blocks to keep every thread busy, each a whole number of micro-panels.
+  // One block per thread. Splitting rows makes every thread pack all of op(B); splitting columns makes every thread
+  // pack all of op(A). Split the dimension whose other operand is the larger one to pack (a training batch of 128
+  // rows against a 800×800 weight matrix splits columns).
   const long work = static_cast<long>(m) * n * k;
-  const int quantum = rowQuantum();
-  // One row block per thread: each task packs all of op(B) once, so more tasks would repeat that work.
-  const int tasks = work < (1L << 18) ? 1 : std::min(threads(), (m + quantum - 1) / quantum);
-  const int rowsPerTask = ((m + tasks - 1) / tasks + quantum - 1) / quantum * quantum;
+  const bool byRows = m >= n;
+  const int quantum = byRows ? rowQuantum() : columnQuantum();
+  const int extent = byRows ? m : n;
+  const int tasks = work < (1L << 18) ? 1 : std::min(threads(), (extent + quantum - 1) / quantum);
+  const int perTask = ((extent + tasks - 1) / tasks + quantum - 1) / quantum * quantum;
   parallelFor(tasks, [&](int t) {
-    const int m0 = t * rowsPerTask;
-    const int m1 = std::min(m, m0 + rowsPerTask);
-    if (m0 < m1) gemmRowsOnPath(a, b, m0, m1, n, k, alpha, C, ldc);
+    const int lo = t * perTask;
+    const int hi = std::min(extent, lo + perTask);
+    if (lo >= hi) return;
+    if (byRows) gemmBlockOnPath(a, b, lo, hi, 0, n, k, alpha, C, ldc);
+    else gemmBlockOnPath(a, b, 0, m, lo, hi, k, alpha, C, ldc);
   });
 }
 

@@ -35,6 +35,59 @@ export function adamStepTs(
   }
 }
 
-export function tanhForwardTs(a: Float32Array, h: Float32Array): void {
-  for (let i = 0; i < a.length; i++) h[i] = Math.tanh(a[i]!);
+/** The activations of dense layers; the index is the number the C++ kernels know them by. */
+export const ACTIVATION_KINDS = ['tanh', 'relu', 'leaky-relu', 'sigmoid'] as const;
+export type ActivationKind = (typeof ACTIVATION_KINDS)[number];
+
+export function activateTs(kind: number, slope: number, a: Float32Array, h: Float32Array): void {
+  const n = a.length;
+  switch (ACTIVATION_KINDS[kind]) {
+    case 'tanh':
+      for (let i = 0; i < n; i++) h[i] = Math.tanh(a[i]!);
+      return;
+    case 'relu':
+      for (let i = 0; i < n; i++) h[i] = Math.max(a[i]!, 0);
+      return;
+    case 'leaky-relu':
+      for (let i = 0; i < n; i++) h[i] = a[i]! > 0 ? a[i]! : slope * a[i]!;
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) h[i] = 1 / (1 + Math.exp(-a[i]!));
+      return;
+  }
+}
+
+export function activationGradientTs(
+  kind: number,
+  slope: number,
+  g: Float32Array,
+  gStride: number,
+  factor: number,
+  a: Float32Array,
+  h: Float32Array,
+  out: Float32Array,
+  rows: number,
+  width: number,
+): void {
+  const name = ACTIVATION_KINDS[kind];
+  for (let r = 0; r < rows; r++) {
+    for (let j = r * width, k = r * gStride; j < (r + 1) * width; j++, k++) {
+      const d =
+        name === 'tanh'
+          ? 1 - h[j]! * h[j]!
+          : name === 'sigmoid'
+            ? h[j]! * (1 - h[j]!)
+            : a[j]! > 0
+              ? 1
+              : name === 'relu'
+                ? 0
+                : slope;
+      out[j] = factor * g[k]! * d;
+    }
+  }
+}
+
+export function columnSumsTs(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+  out.fill(0, 0, cols);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) out[j]! += x[r * cols + j]!;
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type KernelImplementation, Kernels, typescriptImplementation } from './kernels.js';
 
 export { type CameraModel, POISSON_NORMAL_ABOVE } from './camera.js';
+export { ACTIVATION_KINDS, type ActivationKind } from './elementwise.js';
 export {
   type CameraExposeRequest,
   type KernelImplementation,

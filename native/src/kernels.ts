@@ -1,6 +1,14 @@
 import { ArgumentError } from 'opu-core';
 import { type CameraModel, cameraExposeTs } from './camera.js';
-import { adamStepTs, sgdStepTs, tanhForwardTs } from './elementwise.js';
+import {
+  ACTIVATION_KINDS,
+  type ActivationKind,
+  activateTs,
+  activationGradientTs,
+  adamStepTs,
+  columnSumsTs,
+  sgdStepTs,
+} from './elementwise.js';
 import { FieldKernel, fillMediumTileTs, mediumFieldsTs } from './medium.js';
 import { sgemmTs } from './sgemm.js';
 import { disjointArg, finiteArg, integerArg, matrixArg, typedArrayArg, uint32Arg } from './validate.js';
@@ -72,7 +80,20 @@ export interface KernelImplementation {
     c2: number,
     decay: number,
   ): void;
-  tanhForward(a: Float32Array, h: Float32Array): void;
+  activate(kind: number, slope: number, a: Float32Array, h: Float32Array): void;
+  activationGradient(
+    kind: number,
+    slope: number,
+    g: Float32Array,
+    gStride: number,
+    factor: number,
+    a: Float32Array,
+    h: Float32Array,
+    out: Float32Array,
+    rows: number,
+    width: number,
+  ): void;
+  columnSums(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
   /** Off the JavaScript thread, for implementations that can (the C++ addon): same arguments, a promise. */
   sgemmAsync?: (...args: Parameters<KernelImplementation['sgemm']>) => Promise<void>;
   mediumFieldsAsync?: (...args: Parameters<KernelImplementation['mediumFields']>) => Promise<void>;
@@ -89,7 +110,9 @@ export const typescriptImplementation: KernelImplementation = {
   cameraExpose: cameraExposeTs,
   sgdStep: sgdStepTs,
   adamStep: adamStepTs,
-  tanhForward: tanhForwardTs,
+  activate: activateTs,
+  activationGradient: activationGradientTs,
+  columnSums: columnSumsTs,
   setThreads: () => 1,
   threads: () => 1,
   simdPath: () => 'typescript',
@@ -268,10 +291,62 @@ export class Kernels {
     this.#impl.adamStep(p, g, m, v, o.rate, o.beta1, o.beta2, o.epsilon, o.c1, o.c2, o.decay);
   }
 
-  /** h = tanh(a), elementwise. */
-  tanh(a: Float32Array, h: Float32Array): void {
+  /** h = f(a), elementwise; `slope` is leaky ReLU's for a < 0 (default 0.01). */
+  activate(kind: ActivationKind, a: Float32Array, h: Float32Array, slope = 0.01): void {
     sameLengths({ a, h });
-    this.#impl.tanhForward(a, h);
+    this.#impl.activate(activationArg(kind), finiteArg(slope, 'slope'), a, h);
+  }
+
+  /**
+   * The gradient through an activation: out[r·width + j] = factor · g[r·gStride + j] · f'(a[r·width + j]), with
+   * h = f(a) (tanh and sigmoid take f' from h). g may be a view into a wider matrix, as a DFA projection that holds
+   * every layer's columns is.
+   */
+  activationGradient(
+    kind: ActivationKind,
+    g: Float32Array,
+    a: Float32Array,
+    h: Float32Array,
+    out: Float32Array,
+    shape: { rows: number; width: number; gStride?: number; factor?: number; slope?: number },
+  ): void {
+    const rows = integerArg(shape.rows, 'shape.rows');
+    const width = integerArg(shape.width, 'shape.width');
+    const gStride = integerArg(shape.gStride ?? width, 'shape.gStride');
+    sameLengths({ a, h, out });
+    if (out.length !== rows * width) {
+      throw new ArgumentError(`has ${out.length} elements, expected ${rows} × ${width}`, {
+        field: 'out',
+        fix: 'pass rows × width values',
+      });
+    }
+    matrixArg(typedArrayArg(g, Float32Array, 'g'), rows, width, gStride, 'g');
+    disjointArg(out, g, 'out', 'g');
+    this.#impl.activationGradient(
+      activationArg(kind),
+      finiteArg(shape.slope ?? 0.01, 'shape.slope'),
+      g,
+      gStride,
+      finiteArg(shape.factor ?? 1, 'shape.factor'),
+      a,
+      h,
+      out,
+      rows,
+      width,
+    );
+  }
+
+  /** out[j] = Σ_r x[r·cols + j] (the bias gradient of a batch). */
+  columnSums(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+    matrixArg(typedArrayArg(x, Float32Array, 'x'), integerArg(rows, 'rows'), integerArg(cols, 'cols'), cols, 'x');
+    if (typedArrayArg(out, Float32Array, 'out').length !== cols) {
+      throw new ArgumentError(`has ${out.length} elements, expected ${cols}`, {
+        field: 'out',
+        fix: 'pass cols values',
+      });
+    }
+    disjointArg(out, x, 'out', 'x');
+    this.#impl.columnSums(x, rows, cols, out);
   }
 
   /** Photo-electrons, shot noise, full well, read noise, gain, bias and ADC for every pixel of every frame. */
@@ -464,6 +539,17 @@ function mediumArgs(request: MediumFieldsRequest): Parameters<KernelImplementati
 }
 
 /** All arrays are Float32Array of one length and do not share memory. */
+function activationArg(kind: unknown): number {
+  const index = ACTIVATION_KINDS.indexOf(kind as ActivationKind);
+  if (index < 0) {
+    throw new ArgumentError(`'${String(kind)}' is not an activation`, {
+      field: 'kind',
+      fix: `use one of ${ACTIVATION_KINDS.join(', ')}`,
+    });
+  }
+  return index;
+}
+
 function sameLengths(arrays: Record<string, Float32Array>): void {
   const entries = Object.entries(arrays);
   for (const [field, array] of entries) typedArrayArg(array, Float32Array, field);

@@ -1,6 +1,6 @@
 import { ArgumentError, seededUniform } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { Kernels, loadNative, typescriptKernels } from '../src/index.js';
+import { ACTIVATION_KINDS, type ActivationKind, Kernels, loadNative, typescriptKernels } from '../src/index.js';
 
 const native = loadNative();
 const implementations: [string, Kernels][] = [['typescript', typescriptKernels]];
@@ -36,17 +36,69 @@ describe.each(implementations)('elementwise kernels (%s)', (_name, k) => {
     }
   });
 
-  it('tanh matches Math.tanh', () => {
-    const a = filled(n, 8).map((x) => 5 * x);
-    const h = new Float32Array(n);
-    k.tanh(a, h);
-    for (let i = 0; i < n; i += 101) expect(h[i]).toBeCloseTo(Math.tanh(a[i]!), 6);
+  const reference: Record<ActivationKind, (a: number) => [number, number]> = {
+    tanh: (a) => [Math.tanh(a), 1 - Math.tanh(a) ** 2],
+    relu: (a) => [Math.max(a, 0), a > 0 ? 1 : 0],
+    'leaky-relu': (a) => [a > 0 ? a : 0.05 * a, a > 0 ? 1 : 0.05],
+    sigmoid: (a) => [1 / (1 + Math.exp(-a)), Math.exp(-a) / (1 + Math.exp(-a)) ** 2],
+  };
+  // Spans tiny values (tanh's series branch), the bulk, saturation, and extremes where exp would overflow.
+  const a = filled(n, 8).map((x, i) => (i % 3 === 0 ? 1e-3 * x : i % 3 === 1 ? 6 * x : 120 * x));
+  a[0] = 0;
+  for (const kind of ACTIVATION_KINDS) {
+    it(`${kind} and its gradient match the closed forms`, () => {
+      const h = new Float32Array(n);
+      k.activate(kind, a, h, 0.05);
+      expect(h[0]).toBe(kind === 'sigmoid' ? 0.5 : 0);
+      let worstRelative = 0;
+      for (let i = 0; i < n; i++) {
+        const exact = reference[kind](a[i]!)[0];
+        worstRelative = Math.max(worstRelative, Math.abs(h[i]! - exact) / Math.max(Math.abs(exact), 1e-30));
+      }
+      // A few float ulps everywhere, including relative to tiny outputs.
+      expect(worstRelative).toBeLessThan(5e-7);
+
+      // The gradient reads g from columns [3, 3 + width) of a wider matrix and scales it.
+      const [rows, width, gStride] = [7, n >> 3, (n >> 3) + 5];
+      const g = filled(rows * gStride, 9);
+      const out = new Float32Array(rows * width);
+      k.activationGradient(kind, g.subarray(3), a.subarray(0, rows * width), h.subarray(0, rows * width), out, {
+        rows,
+        width,
+        gStride,
+        factor: 0.5,
+        slope: 0.05,
+      });
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < width; j += 13) {
+          const expected = 0.5 * g[r * gStride + 3 + j]! * reference[kind](a[r * width + j]!)[1];
+          expect(out[r * width + j]).toBeCloseTo(expected, 6);
+        }
+      }
+    });
+  }
+
+  it('columnSums adds the rows', () => {
+    const [rows, cols] = [129, 801];
+    const x = filled(rows * cols, 10);
+    const out = filled(cols, 11);
+    k.columnSums(x, rows, cols, out);
+    for (let j = 0; j < cols; j++) {
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum += x[r * cols + j]!;
+      expect(out[j]).toBeCloseTo(sum, 4);
+    }
   });
 
   it('rejects mismatched lengths and aliasing', () => {
     const p = new Float32Array(10);
     expect(() => k.sgdStep(p, new Float32Array(9), new Float32Array(10), 0.1, 0.9, 0)).toThrow(ArgumentError);
     expect(() => k.sgdStep(p, new Float32Array(10), p, 0.1, 0.9, 0)).toThrow(/overlaps/);
-    expect(() => k.tanh(p, new Float32Array(3))).toThrow(/^h: /);
+    expect(() => k.activate('tanh', p, new Float32Array(3))).toThrow(/^h: /);
+    expect(() => k.activate('gelu' as ActivationKind, p, new Float32Array(10))).toThrow(/^kind: 'gelu'/);
+    const shape = { rows: 2, width: 5, gStride: 6 };
+    expect(() => k.activationGradient('tanh', new Float32Array(10), p, p.slice(), p.slice(), shape)).toThrow(/^g: /);
+    expect(() => k.activationGradient('tanh', p, p.slice(), p.slice(), p, { rows: 2, width: 5 })).toThrow(/overlaps/);
+    expect(() => k.columnSums(p, 2, 5, new Float32Array(4))).toThrow(/^out: /);
   });
 });

@@ -77,6 +77,8 @@ describe.each(implementations)('sgemm (%s)', (_name, k) => {
     [64, 48, 300],
     [100, 130, 257],
     [131, 70, 513],
+    // Fewer rows than columns and enough work to split the columns across threads, with a partial last panel.
+    [37, 333, 70],
   ];
   for (const [m, n, kk] of shapes) {
     for (const [transA, transB] of [
@@ -144,17 +146,38 @@ describe('threads', () => {
   it('a native pool of any size gives the same sgemm result', () => {
     if (!native.implementation) return expect(kernels.backend).toBe('typescript');
     const k = new Kernels('native', native.implementation);
-    const [m, n, kk] = [300, 200, 150];
-    const A = filled(m * kk, 3);
-    const B = filled(kk * n, 4);
-    const results = [1, 2, 3].map((t) => {
-      expect(k.setThreads(t)).toBe(t);
-      const C = new Float32Array(m * n);
-      k.sgemm(m, n, kk, A, B, C);
-      return C;
-    });
+    // Rows split across threads, then columns.
+    for (const [m, n, kk] of [
+      [300, 200, 150],
+      [60, 410, 150],
+    ]) {
+      const A = filled(m! * kk!, 3);
+      const B = filled(kk! * n!, 4);
+      const results = [1, 2, 3].map((t) => {
+        expect(k.setThreads(t)).toBe(t);
+        const C = new Float32Array(m! * n!);
+        k.sgemm(m!, n!, kk!, A, B, C);
+        return C;
+      });
+      expect(results[1]).toEqual(results[0]);
+      expect(results[2]).toEqual(results[0]);
+    }
     k.setThreads(0);
-    expect(results[1]).toEqual(results[0]);
-    expect(results[2]).toEqual(results[0]);
+  });
+});
+
+describe('thread pool', () => {
+  it('many short parallel calls in a row each run every task exactly once', () => {
+    if (!native.implementation) return expect(kernels.backend).toBe('typescript');
+    const k = new Kernels('native', native.implementation);
+    // Three chunks per call: the caller and the workers race for them, call after call.
+    const n = 3 << 15;
+    const a = new Float32Array(n).fill(1);
+    const h = new Float32Array(n);
+    for (let call = 1; call <= 3000; call++) {
+      for (const i of [0, n >> 1, n - 1]) a[i] = call;
+      k.activate('relu', a, h);
+      for (const i of [0, n >> 1, n - 1]) expect(h[i]).toBe(call);
+    }
   });
 });

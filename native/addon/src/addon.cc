@@ -153,8 +153,24 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value TanhForward(const Napi::CallbackInfo& info) {
-  opu::tanhForward(data<float>(info[0]), data<float>(info[1]), elements(info[0]));
+// activate(kind, slope, a, h)
+Napi::Value Activate(const Napi::CallbackInfo& info) {
+  opu::activate(static_cast<opu::Activation>(i32(info[0])), f32(info[1]), data<float>(info[2]), data<float>(info[3]),
+                elements(info[2]));
+  return info.Env().Undefined();
+}
+
+// activationGradient(kind, slope, g, gStride, factor, a, h, out, rows, width)
+Napi::Value ActivationGradient(const Napi::CallbackInfo& info) {
+  opu::activationGradient(static_cast<opu::Activation>(i32(info[0])), f32(info[1]), data<float>(info[2]), i32(info[3]),
+                          f32(info[4]), data<float>(info[5]), data<float>(info[6]), data<float>(info[7]), i32(info[8]),
+                          i32(info[9]));
+  return info.Env().Undefined();
+}
+
+// columnSums(x, rows, cols, out)
+Napi::Value ColumnSums(const Napi::CallbackInfo& info) {
+  opu::columnSums(data<float>(info[0]), i32(info[1]), i32(info[2]), data<float>(info[3]));
   return info.Env().Undefined();
 }
 
@@ -179,7 +195,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
               Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Async(i, BindCameraExpose); }));
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep));
-  exports.Set("tanhForward", Napi::Function::New(env, TanhForward));
+  exports.Set("activate", Napi::Function::New(env, Activate));
+  exports.Set("activationGradient", Napi::Function::New(env, ActivationGradient));
+  exports.Set("columnSums", Napi::Function::New(env, ColumnSums));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("simdPath", Napi::Function::New(env, SimdPath));

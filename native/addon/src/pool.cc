@@ -60,14 +60,17 @@ class Pool {
       ++generation_;
     }
     wake_.notify_all();
-    drain(fn, tasks);
+    const int finished = drain(fn, tasks);
     std::unique_lock<std::mutex> lock(mutex_);
-    finished_.wait(lock, [&] { return done_ == tasks; });
+    done_ += finished;
+    // Every worker that took this job must have left it too: a worker still holding the job would otherwise claim
+    // task numbers of the next job from the shared counter and run them with this job's (destroyed) function.
+    finished_.wait(lock, [&] { return done_ == tasks && active_ == 0; });
     job_ = nullptr;
   }
 
  private:
-  void drain(const std::function<void(int)>& fn, int tasks) {
+  int drain(const std::function<void(int)>& fn, int tasks) {
     int finished = 0;
     inTask = true;
     for (int t = next_.fetch_add(1); t < tasks; t = next_.fetch_add(1)) {
@@ -75,11 +78,7 @@ class Pool {
       ++finished;
     }
     inTask = false;
-    if (finished > 0) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_ += finished;
-      if (done_ == tasks_) finished_.notify_all();
-    }
+    return finished;
   }
 
   void work() {
@@ -94,8 +93,15 @@ class Pool {
         seen = generation_;
         job = job_;
         tasks = tasks_;
+        ++active_;
       }
-      drain(*job, tasks);
+      const int finished = drain(*job, tasks);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_ += finished;
+        --active_;
+      }
+      finished_.notify_all();
     }
   }
 
@@ -117,6 +123,7 @@ class Pool {
   const std::function<void(int)>* job_ = nullptr;
   int tasks_ = 0;
   int done_ = 0;
+  int active_ = 0;
   std::atomic<int> next_{0};
   unsigned long generation_ = 0;
   bool stopping_ = false;

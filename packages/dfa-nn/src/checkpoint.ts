@@ -61,7 +61,7 @@ export function saveCheckpoint(path: string, trainer: Trainer, state: TrainingSt
   const payload = Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
   const header = {
     sizes: trainer.model.sizes,
-    activation: trainer.model.activation.name,
+    activation: trainer.model.activation,
     algorithm: trainer.algorithm,
     seed: trainer.seed,
     optimizer: trainer.optimizer.options.name,
@@ -129,7 +129,7 @@ export function loadCheckpoint(path: string, trainer: Trainer): TrainingState {
     }
   };
   mismatch('sizes', parsed.sizes, trainer.model.sizes);
-  mismatch('activation', parsed.activation, trainer.model.activation.name);
+  mismatch('activation', parsed.activation, trainer.model.activation);
   mismatch('algorithm', parsed.algorithm, trainer.algorithm);
   mismatch('seed', parsed.seed, trainer.seed);
   mismatch('optimizer', parsed.optimizer, trainer.optimizer.options.name);

@@ -1,10 +1,16 @@
-export { type Activation, type ActivationName, activations } from './activations.js';
 export { type EpochMetrics, loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
 export { type Dataset, makeDataset, permutation, subset, trainValidationSplit } from './dataset.js';
 export { type IdxArray, parseIdx, readIdx } from './idx.js';
 export { computeLoss, type LossName, type LossResult } from './losses.js';
 export { loadMnist } from './mnist.js';
-export { type DenseLayer, type ForwardPass, type Initializer, Mlp, type MlpOptions } from './model.js';
+export {
+  type ActivationName,
+  type DenseLayer,
+  type ForwardPass,
+  type Initializer,
+  Mlp,
+  type MlpOptions,
+} from './model.js';
 export { Optimizer, type OptimizerName, type OptimizerOptions, type Schedule, stepSchedule } from './optimizers.js';
 export { type PlotOptions, plot, type Series } from './plot.js';
 export { DigitalProjector, type FeedbackProjector, OpuProjector, type OpuProjectorOptions } from './projectors.js';

@@ -1,6 +1,9 @@
 import { ArgumentError, seededNormal } from 'opu-core';
-import { kernels } from 'opu-native';
-import { type Activation, type ActivationName, activations } from './activations.js';
+import { ACTIVATION_KINDS, type ActivationKind, kernels } from 'opu-native';
+import { FRESH, type Workspace } from './workspace.js';
+
+/** Hidden layers' activation; the output layer is linear and the loss applies its link. */
+export type ActivationName = ActivationKind;
 
 export type Initializer = 'xavier' | 'he' | 'zero';
 
@@ -32,7 +35,7 @@ export interface ForwardPass {
 /** A sequential multilayer perceptron of dense layers; the output layer is linear (the loss applies its link). */
 export class Mlp {
   readonly layers: DenseLayer[];
-  readonly activation: Activation;
+  readonly activation: ActivationName;
 
   constructor(options: MlpOptions) {
     const { sizes } = options;
@@ -42,11 +45,11 @@ export class Mlp {
         fix: 'e.g. [784, 800, 800, 10]',
       });
     }
-    const activation = activations[options.activation ?? 'tanh'];
-    if (!activation) {
-      throw new ArgumentError(`'${options.activation}' is not an activation`, {
+    const activation = options.activation ?? 'tanh';
+    if (!ACTIVATION_KINDS.includes(activation)) {
+      throw new ArgumentError(`'${activation}' is not an activation`, {
         field: 'activation',
-        fix: `use one of ${Object.keys(activations).join(', ')}`,
+        fix: `use one of ${ACTIVATION_KINDS.join(', ')}`,
       });
     }
     this.activation = activation;
@@ -65,8 +68,11 @@ export class Mlp {
     return [this.layers[0]!.inputs, ...this.layers.map((l) => l.outputs)];
   }
 
-  /** a_l = h_{l−1}·W_lᵀ + b_l, h_l = f(a_l) for hidden layers; the last a_L is the output (logits). */
-  forward(x: Float32Array, rows: number): ForwardPass {
+  /**
+   * a_l = h_{l−1}·W_lᵀ + b_l, h_l = f(a_l) for hidden layers; the last a_L is the output (logits). The arrays are
+   * fresh unless a workspace is given (the trainer reuses its own from batch to batch).
+   */
+  forward(x: Float32Array, rows: number, workspace: Pick<Workspace, 'get'> = FRESH): ForwardPass {
     if (x.length !== rows * this.layers[0]!.inputs) {
       throw new ArgumentError(`has ${x.length} values, expected ${rows} × ${this.layers[0]!.inputs}`, {
         field: 'x',
@@ -76,13 +82,13 @@ export class Mlp {
     const pre: Float32Array[] = [];
     const post: Float32Array[] = [x];
     this.layers.forEach((layer, l) => {
-      const a = new Float32Array(rows * layer.outputs);
+      const a = workspace.get(`pre${l}`, rows * layer.outputs);
       for (let r = 0; r < rows; r++) a.set(layer.bias, r * layer.outputs);
       kernels.sgemm(rows, layer.outputs, layer.inputs, post[l]!, layer.weights, a, { transB: true, beta: 1 });
       pre.push(a);
       if (l < this.layers.length - 1) {
-        const h = new Float32Array(a.length);
-        this.activation.apply(a, h);
+        const h = workspace.get(`post${l + 1}`, a.length);
+        kernels.activate(this.activation, a, h);
         post.push(h);
       }
     });

@@ -5,6 +5,7 @@ import { computeLoss, type LossName } from './losses.js';
 import type { ForwardPass, Mlp } from './model.js';
 import { Optimizer, type OptimizerOptions, type Schedule } from './optimizers.js';
 import { DigitalProjector, type FeedbackProjector } from './projectors.js';
+import { FRESH, Workspace } from './workspace.js';
 
 export type Algorithm = 'bp' | 'fa' | 'dfa' | 'ifa' | 'shallow';
 /** How a projection N(0, 1) is scaled per layer: Nøkland's per-layer variance 1/(3·n_l), or TinyDFA's shared matrix. */
@@ -53,6 +54,8 @@ export class Trainer {
   readonly seed: number;
   /** Row offset of each hidden layer's slice of the projection. */
   readonly #offsets: number[];
+  /** trainBatch's arrays, reused from batch to batch. */
+  readonly #workspace = new Workspace();
 
   constructor(model: Mlp, options: TrainerOptions) {
     if (!ALGORITHMS.includes(options.algorithm)) {
@@ -92,7 +95,7 @@ export class Trainer {
 
   /** One optimization step on a batch; returns its summed loss and misclassifications. */
   async trainBatch(x: Float32Array, labels: Uint8Array, epoch = 0): Promise<BatchResult> {
-    const { gradients, loss, logits } = await this.gradients(x, labels);
+    const { gradients, loss, logits } = await this.#gradients(x, labels, this.#workspace);
     const rate = this.schedule ? this.schedule(epoch) : this.optimizer.options.learningRate;
     this.model.layers.forEach((layer, l) => {
       const g = gradients[l];
@@ -107,7 +110,7 @@ export class Trainer {
    * The update direction of every layer that learns under this algorithm (δ_lᵀ·h_{l−1} and Σ δ_l), with the
    * batch's summed loss and logits. For 'bp' these are the exact gradients of the reduced loss.
    */
-  async gradients(
+  gradients(
     x: Float32Array,
     labels: Uint8Array,
   ): Promise<{
@@ -115,18 +118,22 @@ export class Trainer {
     loss: number;
     logits: Float32Array;
   }> {
+    return this.#gradients(x, labels, FRESH);
+  }
+
+  async #gradients(x: Float32Array, labels: Uint8Array, workspace: Pick<Workspace, 'get'>) {
     const rows = labels.length;
-    const pass = this.model.forward(x, rows);
+    const pass = this.model.forward(x, rows, workspace);
     const logits = pass.pre.at(-1)!;
     const { total, error } = computeLoss(this.loss, logits, labels, this.model.layers.at(-1)!.outputs);
-    const deltas = await this.deltas(pass, error);
+    const deltas = await this.#deltas(pass, error, workspace);
     const gradients = this.model.layers.map((layer, l) => {
       const delta = deltas[l];
       if (!delta) return undefined;
-      const weights = new Float32Array(layer.weights.length);
+      const weights = workspace.get(`gradW${l}`, layer.weights.length);
       kernels.sgemm(layer.outputs, layer.inputs, rows, delta, pass.post[l]!, weights, { transA: true });
-      const bias = new Float32Array(layer.outputs);
-      for (let r = 0; r < rows; r++) for (let j = 0; j < layer.outputs; j++) bias[j]! += delta[r * layer.outputs + j]!;
+      const bias = workspace.get(`gradB${l}`, layer.outputs);
+      kernels.columnSums(delta, rows, layer.outputs, bias);
       return { weights, bias };
     });
     return { gradients, loss: total, logits };
@@ -136,7 +143,15 @@ export class Trainer {
    * δ_l for every layer that learns (undefined for those that do not): the output layer gets the true gradient,
    * hidden layers what the algorithm prescribes.
    */
-  async deltas(pass: ForwardPass, error: Float32Array): Promise<(Float32Array | undefined)[]> {
+  deltas(pass: ForwardPass, error: Float32Array): Promise<(Float32Array | undefined)[]> {
+    return this.#deltas(pass, error, FRESH);
+  }
+
+  async #deltas(
+    pass: ForwardPass,
+    error: Float32Array,
+    workspace: Pick<Workspace, 'get'>,
+  ): Promise<(Float32Array | undefined)[]> {
     const layers = this.model.layers;
     const L = layers.length;
     const rows = pass.rows;
@@ -144,34 +159,38 @@ export class Trainer {
     const scale = this.reduction === 'mean' ? 1 / rows : 1;
     out[L - 1] = error.map((v) => v * scale);
     if (this.algorithm === 'shallow') return out;
+    const gradient = (l: number, g: Float32Array, options: { gStride?: number; factor?: number } = {}) => {
+      const delta = workspace.get(`delta${l}`, rows * layers[l]!.outputs);
+      kernels.activationGradient(this.model.activation, g, pass.pre[l]!, pass.post[l + 1]!, delta, {
+        rows,
+        width: layers[l]!.outputs,
+        ...options,
+      });
+      return delta;
+    };
     if (this.algorithm === 'bp' || this.algorithm === 'fa') {
       for (let l = L - 2; l >= 0; l--) {
         const next = layers[l + 1]!;
         const feedback = this.algorithm === 'bp' ? next.weights : this.faMatrices[l + 1]!;
-        const d = new Float32Array(rows * layers[l]!.outputs);
-        kernels.sgemm(rows, next.inputs, next.outputs, out[l + 1]!, feedback, d);
-        out[l] = this.#timesDerivative(d, pass, l);
+        const g = workspace.get(`incoming${l}`, rows * layers[l]!.outputs);
+        kernels.sgemm(rows, next.inputs, next.outputs, out[l + 1]!, feedback, g);
+        out[l] = gradient(l, g);
       }
       return out;
     }
     const projected = await this.projector!.project(out[L - 1]!, rows);
-    const stride = this.projector!.outputs;
+    const gStride = this.projector!.outputs;
     const layerCount = this.algorithm === 'ifa' ? 1 : L - 1;
     for (let l = 0; l < layerCount; l++) {
-      const width = layers[l]!.outputs;
-      const factor = 1 / Math.sqrt(3 * (this.feedbackScale === 'tinydfa' ? this.#maxHidden() : width));
-      const d = new Float32Array(rows * width);
-      for (let r = 0; r < rows; r++) {
-        for (let j = 0; j < width; j++) d[r * width + j] = factor * projected[r * stride + this.#offsets[l]! + j]!;
-      }
-      out[l] = this.#timesDerivative(d, pass, l);
+      const factor = 1 / Math.sqrt(3 * (this.feedbackScale === 'tinydfa' ? this.#maxHidden() : layers[l]!.outputs));
+      out[l] = gradient(l, projected.subarray(this.#offsets[l]!), { gStride, factor });
     }
     // IFA: the first hidden layer's signal travels forward through the forward weights.
     for (let l = layerCount; l < L - 1; l++) {
       const layer = layers[l]!;
-      const d = new Float32Array(rows * layer.outputs);
-      kernels.sgemm(rows, layer.outputs, layer.inputs, out[l - 1]!, layer.weights, d, { transB: true });
-      out[l] = this.#timesDerivative(d, pass, l);
+      const g = workspace.get(`incoming${l}`, rows * layer.outputs);
+      kernels.sgemm(rows, layer.outputs, layer.inputs, out[l - 1]!, layer.weights, g, { transB: true });
+      out[l] = gradient(l, g);
     }
     return out;
   }
@@ -245,13 +264,6 @@ export class Trainer {
         angleDeg: (Math.acos(Math.max(-1, Math.min(1, mean))) * 180) / Math.PI,
       };
     });
-  }
-
-  #timesDerivative(d: Float32Array, pass: ForwardPass, l: number): Float32Array {
-    const derivative = new Float32Array(d.length);
-    this.model.activation.derivative(pass.pre[l]!, pass.post[l + 1]!, derivative);
-    for (let i = 0; i < d.length; i++) d[i]! *= derivative[i]!;
-    return d;
   }
 
   #maxHidden(): number {

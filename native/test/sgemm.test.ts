@@ -109,11 +109,19 @@ describe.each(implementations)('sgemm (%s)', (_name, k) => {
   }
 
   it('beta = 0 ignores NaN already in C; alpha = 0 only scales C', () => {
-    const A = filled(12, 1);
-    const B = filled(12, 2);
-    const C = new Float32Array(9).fill(Number.NaN);
-    k.sgemm(3, 3, 4, A, B, C);
-    expect(C.every(Number.isFinite)).toBe(true);
+    // Small, and large enough for several K blocks, edge tiles and threads.
+    for (const [m, n, kk] of [
+      [3, 3, 4],
+      [37, 333, 600],
+    ] as const) {
+      const A = filled(m * kk, 1);
+      const B = filled(kk * n, 2);
+      const C = new Float32Array(m * n).fill(Number.NaN);
+      k.sgemm(m, n, kk, A, B, C);
+      const expected = reference(false, false, m, n, kk, 1, A, kk, B, n, 0, new Float32Array(m * n), n);
+      for (let i = 0; i < m * n; i++) expect(Math.abs(C[i]! - expected[i]!)).toBeLessThan(1e-3);
+    }
+    const [A, B] = [filled(12, 1), filled(12, 2)];
     const D = new Float32Array(9).fill(2);
     k.sgemm(3, 3, 4, A, B, D, { alpha: 0, beta: 0.5 });
     expect(Array.from(D)).toEqual(new Array(9).fill(1));

@@ -66,9 +66,27 @@ void packB(const Matrix& B, int p0, int kc, int j0, int nc, float* out) {
   }
 }
 
-// acc (MR×NR, row-major) = packed A panel · packed B panel. One micro-kernel per instruction set; each keeps its
+// The block of C a micro-kernel adds alpha·(A panel · B panel) to; edge tiles have fewer rows or columns.
+struct Tile {
+  float* c;
+  int ldc;
+  int rows;
+  int cols;
+  float alpha;
+  // The first K block of a product with beta = 0 stores instead of adding: C is never read, so it needs no zeroing
+  // pass and NaN already in it cannot leak through 0·C.
+  bool overwrite;
+  void addPartial(const float* acc, int nr) const {
+    for (int r = 0; r < rows; ++r) {
+      float* row = c + static_cast<long>(r) * ldc;
+      for (int j = 0; j < cols; ++j) row[j] = (overwrite ? 0.0f : row[j]) + alpha * acc[r * nr + j];
+    }
+  }
+};
+
+// C tile += alpha · packed A panel · packed B panel. One micro-kernel per instruction set; each keeps its
 // whole MR×NR block of C in registers.
-__attribute__((target("avx512f"))) void micro512(int kc, const float* a, const float* b, float* acc) {
+__attribute__((target("avx512f"))) void micro512(int kc, const float* a, const float* b, const Tile& t) {
   constexpr int MR = 12;
   __m512 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
@@ -83,13 +101,26 @@ __attribute__((target("avx512f"))) void micro512(int kc, const float* a, const f
     a += MR;
     b += 32;
   }
-  for (int r = 0; r < MR; ++r) {
-    _mm512_storeu_ps(acc + r * 32, c[r][0]);
-    _mm512_storeu_ps(acc + r * 32 + 16, c[r][1]);
+  const __m512 alpha = _mm512_set1_ps(t.alpha);
+  if (t.rows == MR && t.cols == 32) {
+    for (int r = 0; r < MR; ++r) {
+      float* row = t.c + static_cast<long>(r) * t.ldc;
+      const __m512 old0 = t.overwrite ? _mm512_setzero_ps() : _mm512_loadu_ps(row);
+      const __m512 old1 = t.overwrite ? _mm512_setzero_ps() : _mm512_loadu_ps(row + 16);
+      _mm512_storeu_ps(row, _mm512_add_ps(old0, _mm512_mul_ps(alpha, c[r][0])));
+      _mm512_storeu_ps(row + 16, _mm512_add_ps(old1, _mm512_mul_ps(alpha, c[r][1])));
+    }
+    return;
   }
+  alignas(64) float acc[MR * 32];
+  for (int r = 0; r < MR; ++r) {
+    _mm512_store_ps(acc + r * 32, c[r][0]);
+    _mm512_store_ps(acc + r * 32 + 16, c[r][1]);
+  }
+  t.addPartial(acc, 32);
 }
 
-__attribute__((target("avx2,fma"))) void micro256(int kc, const float* a, const float* b, float* acc) {
+__attribute__((target("avx2,fma"))) void micro256(int kc, const float* a, const float* b, const Tile& t) {
   constexpr int MR = 6;
   __m256 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm256_setzero_ps();
@@ -104,13 +135,26 @@ __attribute__((target("avx2,fma"))) void micro256(int kc, const float* a, const 
     a += MR;
     b += 16;
   }
-  for (int r = 0; r < MR; ++r) {
-    _mm256_storeu_ps(acc + r * 16, c[r][0]);
-    _mm256_storeu_ps(acc + r * 16 + 8, c[r][1]);
+  const __m256 alpha = _mm256_set1_ps(t.alpha);
+  if (t.rows == MR && t.cols == 16) {
+    for (int r = 0; r < MR; ++r) {
+      float* row = t.c + static_cast<long>(r) * t.ldc;
+      const __m256 old0 = t.overwrite ? _mm256_setzero_ps() : _mm256_loadu_ps(row);
+      const __m256 old1 = t.overwrite ? _mm256_setzero_ps() : _mm256_loadu_ps(row + 8);
+      _mm256_storeu_ps(row, _mm256_add_ps(old0, _mm256_mul_ps(alpha, c[r][0])));
+      _mm256_storeu_ps(row + 8, _mm256_add_ps(old1, _mm256_mul_ps(alpha, c[r][1])));
+    }
+    return;
   }
+  alignas(32) float acc[MR * 16];
+  for (int r = 0; r < MR; ++r) {
+    _mm256_store_ps(acc + r * 16, c[r][0]);
+    _mm256_store_ps(acc + r * 16 + 8, c[r][1]);
+  }
+  t.addPartial(acc, 16);
 }
 
-void microPortable(int kc, const float* a, const float* b, float* acc) {
+void microPortable(int kc, const float* a, const float* b, const Tile& t) {
   constexpr int MR = 6, NR = 16;
   float c[MR][NR] = {};
   for (int p = 0; p < kc; ++p) {
@@ -121,41 +165,39 @@ void microPortable(int kc, const float* a, const float* b, float* acc) {
     a += MR;
     b += NR;
   }
-  std::memcpy(acc, c, sizeof(c));
+  t.addPartial(&c[0][0], NR);
 }
 
-using Micro = void (*)(int, const float*, const float*, float*);
+using Micro = void (*)(int, const float*, const float*, const Tile&);
 
 // The block [m0, m1) × [n0, n1) of C += alpha·op(A)·op(B) with an MR×NR micro-kernel; MC rows of packed A stay
 // in L2.
 template <int MR, int NR, int MC>
 void gemmBlock(Micro kernel, const Matrix& A, const Matrix& B, int m0, int m1, int n0, int n1, int k, float alpha,
-               float* C, int ldc) {
+               bool overwrite, float* C, int ldc) {
   thread_local std::vector<float> aPack, bPack;
   aPack.resize(static_cast<size_t>(MC) * KC);
   bPack.resize(static_cast<size_t>(KC) * (NC + NR));
-  alignas(64) float acc[MR * NR];
   for (int j0 = n0; j0 < n1; j0 += NC) {
     const int nc = std::min(NC, n1 - j0);
-    for (int p0 = 0; p0 < k; p0 += KC) {
-      const int kc = std::min(KC, k - p0);
+    // K in equal blocks of at most KC: a short last block would pay a whole pass over C for little work.
+    const int kBlocks = (k + KC - 1) / KC;
+    for (int block = 0, p0 = 0; block < kBlocks; ++block) {
+      const int kc = (k - p0) / (kBlocks - block);
       packB<NR>(B, p0, kc, j0, nc, bPack.data());
       for (int i0 = m0; i0 < m1; i0 += MC) {
         const int mc = std::min(MC, m1 - i0);
         packA<MR>(A, i0, mc, p0, kc, aPack.data());
         for (int jr = 0; jr < nc; jr += NR) {
-          const int cols = std::min(NR, nc - jr);
           const float* b = bPack.data() + static_cast<size_t>(jr) * kc;
           for (int ir = 0; ir < mc; ir += MR) {
-            const int rows = std::min(MR, mc - ir);
-            kernel(kc, aPack.data() + static_cast<size_t>(ir) * kc, b, acc);
-            for (int r = 0; r < rows; ++r) {
-              float* c = C + static_cast<long>(i0 + ir + r) * ldc + j0 + jr;
-              for (int j = 0; j < cols; ++j) c[j] += alpha * acc[r * NR + j];
-            }
+            const Tile tile{C + static_cast<long>(i0 + ir) * ldc + j0 + jr, ldc, std::min(MR, mc - ir),
+                            std::min(NR, nc - jr), alpha, overwrite && block == 0};
+            kernel(kc, aPack.data() + static_cast<size_t>(ir) * kc, b, tile);
           }
         }
       }
+      p0 += kc;
     }
   }
 }
@@ -179,12 +221,13 @@ Path path() {
 int rowQuantum() { return path() == Path::Avx512 ? 12 : 6; }
 int columnQuantum() { return path() == Path::Avx512 ? 32 : 16; }
 
-void gemmBlockOnPath(const Matrix& A, const Matrix& B, int m0, int m1, int n0, int n1, int k, float alpha, float* C,
-                     int ldc) {
+void gemmBlockOnPath(const Matrix& A, const Matrix& B, int m0, int m1, int n0, int n1, int k, float alpha,
+                     bool overwrite, float* C, int ldc) {
   switch (path()) {
-    case Path::Avx512: return gemmBlock<12, 32, 96>(micro512, A, B, m0, m1, n0, n1, k, alpha, C, ldc);
-    case Path::Avx2: return gemmBlock<6, 16, 72>(micro256, A, B, m0, m1, n0, n1, k, alpha, C, ldc);
-    case Path::Portable: return gemmBlock<6, 16, 72>(microPortable, A, B, m0, m1, n0, n1, k, alpha, C, ldc);
+    case Path::Avx512: return gemmBlock<12, 32, 96>(micro512, A, B, m0, m1, n0, n1, k, alpha, overwrite, C, ldc);
+    case Path::Avx2: return gemmBlock<6, 16, 72>(micro256, A, B, m0, m1, n0, n1, k, alpha, overwrite, C, ldc);
+    case Path::Portable:
+      return gemmBlock<6, 16, 72>(microPortable, A, B, m0, m1, n0, n1, k, alpha, overwrite, C, ldc);
   }
 }
 
@@ -202,13 +245,18 @@ const char* sgemmPath() {
 void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
            float beta, float* C, int ldc) {
   if (m <= 0 || n <= 0) return;
-  // beta = 0 overwrites, so NaN or garbage already in C does not leak through 0·C.
-  for (int i = 0; i < m; ++i) {
-    float* row = C + static_cast<long>(i) * ldc;
-    if (beta == 0.0f) std::fill(row, row + n, 0.0f);
-    else if (beta != 1.0f) for (int j = 0; j < n; ++j) row[j] *= beta;
+  const bool product = k > 0 && alpha != 0.0f;
+  // beta = 0 overwrites, so NaN or garbage already in C does not leak through 0·C; with a product to add, its first
+  // K block does the overwriting.
+  if (!product || beta != 0.0f) {
+    for (int i = 0; i < m; ++i) {
+      float* row = C + static_cast<long>(i) * ldc;
+      if (beta == 0.0f) std::fill(row, row + n, 0.0f);
+      else if (beta != 1.0f) for (int j = 0; j < n; ++j) row[j] *= beta;
+    }
   }
-  if (k <= 0 || alpha == 0.0f) return;
+  if (!product) return;
+  const bool overwrite = beta == 0.0f;
   const Matrix a{A, lda, transA};
   const Matrix b{B, ldb, transB};
   // One block per thread. Splitting rows makes every thread pack all of op(B); splitting columns makes every thread
@@ -224,8 +272,8 @@ void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const flo
     const int lo = t * perTask;
     const int hi = std::min(extent, lo + perTask);
     if (lo >= hi) return;
-    if (byRows) gemmBlockOnPath(a, b, lo, hi, 0, n, k, alpha, C, ldc);
-    else gemmBlockOnPath(a, b, 0, m, lo, hi, k, alpha, C, ldc);
+    if (byRows) gemmBlockOnPath(a, b, lo, hi, 0, n, k, alpha, overwrite, C, ldc);
+    else gemmBlockOnPath(a, b, 0, m, lo, hi, k, alpha, overwrite, C, ldc);
   });
 }
 

@@ -24,10 +24,11 @@ export class DigitalProjector implements FeedbackProjector {
     this.matrix = Float32Array.from({ length: inputs * outputs }, seededNormal(seed));
   }
 
-  async project(e: Float32Array, rows: number): Promise<Float32Array> {
+  project(e: Float32Array, rows: number): Promise<Float32Array> {
     const out = new Float32Array(rows * this.outputs);
-    await kernels.sgemmAsync(rows, this.outputs, this.inputs, e, this.matrix, out, { transB: true });
-    return out;
+    // Synchronous: the product is tens of microseconds, less than a hop to a worker thread and back.
+    kernels.sgemm(rows, this.outputs, this.inputs, e, this.matrix, out, { transB: true });
+    return Promise.resolve(out);
   }
 }
 

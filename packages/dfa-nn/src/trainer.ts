@@ -8,8 +8,15 @@ import { DigitalProjector, type FeedbackProjector } from './projectors.js';
 import { FRESH, Workspace } from './workspace.js';
 
 export type Algorithm = 'bp' | 'fa' | 'dfa' | 'ifa' | 'shallow';
-/** How a projection N(0, 1) is scaled per layer: Nøkland's per-layer variance 1/(3·n_l), or TinyDFA's shared matrix. */
-export type FeedbackScale = 'nokland' | 'tinydfa';
+/**
+ * How the projection e·Bᵀ (B i.i.d. N(0, 1)) becomes each hidden layer's feedback (reference §6):
+ * - 'nokland': a separate block of B per layer, scaled to variance 1/(3·n_l) (Nøkland's U[−1/√n_l, 1/√n_l]);
+ * - 'tinydfa': one shared block of max n_l rows, each layer takes its first n_l, variance 1/(3·max n_l);
+ * - 'principled-dfa': one shared block, variance 1/(classes · n_l) (Launay et al.: N(0, 1)/√(max n_l · classes),
+ *   rescaled per layer by √(max n_l / n_l)).
+ */
+export type FeedbackScale = 'nokland' | 'tinydfa' | 'principled-dfa';
+const FEEDBACK_SCALES: FeedbackScale[] = ['nokland', 'tinydfa', 'principled-dfa'];
 
 export interface TrainerOptions {
   algorithm: Algorithm;
@@ -23,6 +30,12 @@ export interface TrainerOptions {
   feedbackScale?: FeedbackScale;
   /** FA: the feedback matrix of each layer l ≥ 1 (shape of W_l), replacing W_lᵀ; default seeded Gaussian. */
   faMatrices?: Float32Array[];
+  /**
+   * DFA and IFA, opt-in: in trainEpoch, the feedback projection of batch t runs while batch t + 1's forward pass is
+   * computed, so a slow projector (an OPU) overlaps with the CPU. Batch t + 1 then sees the weights from before
+   * batch t's update: a one-step delay, which changes the numbers but not what DFA converges to.
+   */
+  overlapProjection?: boolean;
   seed?: number;
 }
 
@@ -40,6 +53,15 @@ export interface LayerAlignment {
 
 const ALGORITHMS: Algorithm[] = ['bp', 'fa', 'dfa', 'ifa', 'shallow'];
 
+/** A batch whose forward pass is done and whose feedback projection is in flight. */
+interface InFlightBatch {
+  pass: ForwardPass;
+  deltas: (Float32Array | undefined)[];
+  projection: Promise<Float32Array>;
+  workspace: Workspace;
+  result: BatchResult;
+}
+
 /** Trains an Mlp with one of the algorithms; the same model trains under any of them. */
 export class Trainer {
   readonly model: Mlp;
@@ -51,11 +73,12 @@ export class Trainer {
   readonly projector: FeedbackProjector | undefined;
   readonly feedbackScale: FeedbackScale;
   readonly faMatrices: Float32Array[];
+  readonly overlapProjection: boolean;
   readonly seed: number;
   /** Row offset of each hidden layer's slice of the projection. */
   readonly #offsets: number[];
-  /** trainBatch's arrays, reused from batch to batch. */
-  readonly #workspace = new Workspace();
+  /** trainBatch's arrays, reused from batch to batch; the overlapped loop alternates between two. */
+  readonly #workspaces = [new Workspace(), new Workspace()];
 
   constructor(model: Mlp, options: TrainerOptions) {
     if (!ALGORITHMS.includes(options.algorithm)) {
@@ -71,15 +94,22 @@ export class Trainer {
     this.optimizer = new Optimizer(options.optimizer);
     this.schedule = options.schedule;
     this.feedbackScale = options.feedbackScale ?? 'nokland';
+    if (!FEEDBACK_SCALES.includes(this.feedbackScale)) {
+      throw new ArgumentError(`'${this.feedbackScale}' is not a feedback scaling`, {
+        field: 'feedbackScale',
+        fix: `use one of ${FEEDBACK_SCALES.join(', ')}`,
+      });
+    }
     this.seed = options.seed ?? 0;
     const hidden = model.layers.slice(0, -1).map((l) => l.outputs);
     const classes = model.layers.at(-1)!.outputs;
     const projected = this.algorithm === 'ifa' ? hidden.slice(0, 1) : hidden;
     this.#offsets = [];
     let rows = 0;
+    const shared = this.feedbackScale !== 'nokland';
     for (const width of projected) {
-      this.#offsets.push(this.feedbackScale === 'tinydfa' ? 0 : rows);
-      rows = this.feedbackScale === 'tinydfa' ? Math.max(rows, width) : rows + width;
+      this.#offsets.push(shared ? 0 : rows);
+      rows = shared ? Math.max(rows, width) : rows + width;
     }
     if (this.algorithm === 'dfa' || this.algorithm === 'ifa') {
       this.projector = options.projector ?? new DigitalProjector(classes, rows, this.seed + 1);
@@ -91,11 +121,23 @@ export class Trainer {
       }
     }
     this.faMatrices = this.algorithm === 'fa' ? (options.faMatrices ?? this.#randomFaMatrices()) : [];
+    this.overlapProjection = options.overlapProjection ?? false;
+    if (this.overlapProjection && !this.projector) {
+      throw new ArgumentError(`'${this.algorithm}' has no feedback projection to overlap`, {
+        field: 'overlapProjection',
+        fix: "use it with algorithm 'dfa' or 'ifa', or leave it off",
+      });
+    }
   }
 
   /** One optimization step on a batch; returns its summed loss and misclassifications. */
   async trainBatch(x: Float32Array, labels: Uint8Array, epoch = 0): Promise<BatchResult> {
-    const { gradients, loss, logits } = await this.#gradients(x, labels, this.#workspace);
+    const { gradients, loss, logits } = await this.#gradients(x, labels, this.#workspaces[0]!);
+    this.#update(gradients, epoch);
+    return { loss, errors: misclassified(logits, labels) };
+  }
+
+  #update(gradients: ({ weights: Float32Array; bias: Float32Array } | undefined)[], epoch: number): void {
     const rate = this.schedule ? this.schedule(epoch) : this.optimizer.options.learningRate;
     this.model.layers.forEach((layer, l) => {
       const g = gradients[l];
@@ -103,7 +145,6 @@ export class Trainer {
       this.optimizer.step(layer.weights, g.weights, rate, true);
       this.optimizer.step(layer.bias, g.bias, rate, false);
     });
-    return { loss, errors: misclassified(logits, labels) };
   }
 
   /**
@@ -127,16 +168,20 @@ export class Trainer {
     const logits = pass.pre.at(-1)!;
     const { total, error } = computeLoss(this.loss, logits, labels, this.model.layers.at(-1)!.outputs);
     const deltas = await this.#deltas(pass, error, workspace);
-    const gradients = this.model.layers.map((layer, l) => {
+    return { gradients: this.#weightGradients(pass, deltas, workspace), loss: total, logits };
+  }
+
+  /** δ_lᵀ·h_{l−1} and Σ δ_l for every layer with a δ. */
+  #weightGradients(pass: ForwardPass, deltas: (Float32Array | undefined)[], workspace: Pick<Workspace, 'get'>) {
+    return this.model.layers.map((layer, l) => {
       const delta = deltas[l];
       if (!delta) return undefined;
       const weights = workspace.get(`gradW${l}`, layer.weights.length);
-      kernels.sgemm(layer.outputs, layer.inputs, rows, delta, pass.post[l]!, weights, { transA: true });
+      kernels.sgemm(layer.outputs, layer.inputs, pass.rows, delta, pass.post[l]!, weights, { transA: true });
       const bias = workspace.get(`gradB${l}`, layer.outputs);
-      kernels.columnSums(delta, rows, layer.outputs, bias);
+      kernels.columnSums(delta, pass.rows, layer.outputs, bias);
       return { weights, bias };
     });
-    return { gradients, loss: total, logits };
   }
 
   /**
@@ -155,44 +200,70 @@ export class Trainer {
     const layers = this.model.layers;
     const L = layers.length;
     const rows = pass.rows;
-    const out = new Array<Float32Array | undefined>(L);
-    const scale = this.reduction === 'mean' ? 1 / rows : 1;
-    out[L - 1] = error.map((v) => v * scale);
+    const out = this.#outputDelta(error, L, rows);
     if (this.algorithm === 'shallow') return out;
-    const gradient = (l: number, g: Float32Array, options: { gStride?: number; factor?: number } = {}) => {
-      const delta = workspace.get(`delta${l}`, rows * layers[l]!.outputs);
-      kernels.activationGradient(this.model.activation, g, pass.pre[l]!, pass.post[l + 1]!, delta, {
-        rows,
-        width: layers[l]!.outputs,
-        ...options,
-      });
-      return delta;
-    };
     if (this.algorithm === 'bp' || this.algorithm === 'fa') {
       for (let l = L - 2; l >= 0; l--) {
         const next = layers[l + 1]!;
         const feedback = this.algorithm === 'bp' ? next.weights : this.faMatrices[l + 1]!;
         const g = workspace.get(`incoming${l}`, rows * layers[l]!.outputs);
         kernels.sgemm(rows, next.inputs, next.outputs, out[l + 1]!, feedback, g);
-        out[l] = gradient(l, g);
+        out[l] = this.#throughActivation(pass, l, g, workspace);
       }
       return out;
     }
-    const projected = await this.projector!.project(out[L - 1]!, rows);
+    this.#feedbackDeltas(pass, await this.projector!.project(out[L - 1]!, rows), out, workspace);
+    return out;
+  }
+
+  /** δ_L = e, reduced over the batch as configured; the other layers' entries are filled in later. */
+  #outputDelta(error: Float32Array, L: number, rows: number): (Float32Array | undefined)[] {
+    const out = new Array<Float32Array | undefined>(L);
+    const scale = this.reduction === 'mean' ? 1 / rows : 1;
+    out[L - 1] = error.map((v) => v * scale);
+    return out;
+  }
+
+  /** DFA and IFA: the hidden layers' δ from the projection e·Bᵀ of the output error. */
+  #feedbackDeltas(
+    pass: ForwardPass,
+    projected: Float32Array,
+    out: (Float32Array | undefined)[],
+    workspace: Pick<Workspace, 'get'>,
+  ): void {
+    const layers = this.model.layers;
+    const L = layers.length;
     const gStride = this.projector!.outputs;
     const layerCount = this.algorithm === 'ifa' ? 1 : L - 1;
     for (let l = 0; l < layerCount; l++) {
-      const factor = 1 / Math.sqrt(3 * (this.feedbackScale === 'tinydfa' ? this.#maxHidden() : layers[l]!.outputs));
-      out[l] = gradient(l, projected.subarray(this.#offsets[l]!), { gStride, factor });
+      const factor = this.#feedbackFactor(layers[l]!.outputs);
+      out[l] = this.#throughActivation(pass, l, projected.subarray(this.#offsets[l]!), workspace, { gStride, factor });
     }
     // IFA: the first hidden layer's signal travels forward through the forward weights.
     for (let l = layerCount; l < L - 1; l++) {
       const layer = layers[l]!;
-      const g = workspace.get(`incoming${l}`, rows * layer.outputs);
-      kernels.sgemm(rows, layer.outputs, layer.inputs, out[l - 1]!, layer.weights, g, { transB: true });
-      out[l] = gradient(l, g);
+      const g = workspace.get(`incoming${l}`, pass.rows * layer.outputs);
+      kernels.sgemm(pass.rows, layer.outputs, layer.inputs, out[l - 1]!, layer.weights, g, { transB: true });
+      out[l] = this.#throughActivation(pass, l, g, workspace);
     }
-    return out;
+  }
+
+  /** δ_l = g ⊙ f'(a_l), g read with the given stride and scaled by the factor. */
+  #throughActivation(
+    pass: ForwardPass,
+    l: number,
+    g: Float32Array,
+    workspace: Pick<Workspace, 'get'>,
+    options: { gStride?: number; factor?: number } = {},
+  ): Float32Array {
+    const width = this.model.layers[l]!.outputs;
+    const delta = workspace.get(`delta${l}`, pass.rows * width);
+    kernels.activationGradient(this.model.activation, g, pass.pre[l]!, pass.post[l + 1]!, delta, {
+      rows: pass.rows,
+      width,
+      ...options,
+    });
+    return delta;
   }
 
   /** One pass over the data in seeded random order; returns mean loss and error rate. */
@@ -205,14 +276,45 @@ export class Trainer {
     const order = permutation(data.rows, this.seed * 1_000_003 + epoch);
     let loss = 0;
     let errors = 0;
-    for (let start = 0; start < data.rows; start += batchSize) {
-      const batch = subset(data, order.subarray(start, Math.min(data.rows, start + batchSize)));
-      const result = await this.trainBatch(batch.x, batch.labels, epoch);
+    const count = (result: BatchResult, done: number) => {
       loss += result.loss;
       errors += result.errors;
-      onBatch?.(Math.min(data.rows, start + batchSize), data.rows);
+      onBatch?.(done, data.rows);
+    };
+    // Overlapped: batch t's projection is in flight while batch t + 1's forward pass runs.
+    let inFlight: { batch: InFlightBatch; done: number } | undefined;
+    for (let start = 0, index = 0; start < data.rows; start += batchSize, index++) {
+      const end = Math.min(data.rows, start + batchSize);
+      const batch = subset(data, order.subarray(start, end));
+      if (!this.overlapProjection) {
+        count(await this.trainBatch(batch.x, batch.labels, epoch), end);
+        continue;
+      }
+      const next = this.#startBatch(batch.x, batch.labels, this.#workspaces[index % 2]!);
+      if (inFlight) count(await this.#finishBatch(inFlight.batch, epoch), inFlight.done);
+      inFlight = { batch: next, done: end };
     }
+    if (inFlight) count(await this.#finishBatch(inFlight.batch, epoch), inFlight.done);
     return { loss: loss / data.rows, error: errors / data.rows };
+  }
+
+  /** Forward pass and loss of a batch, and its projection started (not awaited). */
+  #startBatch(x: Float32Array, labels: Uint8Array, workspace: Workspace): InFlightBatch {
+    const rows = labels.length;
+    const pass = this.model.forward(x, rows, workspace);
+    const logits = pass.pre.at(-1)!;
+    const { total, error } = computeLoss(this.loss, logits, labels, this.model.layers.at(-1)!.outputs);
+    const deltas = this.#outputDelta(error, this.model.layers.length, rows);
+    const projection = this.projector!.project(deltas.at(-1)!, rows);
+    // Awaited only after the next forward pass: a failure must not count as unhandled meanwhile.
+    projection.catch(() => {});
+    return { pass, deltas, projection, workspace, result: { loss: total, errors: misclassified(logits, labels) } };
+  }
+
+  async #finishBatch(batch: InFlightBatch, epoch: number): Promise<BatchResult> {
+    this.#feedbackDeltas(batch.pass, await batch.projection, batch.deltas, batch.workspace);
+    this.#update(this.#weightGradients(batch.pass, batch.deltas, batch.workspace), epoch);
+    return batch.result;
   }
 
   evaluate(data: Dataset, batchSize = 1000): { loss: number; error: number } {
@@ -264,6 +366,18 @@ export class Trainer {
         angleDeg: (Math.acos(Math.max(-1, Math.min(1, mean))) * 180) / Math.PI,
       };
     });
+  }
+
+  /** The scale that turns N(0, 1) feedback into this layer's, per the feedback scaling. */
+  #feedbackFactor(width: number): number {
+    switch (this.feedbackScale) {
+      case 'nokland':
+        return 1 / Math.sqrt(3 * width);
+      case 'tinydfa':
+        return 1 / Math.sqrt(3 * this.#maxHidden());
+      case 'principled-dfa':
+        return 1 / Math.sqrt(this.model.layers.at(-1)!.outputs * width);
+    }
   }
 
   #maxHidden(): number {

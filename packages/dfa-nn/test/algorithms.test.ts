@@ -1,6 +1,6 @@
 import { ArgumentError, seededUniform } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { computeLoss, DigitalProjector, Mlp, Trainer } from '../src/index.js';
+import { computeLoss, DigitalProjector, Mlp, makeDataset, permutation, subset, Trainer } from '../src/index.js';
 
 function batch(rows: number, features: number, classes: number, seed: number) {
   const u = seededUniform(seed);
@@ -118,6 +118,36 @@ describe('feedback alignment family', () => {
     }
   });
 
+  for (const [feedbackScale, rows, offsets, variance] of [
+    ['nokland', 9, [0, 5], (n: number) => 1 / (3 * n)],
+    ['tinydfa', 5, [0, 0], () => 1 / (3 * 5)],
+    // N(0, 1)/√(max n · classes) rescaled by √(max n / n): variance 1/(classes · n), with 2 classes here.
+    ['principled-dfa', 5, [0, 0], (n: number) => 1 / (2 * n)],
+  ] as const) {
+    it(`feeds each hidden layer its slice of e·Bᵀ, scaled as ${feedbackScale} prescribes`, async () => {
+      const model = new Mlp({ sizes: [6, 5, 4, 2], seed: 20 });
+      const trainer = new Trainer(model, { algorithm: 'dfa', feedbackScale, optimizer: sgd, seed: 21 });
+      const projector = trainer.projector as DigitalProjector;
+      expect(projector.outputs).toBe(rows);
+      const { x, labels } = batch(4, 6, 2, 22);
+      const pass = model.forward(x, 4);
+      const { error } = computeLoss('softmax-cross-entropy', pass.pre[2]!, labels, 2);
+      const deltas = await trainer.deltas(pass, error);
+      [5, 4].forEach((width, l) => {
+        const factor = Math.sqrt(variance(width));
+        for (let r = 0; r < 4; r++) {
+          for (let j = 0; j < width; j++) {
+            let projected = 0;
+            for (let c = 0; c < 2; c++)
+              projected += (error[r * 2 + c]! / 4) * projector.matrix[(offsets[l]! + j) * 2 + c]!;
+            const h = pass.post[l + 1]![r * width + j]!;
+            expect(deltas[l]![r * width + j]).toBeCloseTo(factor * projected * (1 - h * h), 6);
+          }
+        }
+      });
+    });
+  }
+
   it('rejects an unknown algorithm and a projector of the wrong shape', () => {
     const model = new Mlp({ sizes: [4, 3, 2] });
     expect(() => new Trainer(model, { algorithm: 'magic' as never, optimizer: sgd })).toThrow(ArgumentError);
@@ -127,5 +157,103 @@ describe('feedback alignment family', () => {
     expect(() => new Mlp({ sizes: [4] })).toThrow(/sizes/);
     expect(() => model.forward(new Float32Array(7), 2)).toThrow(/x: has 7 values/);
     expect(() => new Trainer(model, { algorithm: 'bp', optimizer: { learningRate: -1 } })).toThrow(/learningRate/);
+    expect(() => new Trainer(model, { algorithm: 'dfa', feedbackScale: 'xavier' as never, optimizer: sgd })).toThrow(
+      /feedbackScale: 'xavier' is not a feedback scaling/,
+    );
+  });
+});
+
+describe('overlapped feedback projection', () => {
+  it('equals updates delayed by one step: batch t + 1 runs forward on the weights before batch t’s update', async () => {
+    const sizes = [6, 5, 4, 3];
+    const rows = 8;
+    const { x, labels } = batch(2 * rows, 6, 3, 12);
+    const data = makeDataset(x, labels, 6, 3);
+    const momentum = { ...sgd, momentum: 0.9 };
+    const overlapped = new Mlp({ sizes, seed: 13 });
+    await new Trainer(overlapped, {
+      algorithm: 'dfa',
+      optimizer: momentum,
+      overlapProjection: true,
+      seed: 4,
+    }).trainEpoch(data, 0, rows);
+
+    // Independently: both batches' DFA directions at the initial weights, then two optimizer steps in order.
+    const reference = new Mlp({ sizes, seed: 13 });
+    const trainer = new Trainer(reference, { algorithm: 'dfa', optimizer: momentum, seed: 4 });
+    const order = permutation(2 * rows, 4 * 1_000_003);
+    const directions = [];
+    for (const part of [order.subarray(0, rows), order.subarray(rows)]) {
+      const b = subset(data, part);
+      directions.push((await trainer.gradients(b.x, b.labels)).gradients);
+    }
+    for (const gradients of directions) {
+      reference.layers.forEach((layer, l) => {
+        trainer.optimizer.step(layer.weights, gradients[l]!.weights, 0.1, true);
+        trainer.optimizer.step(layer.bias, gradients[l]!.bias, 0.1, false);
+      });
+    }
+    reference.layers.forEach((layer, l) => {
+      const mine = overlapped.layers[l]!;
+      for (let i = 0; i < layer.weights.length; i++) expect(mine.weights[i]).toBeCloseTo(layer.weights[i]!, 6);
+      for (let i = 0; i < layer.bias.length; i++) expect(mine.bias[i]).toBeCloseTo(layer.bias[i]!, 6);
+    });
+    // And the delay is real: without overlap the second batch sees the first one's update.
+    const sequential = new Mlp({ sizes, seed: 13 });
+    await new Trainer(sequential, { algorithm: 'dfa', optimizer: momentum, seed: 4 }).trainEpoch(data, 0, rows);
+    expect(sequential.layers[0]!.weights).not.toEqual(overlapped.layers[0]!.weights);
+  });
+
+  it('has the next batch’s projection in flight before the previous one is awaited', async () => {
+    const inner = new DigitalProjector(3, 9, 5);
+    let inFlight = 0;
+    let most = 0;
+    const slow = {
+      inputs: 3,
+      outputs: 9,
+      async project(e: Float32Array, rows: number) {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        return inner.project(e, rows);
+      },
+    };
+    const { x, labels } = batch(40, 6, 3, 14);
+    const data = makeDataset(x, labels, 6, 3);
+    const run = async (overlapProjection: boolean) => {
+      most = 0;
+      const trainer = new Trainer(new Mlp({ sizes: [6, 5, 4, 3], seed: 1 }), {
+        algorithm: 'dfa',
+        projector: slow,
+        optimizer: sgd,
+        overlapProjection,
+      });
+      const result = await trainer.trainEpoch(data, 0, 8);
+      return { most, result };
+    };
+    const overlapped = await run(true);
+    expect(overlapped.most).toBe(2);
+    expect((await run(false)).most).toBe(1);
+    expect(overlapped.result.loss).toBeGreaterThan(0);
+  });
+
+  it('is refused where there is no projection, and a failed projection rejects the epoch', async () => {
+    const model = new Mlp({ sizes: [6, 5, 3] });
+    expect(() => new Trainer(model, { algorithm: 'bp', optimizer: sgd, overlapProjection: true })).toThrow(
+      /overlapProjection: 'bp' has no feedback projection/,
+    );
+    const failing = {
+      inputs: 3,
+      outputs: 5,
+      project: () => Promise.reject(new Error('device unplugged')),
+    };
+    const { x, labels } = batch(24, 6, 3, 15);
+    const trainer = new Trainer(model, {
+      algorithm: 'dfa',
+      projector: failing,
+      optimizer: sgd,
+      overlapProjection: true,
+    });
+    await expect(trainer.trainEpoch(makeDataset(x, labels, 6, 3), 0, 8)).rejects.toThrow('device unplugged');
   });
 });

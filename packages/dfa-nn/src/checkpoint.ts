@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } f
 import { crc32 } from 'node:zlib';
 import { ArgumentError } from 'opu-core';
 import { z } from 'zod';
-import type { Trainer } from './trainer.js';
+import type { LayerAlignment, Trainer } from './trainer.js';
 
 /** What one epoch measured. */
 export interface EpochMetrics {
@@ -11,8 +11,8 @@ export interface EpochMetrics {
   trainError: number;
   testLoss: number;
   testError: number;
-  /** Per hidden layer: DFA/FA signal against the BP gradient, degrees. */
-  alignmentDeg: number[];
+  /** Per hidden layer: the algorithm's δ against backpropagation's (mean and spread of the cosine, the angle). */
+  alignment: LayerAlignment[];
 }
 
 export interface TrainingState {
@@ -21,7 +21,7 @@ export interface TrainingState {
   history: EpochMetrics[];
 }
 
-const MAGIC = 'DFANN-CHECKPOINT-1\n';
+const MAGIC = 'DFANN-CHECKPOINT-2\n';
 
 const headerSchema = z.object({
   sizes: z.array(z.number().int().positive()),
@@ -37,7 +37,7 @@ const headerSchema = z.object({
       trainError: z.number(),
       testLoss: z.number(),
       testError: z.number(),
-      alignmentDeg: z.array(z.number()),
+      alignment: z.array(z.object({ meanCosine: z.number(), stdCosine: z.number(), angleDeg: z.number() })),
     }),
   ),
   /** Float32 arrays stored after the header, in this order, with their lengths. */

@@ -42,7 +42,7 @@ export async function runTraining(trainer: Trainer, options: TrainingOptions): P
       trainError: trained.error,
       testLoss: tested.loss,
       testError: tested.error,
-      alignmentDeg: alignment.map((a) => a.angleDeg),
+      alignment,
     };
     state = { epochsDone: epoch + 1, history: [...state.history, metrics] };
     if (options.checkpoint) saveCheckpoint(options.checkpoint, trainer, state);

@@ -11,7 +11,14 @@ export {
   Mlp,
   type MlpOptions,
 } from './model.js';
-export { Optimizer, type OptimizerName, type OptimizerOptions, type Schedule, stepSchedule } from './optimizers.js';
+export {
+  cosineSchedule,
+  Optimizer,
+  type OptimizerName,
+  type OptimizerOptions,
+  type Schedule,
+  stepSchedule,
+} from './optimizers.js';
 export { type PlotOptions, plot, type Series } from './plot.js';
 export {
   DigitalProjector,

@@ -100,3 +100,8 @@ export type Schedule = (epoch: number) => number;
 export function stepSchedule(learningRate: number, decay: number, every: number): Schedule {
   return (epoch) => learningRate * decay ** Math.floor(epoch / every);
 }
+
+/** From the learning rate at epoch 0 down to `final` at epoch `epochs` along half a cosine (Loshchilov & Hutter). */
+export function cosineSchedule(learningRate: number, epochs: number, final = 0): Schedule {
+  return (epoch) => final + ((learningRate - final) * (1 + Math.cos((Math.PI * Math.min(epoch, epochs)) / epochs))) / 2;
+}

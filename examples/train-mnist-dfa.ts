@@ -36,6 +36,7 @@ const options = {
   batch: { type: 'string', default: '128' },
   'learning-rate': { type: 'string' },
   'feedback-scale': { type: 'string', default: 'nokland' },
+  'feedback-gain': { type: 'string', default: '1' },
   overlap: { type: 'boolean', default: false },
   train: { type: 'string', default: '60000' },
   seed: { type: 'string', default: '1' },
@@ -61,6 +62,7 @@ if (values.help) {
   --epochs 2  --batch 128  --train 60000  --seed 1
   --learning-rate 0.3                 SGD rate (momentum 0.9); default 0.3 for DFA and IFA, 0.1 otherwise
   --feedback-scale nokland|tinydfa|principled-dfa   how DFA/IFA scale the projection per layer
+  --feedback-gain 1                   a factor on DFA/IFA's hidden-layer feedback
   --overlap                           project batch t while batch t+1 runs forward (one-step delay)
   --out runs/mnist                    checkpoint and plots go here
   --resume                            continue from the checkpoint in --out
@@ -90,6 +92,10 @@ const trainRows = whole('train', values.train, 1);
 const seed = whole('seed', values.seed, 0);
 // The benchmark's recipes (docs/benchmarks.md): DFA's feedback is weaker than BP's gradient and wants a larger rate.
 const learningRate = Number(values['learning-rate'] ?? (algorithm === 'dfa' || algorithm === 'ifa' ? 0.3 : 0.1));
+const feedbackGain = Number(values['feedback-gain']);
+if (!(feedbackGain > 0 && Number.isFinite(feedbackGain))) {
+  usageError(`--feedback-gain ${values['feedback-gain']} is not a positive number`);
+}
 if (!(learningRate > 0 && Number.isFinite(learningRate))) {
   usageError(`--learning-rate ${values['learning-rate']} is not a positive number`);
 }
@@ -112,6 +118,7 @@ const trainer = new Trainer(model, {
   algorithm,
   projector: opu ? new OpuProjector(opu, { ternarizeThreshold: 0.1 }) : undefined,
   feedbackScale: values['feedback-scale'] as FeedbackScale,
+  feedbackGain,
   overlapProjection: values.overlap,
   optimizer: { name: 'sgd', learningRate, momentum: 0.9 },
   seed,

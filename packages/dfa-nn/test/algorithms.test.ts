@@ -148,6 +148,21 @@ describe('feedback alignment family', () => {
     });
   }
 
+  it('multiplies every hidden layer’s feedback by the gain, and leaves the output layer’s gradient alone', async () => {
+    const { x, labels } = batch(4, 6, 3, 23);
+    const deltas = async (feedbackGain: number) => {
+      const model = new Mlp({ sizes: [6, 5, 4, 3], seed: 24 });
+      const trainer = new Trainer(model, { algorithm: 'dfa', feedbackGain, optimizer: sgd, seed: 25 });
+      const pass = model.forward(x, 4);
+      return trainer.deltas(pass, computeLoss('softmax-cross-entropy', pass.pre[2]!, labels, 3).error);
+    };
+    const [one, three] = [await deltas(1), await deltas(3)];
+    for (const l of [0, 1]) one[l]!.forEach((d, i) => expect(three[l]![i]).toBeCloseTo(3 * d, 6));
+    expect(three[2]).toEqual(one[2]);
+    const model = new Mlp({ sizes: [6, 5, 3] });
+    expect(() => new Trainer(model, { algorithm: 'dfa', feedbackGain: 0, optimizer: sgd })).toThrow(/feedbackGain/);
+  });
+
   it('rejects an unknown algorithm and a projector of the wrong shape', () => {
     const model = new Mlp({ sizes: [4, 3, 2] });
     expect(() => new Trainer(model, { algorithm: 'magic' as never, optimizer: sgd })).toThrow(ArgumentError);

@@ -30,8 +30,8 @@ export interface TrainerOptions {
   feedbackScale?: FeedbackScale;
   /**
    * DFA and IFA: a factor on every hidden layer's feedback after the scaling (default 1). With SGD it sets how fast
-   * the hidden layers learn against the output layer, which gets the true gradient; 3 trains 784-800-800-10 to a
-   * lower test error than 1 (docs/benchmarks.md).
+   * the hidden layers learn against the output layer, which gets the true gradient (docs/dfa-nn.md has a sweep);
+   * Adam normalizes it away.
    */
   feedbackGain?: number;
   /** FA: the feedback matrix of each layer l ≥ 1 (shape of W_l), replacing W_lᵀ; default seeded Gaussian. */

@@ -157,7 +157,9 @@ describe('feedback alignment family', () => {
       return trainer.deltas(pass, computeLoss('softmax-cross-entropy', pass.pre[2]!, labels, 3).error);
     };
     const [one, three] = [await deltas(1), await deltas(3)];
-    for (const l of [0, 1]) one[l]!.forEach((d, i) => expect(three[l]![i]).toBeCloseTo(3 * d, 6));
+    for (const l of [0, 1]) {
+      for (let i = 0; i < one[l]!.length; i++) expect(three[l]![i]).toBeCloseTo(3 * one[l]![i]!, 6);
+    }
     expect(three[2]).toEqual(one[2]);
     const model = new Mlp({ sizes: [6, 5, 3] });
     expect(() => new Trainer(model, { algorithm: 'dfa', feedbackGain: 0, optimizer: sgd })).toThrow(/feedbackGain/);

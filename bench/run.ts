@@ -441,7 +441,7 @@ console.log('peak memory of a 20 000 × 40 000 device …');
 const memory = peakMemory();
 const torch = torchEpochSeconds([784, 800, 800, 10], 60_000, 128);
 const mnist = await mnistBenchmark({
-  epochs: 40,
+  epochs: 45,
   opuEpochs: { '784-800-800-10': 10, '784-7×240-10': 5 },
   torchSeconds: torch,
 });

@@ -24,6 +24,7 @@ const CONFIGS: Config[] = [
   { algorithm: 'dfa', optimizer: 'sgd', learningRate: 0.2, halveEvery: 15, batch: 64 },
   { algorithm: 'dfa', optimizer: 'sgd', learningRate: 0.3, halveEvery: 15, feedbackGain: 3 },
   { algorithm: 'dfa', optimizer: 'sgd', learningRate: 0.3, halveEvery: 15, feedbackGain: 6 },
+  { algorithm: 'dfa', optimizer: 'sgd', learningRate: 0.1, halveEvery: 15, feedbackGain: 3 },
   { algorithm: 'dfa', optimizer: 'adam', learningRate: 0.0003, halveEvery: 15 },
   { algorithm: 'dfa', optimizer: 'adam', learningRate: 0.001, halveEvery: 10 },
   { algorithm: 'dfa', optimizer: 'adam', learningRate: 0.002, halveEvery: 10 },

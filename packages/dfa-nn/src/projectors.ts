@@ -8,7 +8,11 @@ import { kernels } from 'opu-native';
 export interface FeedbackProjector {
   readonly inputs: number;
   readonly outputs: number;
-  project(e: Float32Array, rows: number): Promise<Float32Array>;
+  /**
+   * e·Bᵀ, rows × outputs. `out` (rows × outputs) is a buffer the projector may write the result into and return,
+   * so that training reuses one array per batch; the returned array is the result either way.
+   */
+  project(e: Float32Array, rows: number, out?: Float32Array): Promise<Float32Array>;
 }
 
 /** B drawn from a seed and multiplied with the native sgemm. */
@@ -24,11 +28,11 @@ export class DigitalProjector implements FeedbackProjector {
     this.matrix = Float32Array.from({ length: inputs * outputs }, seededNormal(seed));
   }
 
-  project(e: Float32Array, rows: number): Promise<Float32Array> {
-    const out = new Float32Array(rows * this.outputs);
+  project(e: Float32Array, rows: number, out?: Float32Array): Promise<Float32Array> {
+    const result = out?.length === rows * this.outputs ? out : new Float32Array(rows * this.outputs);
     // Synchronous: the product is tens of microseconds, less than a hop to a worker thread and back.
-    kernels.sgemm(rows, this.outputs, this.inputs, e, this.matrix, out, { transB: true });
-    return Promise.resolve(out);
+    kernels.sgemm(rows, this.outputs, this.inputs, e, this.matrix, result, { transB: true });
+    return Promise.resolve(result);
   }
 }
 

@@ -226,7 +226,12 @@ export class Trainer {
       }
       return out;
     }
-    this.#feedbackDeltas(pass, await this.projector!.project(out[L - 1]!, rows), out, workspace);
+    const projected = await this.projector!.project(
+      out[L - 1]!,
+      rows,
+      workspace.get('projection', rows * this.projector!.outputs),
+    );
+    this.#feedbackDeltas(pass, projected, out, workspace);
     return out;
   }
 
@@ -319,7 +324,11 @@ export class Trainer {
     const logits = pass.pre.at(-1)!;
     const { total, error } = computeLoss(this.loss, logits, labels, this.model.layers.at(-1)!.outputs);
     const deltas = this.#outputDelta(error, this.model.layers.length, rows);
-    const projection = this.projector!.project(deltas.at(-1)!, rows);
+    const projection = this.projector!.project(
+      deltas.at(-1)!,
+      rows,
+      workspace.get('projection', rows * this.projector!.outputs),
+    );
     // Awaited only after the next forward pass: a failure must not count as unhandled meanwhile.
     projection.catch(() => {});
     return { pass, deltas, projection, workspace, result: { loss: total, errors: misclassified(logits, labels) } };

@@ -165,6 +165,24 @@ describe('feedback alignment family', () => {
     expect(() => new Trainer(model, { algorithm: 'dfa', feedbackGain: 0, optimizer: sgd })).toThrow(/feedbackGain/);
   });
 
+  it('the digital projector writes e·Bᵀ into the buffer it is given, or into a new array', async () => {
+    const projector = new DigitalProjector(3, 4, 26);
+    const e = Float32Array.from([1, -2, 0.5, 0, 1, -1]);
+    const buffer = new Float32Array(8).fill(Number.NaN);
+    const into = await projector.project(e, 2, buffer);
+    expect(into).toBe(buffer);
+    const fresh = await projector.project(e, 2);
+    expect(fresh).not.toBe(buffer);
+    for (let r = 0; r < 2; r++) {
+      for (let i = 0; i < 4; i++) {
+        let s = 0;
+        for (let c = 0; c < 3; c++) s += e[r * 3 + c]! * projector.matrix[i * 3 + c]!;
+        expect(into[r * 4 + i]).toBeCloseTo(s, 5);
+        expect(fresh[r * 4 + i]).toBe(into[r * 4 + i]);
+      }
+    }
+  });
+
   it('rejects an unknown algorithm and a projector of the wrong shape', () => {
     const model = new Mlp({ sizes: [4, 3, 2] });
     expect(() => new Trainer(model, { algorithm: 'magic' as never, optimizer: sgd })).toThrow(ArgumentError);

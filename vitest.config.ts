@@ -10,6 +10,7 @@ const alias = {
   'opu-sim': src('./packages/opu-sim/src/index.ts'),
   'opu-native': src('./native/src/index.ts'),
   'dfa-nn': src('./packages/dfa-nn/src/index.ts'),
+  'opu-driver': src('./packages/opu-driver/src/index.ts'),
 };
 
 export default defineConfig({
@@ -22,6 +23,10 @@ export default defineConfig({
         test: { name: 'dfa-nn', root: './packages/dfa-nn', include: ['test/**/*.test.ts'], testTimeout: 120_000 },
       },
       { resolve: { alias }, test: { name: 'opu-sim', root: './packages/opu-sim', include: ['test/**/*.test.ts'] } },
+      {
+        resolve: { alias },
+        test: { name: 'opu-driver', root: './packages/opu-driver', include: ['test/**/*.test.ts'] },
+      },
       {
         resolve: { alias },
         test: { name: 'integration', root: './test', include: ['**/*.test.ts'], testTimeout: 120_000 },

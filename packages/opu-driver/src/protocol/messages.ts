@@ -1,0 +1,265 @@
+import { DeviceError } from 'opu-core';
+
+/** Message types (docs/protocol.md §2): requests have the high bit clear, the device's replies have it set. */
+export const MessageType = {
+  hello: 0x01,
+  helloReply: 0x81,
+  getSettings: 0x02,
+  setSettings: 0x03,
+  settings: 0x82,
+  uploadFrames: 0x04,
+  acquire: 0x05,
+  cameraChunk: 0x85,
+  acquireDone: 0x86,
+  resendChunk: 0x06,
+  credit: 0x07,
+  heartbeat: 0x08,
+  heartbeatReply: 0x88,
+  reset: 0x09,
+  resetDone: 0x89,
+  error: 0xff,
+} as const;
+export type MessageTypeName = keyof typeof MessageType;
+
+/** Error codes carried by ERROR messages (docs/protocol.md §2). */
+export const ErrorCode = {
+  unknownType: 1,
+  badPayload: 2,
+  settingRejected: 3,
+  framesNotUploaded: 4,
+  acquisitionFailed: 5,
+  busy: 6,
+  versionNotSupported: 7,
+  payloadTooLarge: 8,
+} as const;
+
+/** A peer broke the protocol: a payload that does not parse, an unknown type, a version we do not speak. */
+export class ProtocolError extends DeviceError {}
+
+/** Appends little-endian fields to a growing payload. */
+class Writer {
+  #bytes = new Uint8Array(64);
+  #view = new DataView(this.#bytes.buffer);
+  #length = 0;
+
+  #reserve(n: number): number {
+    if (this.#length + n > this.#bytes.length) {
+      const grown = new Uint8Array(Math.max(2 * this.#bytes.length, this.#length + n));
+      grown.set(this.#bytes.subarray(0, this.#length));
+      this.#bytes = grown;
+      this.#view = new DataView(grown.buffer);
+    }
+    const at = this.#length;
+    this.#length += n;
+    return at;
+  }
+
+  u8(v: number): this {
+    this.#view.setUint8(this.#reserve(1), v);
+    return this;
+  }
+  u16(v: number): this {
+    this.#view.setUint16(this.#reserve(2), v, true);
+    return this;
+  }
+  u32(v: number): this {
+    this.#view.setUint32(this.#reserve(4), v >>> 0, true);
+    return this;
+  }
+  u64(v: bigint): this {
+    this.#view.setBigUint64(this.#reserve(8), v, true);
+    return this;
+  }
+  bytes(v: Uint8Array): this {
+    this.#bytes.set(v, this.#reserve(v.length));
+    return this;
+  }
+  text(v: string): this {
+    return this.bytes(new TextEncoder().encode(v));
+  }
+  done(): Uint8Array {
+    return this.#bytes.slice(0, this.#length);
+  }
+}
+
+/** Reads little-endian fields; running past the end is a ProtocolError naming the message and the field. */
+class Reader {
+  readonly #view: DataView;
+  readonly #bytes: Uint8Array;
+  readonly #message: string;
+  #at = 0;
+
+  constructor(payload: Uint8Array, message: string) {
+    this.#bytes = payload;
+    this.#view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    this.#message = message;
+  }
+
+  #take(n: number, field: string): number {
+    if (this.#at + n > this.#bytes.length) {
+      throw new ProtocolError(`${this.#message} payload ends before its field '${field}'`, {
+        field: `${this.#message}.${field}`,
+        fix: 'check that both sides speak the same protocol version',
+      });
+    }
+    const at = this.#at;
+    this.#at += n;
+    return at;
+  }
+
+  u8(field: string): number {
+    return this.#view.getUint8(this.#take(1, field));
+  }
+  u16(field: string): number {
+    return this.#view.getUint16(this.#take(2, field), true);
+  }
+  u32(field: string): number {
+    return this.#view.getUint32(this.#take(4, field), true);
+  }
+  u64(field: string): bigint {
+    return this.#view.getBigUint64(this.#take(8, field), true);
+  }
+  bytes(n: number, field: string): Uint8Array {
+    const at = this.#take(n, field);
+    return this.#bytes.slice(at, at + n);
+  }
+  rest(): Uint8Array {
+    return this.#bytes.slice(this.#at);
+  }
+  text(): string {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(this.rest());
+    } catch {
+      throw new ProtocolError(`${this.#message} text is not UTF-8`, { field: this.#message });
+    }
+  }
+  end(): void {
+    if (this.#at !== this.#bytes.length) {
+      throw new ProtocolError(`${this.#message} payload has ${this.#bytes.length - this.#at} bytes too many`, {
+        field: this.#message,
+        fix: 'check that both sides speak the same protocol version',
+      });
+    }
+  }
+}
+
+export interface Hello {
+  major: number;
+  minor: number;
+  /** Largest payload this side accepts. */
+  maxPayloadBytes: number;
+  /** Frames the peer may send before waiting for a CREDIT. */
+  credits: number;
+}
+
+export interface HelloReply extends Hello {
+  capabilities: number;
+  /** SHA-256 of the device's settings schema: the host refuses a device whose settings it does not know. */
+  schemaHash: Uint8Array;
+  /** The device's info record, JSON. */
+  info: string;
+}
+
+export interface CameraChunk {
+  frame: number;
+  chunk: number;
+  chunks: number;
+  /** Byte offset of these pixels in the camera frame. */
+  offset: number;
+  pixels: Uint8Array;
+}
+
+export interface ErrorReply {
+  code: number;
+  message: string;
+}
+
+export const encodeHello = (m: Hello) =>
+  new Writer().u8(m.major).u8(m.minor).u32(m.maxPayloadBytes).u16(m.credits).done();
+
+export function decodeHello(payload: Uint8Array): Hello {
+  const r = new Reader(payload, 'HELLO');
+  const hello = {
+    major: r.u8('major'),
+    minor: r.u8('minor'),
+    maxPayloadBytes: r.u32('maxPayload'),
+    credits: r.u16('credits'),
+  };
+  r.end();
+  return hello;
+}
+
+export function encodeHelloReply(m: HelloReply): Uint8Array {
+  if (m.schemaHash.length !== 32) {
+    throw new ProtocolError(`schema hash has ${m.schemaHash.length} bytes, not 32`, { field: 'schemaHash' });
+  }
+  return new Writer().bytes(encodeHello(m)).u32(m.capabilities).bytes(m.schemaHash).text(m.info).done();
+}
+
+export function decodeHelloReply(payload: Uint8Array): HelloReply {
+  const r = new Reader(payload, 'HELLO_REPLY');
+  return {
+    major: r.u8('major'),
+    minor: r.u8('minor'),
+    maxPayloadBytes: r.u32('maxPayload'),
+    credits: r.u16('credits'),
+    capabilities: r.u32('capabilities'),
+    schemaHash: r.bytes(32, 'schemaHash'),
+    info: r.text(),
+  };
+}
+
+export const encodeCameraChunk = (m: CameraChunk) =>
+  new Writer().u32(m.frame).u16(m.chunk).u16(m.chunks).u32(m.offset).bytes(m.pixels).done();
+
+export function decodeCameraChunk(payload: Uint8Array): CameraChunk {
+  const r = new Reader(payload, 'CAMERA_CHUNK');
+  const chunk = {
+    frame: r.u32('frame'),
+    chunk: r.u16('chunk'),
+    chunks: r.u16('chunks'),
+    offset: r.u32('offset'),
+    pixels: r.rest(),
+  };
+  if (chunk.chunk >= chunk.chunks) {
+    throw new ProtocolError(`chunk ${chunk.chunk} of ${chunk.chunks}`, { field: 'CAMERA_CHUNK.chunk' });
+  }
+  return chunk;
+}
+
+export const encodeCredit = (credits: number) => new Writer().u16(credits).done();
+
+export function decodeCredit(payload: Uint8Array): number {
+  const r = new Reader(payload, 'CREDIT');
+  const credits = r.u16('credits');
+  r.end();
+  return credits;
+}
+
+export const encodeHeartbeat = (timeUs: bigint) => new Writer().u64(timeUs).done();
+
+export function decodeHeartbeat(payload: Uint8Array): bigint {
+  const r = new Reader(payload, 'HEARTBEAT');
+  const time = r.u64('timeUs');
+  r.end();
+  return time;
+}
+
+export const encodeError = (m: ErrorReply) => new Writer().u16(m.code).text(m.message).done();
+
+export function decodeError(payload: Uint8Array): ErrorReply {
+  const r = new Reader(payload, 'ERROR');
+  return { code: r.u16('code'), message: r.text() };
+}
+
+/** The name of a message type, or a ProtocolError for a type this version does not define. */
+export function messageTypeName(type: number): MessageTypeName {
+  const entry = Object.entries(MessageType).find(([, value]) => value === type);
+  if (!entry) {
+    throw new ProtocolError(`unknown message type 0x${type.toString(16).padStart(2, '0')}`, {
+      field: 'type',
+      fix: 'update the SDK or the device firmware so that both speak the same protocol version',
+    });
+  }
+  return entry[0] as MessageTypeName;
+}

@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { DeviceError } from 'opu-core';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeCameraChunk,
+  decodeCredit,
+  decodeError,
+  decodeHeartbeat,
+  decodeHello,
+  decodeHelloReply,
+  encodeCameraChunk,
+  encodeCredit,
+  encodeError,
+  encodeHeartbeat,
+  encodeHello,
+  encodeHelloReply,
+  MessageType,
+  messageTypeName,
+  ProtocolError,
+} from '../src/index.js';
+
+const hello = fc.record({
+  major: fc.integer({ min: 0, max: 255 }),
+  minor: fc.integer({ min: 0, max: 255 }),
+  maxPayloadBytes: fc.integer({ min: 0, max: 0xffff_ffff }),
+  credits: fc.integer({ min: 0, max: 0xffff }),
+});
+
+describe('message payloads (docs/protocol.md §2)', () => {
+  it('round-trip, with the layout of the table', () => {
+    fc.assert(
+      fc.property(
+        hello,
+        fc.integer({ min: 0, max: 0xffff_ffff }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.string(),
+        (h, capabilities, schemaHash, info) => {
+          expect(decodeHello(encodeHello(h))).toEqual(h);
+          const reply = { ...h, capabilities, schemaHash, info };
+          expect(decodeHelloReply(encodeHelloReply(reply))).toEqual(reply);
+        },
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff_ffff }),
+        fc.integer({ min: 0, max: 0xfffe }),
+        fc.uint8Array({ maxLength: 300 }),
+        (frame, chunk, pixels) => {
+          const m = { frame, chunk, chunks: chunk + 1, offset: 7 * chunk, pixels };
+          expect(decodeCameraChunk(encodeCameraChunk(m))).toEqual(m);
+        },
+      ),
+    );
+    expect(decodeCredit(encodeCredit(65_535))).toBe(65_535);
+    expect(decodeHeartbeat(encodeHeartbeat(2n ** 63n + 5n))).toBe(2n ** 63n + 5n);
+    expect(decodeError(encodeError({ code: 3, message: 'exposureUs: too long' }))).toEqual({
+      code: 3,
+      message: 'exposureUs: too long',
+    });
+    // HELLO: major, minor, maxPayload u32 LE, credits u16 LE.
+    expect(Array.from(encodeHello({ major: 1, minor: 2, maxPayloadBytes: 0x0102_0304, credits: 0x0506 }))).toEqual([
+      1, 2, 4, 3, 2, 1, 6, 5,
+    ]);
+  });
+
+  it('a truncated, padded or malformed payload is a ProtocolError naming the message and field', () => {
+    const h = encodeHello({ major: 1, minor: 0, maxPayloadBytes: 1024, credits: 8 });
+    expect(() => decodeHello(h.subarray(0, 5))).toThrow(/HELLO\.maxPayload/);
+    expect(() => decodeHello(Uint8Array.from([...h, 0]))).toThrow(/1 bytes too many/);
+    expect(() => decodeHelloReply(h)).toThrow(ProtocolError);
+    expect(() => decodeError(Uint8Array.from([1, 0, 0xff, 0xfe]))).toThrow(/not UTF-8/);
+    expect(() =>
+      decodeCameraChunk(encodeCameraChunk({ frame: 1, chunk: 4, chunks: 4, offset: 0, pixels: new Uint8Array(1) })),
+    ).toThrow(/chunk 4 of 4/);
+    // Random bytes never make a decoder fail with anything but a ProtocolError.
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 60 }), (bytes) => {
+        for (const decode of [
+          decodeHello,
+          decodeHelloReply,
+          decodeCameraChunk,
+          decodeCredit,
+          decodeHeartbeat,
+          decodeError,
+        ]) {
+          try {
+            decode(bytes);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ProtocolError);
+            expect(error).toBeInstanceOf(DeviceError);
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('names known message types and refuses unknown ones', () => {
+    expect(messageTypeName(MessageType.cameraChunk)).toBe('cameraChunk');
+    expect(messageTypeName(0xff)).toBe('error');
+    expect(() => messageTypeName(0x42)).toThrow(/unknown message type 0x42/);
+  });
+});

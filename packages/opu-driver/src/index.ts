@@ -1,3 +1,4 @@
+export { ProtocolLink } from './link.js';
 export { cobsDecode, cobsEncode, cobsEncodedLength } from './protocol/cobs.js';
 export {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -32,3 +33,4 @@ export {
   messageTypeName,
   ProtocolError,
 } from './protocol/messages.js';
+export { memoryTransportPair, type Transport } from './transport.js';

@@ -13,6 +13,10 @@ export {
   type SgemmOptions,
 } from './kernels.js';
 export { MIRROR_BLOCK } from './medium.js';
+
+import { openPseudoTerminal as openPty, type PseudoTerminal } from './pty.js';
+
+export type { PseudoTerminal } from './pty.js';
 export {
   CounterRng,
   complexNormal,
@@ -65,3 +69,8 @@ export const kernels: Kernels = chooseKernels();
 
 /** The TypeScript kernels, always available: the fallback, and the reference the native ones are tested against. */
 export const typescriptKernels = new Kernels('typescript', typescriptImplementation);
+
+/** A raw-mode pseudo-terminal pair from the addon (for the device emulator); UnsupportedError when it is not built. */
+export function openPseudoTerminal(): PseudoTerminal {
+  return openPty(ADDON_PATH);
+}

@@ -9,6 +9,7 @@
 #include "elementwise.h"
 #include "medium.h"
 #include "pool.h"
+#include "pty.h"
 #include "sgemm.h"
 
 namespace {
@@ -174,6 +175,16 @@ Napi::Value ColumnSums(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// openPty() → { fd, path } or throws with the system's reason.
+Napi::Value OpenPty(const Napi::CallbackInfo& info) {
+  const opu::PtyResult pty = opu::openPty();
+  if (pty.masterFd < 0) throw Napi::Error::New(info.Env(), pty.error);
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("fd", Napi::Number::New(info.Env(), pty.masterFd));
+  result.Set("path", Napi::String::New(info.Env(), pty.slavePath));
+  return result;
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   opu::setThreads(info[0].As<Napi::Number>().Int32Value());
   return Napi::Number::New(info.Env(), opu::threads());
@@ -198,6 +209,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("activate", Napi::Function::New(env, Activate));
   exports.Set("activationGradient", Napi::Function::New(env, ActivationGradient));
   exports.Set("columnSums", Napi::Function::New(env, ColumnSums));
+  exports.Set("openPty", Napi::Function::New(env, OpenPty));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("simdPath", Napi::Function::New(env, SimdPath));

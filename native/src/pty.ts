@@ -1,0 +1,41 @@
+import { createRequire } from 'node:module';
+import { UnsupportedError } from 'opu-core';
+
+/** A pseudo-terminal pair: keep `masterFd`, hand `path` to whoever plays the host (as it would open /dev/ttyACM0). */
+export interface PseudoTerminal {
+  masterFd: number;
+  /** The slave side, e.g. /dev/pts/3. */
+  path: string;
+}
+
+/**
+ * Opens a pseudo-terminal pair in raw mode (bytes pass unchanged) through the C++ addon, so the device emulator
+ * needs no socat. Not a kernel: it has no TypeScript fallback, and OPU_NATIVE=0 (which only chooses the kernels)
+ * does not turn it off.
+ */
+export function openPseudoTerminal(addonPath: string): PseudoTerminal {
+  let addon: { openPty?: () => { fd: number; path: string } };
+  try {
+    addon = createRequire(import.meta.url)(addonPath);
+  } catch (error) {
+    throw new UnsupportedError(`the opu-native addon is not built (${(error as Error).message.split('\n')[0]})`, {
+      field: 'pseudoTerminal',
+      fix: 'run npm run build:native (needs a C++ compiler and node-gyp)',
+    });
+  }
+  if (!addon.openPty) {
+    throw new UnsupportedError('this build of the opu-native addon cannot open pseudo-terminals', {
+      field: 'pseudoTerminal',
+      fix: 'rebuild it with npm run build:native',
+    });
+  }
+  try {
+    const { fd, path } = addon.openPty();
+    return { masterFd: fd, path };
+  } catch (error) {
+    throw new UnsupportedError(`no pseudo-terminal: ${(error as Error).message}`, {
+      field: 'pseudoTerminal',
+      fix: 'pseudo-terminals need Linux or macOS with /dev/ptmx',
+    });
+  }
+}

@@ -4,6 +4,11 @@ import { UnsupportedError } from 'opu-core';
 /** A pseudo-terminal pair: keep `masterFd`, hand `path` to whoever plays the host (as it would open /dev/ttyACM0). */
 export interface PseudoTerminal {
   masterFd: number;
+  /**
+   * The pair's own handle on the slave side, kept open while the pair lives: without it, reads on the master fail
+   * (EIO) whenever no host has the port open, and a stream on the master would end. Close it with the master.
+   */
+  slaveFd: number;
   /** The slave side, e.g. /dev/pts/3. */
   path: string;
 }
@@ -14,7 +19,7 @@ export interface PseudoTerminal {
  * does not turn it off.
  */
 export function openPseudoTerminal(addonPath: string): PseudoTerminal {
-  let addon: { openPty?: () => { fd: number; path: string } };
+  let addon: { openPty?: () => { fd: number; slaveFd: number; path: string } };
   try {
     addon = createRequire(import.meta.url)(addonPath);
   } catch (error) {
@@ -30,8 +35,8 @@ export function openPseudoTerminal(addonPath: string): PseudoTerminal {
     });
   }
   try {
-    const { fd, path } = addon.openPty();
-    return { masterFd: fd, path };
+    const { fd, slaveFd, path } = addon.openPty();
+    return { masterFd: fd, slaveFd, path };
   } catch (error) {
     throw new UnsupportedError(`no pseudo-terminal: ${(error as Error).message}`, {
       field: 'pseudoTerminal',

@@ -175,12 +175,13 @@ Napi::Value ColumnSums(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// openPty() → { fd, path } or throws with the system's reason.
+// openPty() → { fd, slaveFd, path } or throws with the system's reason.
 Napi::Value OpenPty(const Napi::CallbackInfo& info) {
   const opu::PtyResult pty = opu::openPty();
   if (pty.masterFd < 0) throw Napi::Error::New(info.Env(), pty.error);
   Napi::Object result = Napi::Object::New(info.Env());
   result.Set("fd", Napi::Number::New(info.Env(), pty.masterFd));
+  result.Set("slaveFd", Napi::Number::New(info.Env(), pty.slaveFd));
   result.Set("path", Napi::String::New(info.Env(), pty.slavePath));
   return result;
 }

@@ -19,35 +19,41 @@ namespace opu {
 PtyResult openPty() {
 #if defined(__unix__) || defined(__APPLE__)
   const int master = posix_openpt(O_RDWR | O_NOCTTY);
-  if (master < 0) return {-1, "", std::string("posix_openpt: ") + std::strerror(errno)};
+  if (master < 0) return {-1, -1, "", std::string("posix_openpt: ") + std::strerror(errno)};
   if (grantpt(master) != 0 || unlockpt(master) != 0) {
     const std::string error = std::strerror(errno);
     close(master);
-    return {-1, "", "grantpt/unlockpt: " + error};
+    return {-1, -1, "", "grantpt/unlockpt: " + error};
   }
   const char* name = ptsname(master);
   if (!name) {
     close(master);
-    return {-1, "", "ptsname failed"};
+    return {-1, -1, "", "ptsname failed"};
   }
+  // Non-blocking: the emulator writes camera frames larger than the pty's buffer on the same event loop that lets
+  // the host read them; a blocking write would wait forever for a reader that cannot run.
+  fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
   termios tio{};
   if (tcgetattr(master, &tio) == 0) {
     cfmakeraw(&tio);
     tcsetattr(master, TCSANOW, &tio);
   }
-  // The slave's settings belong to whoever opens it (serialport sets raw mode itself); make it raw meanwhile so that
-  // a plain open() of the path also sees bytes unchanged.
+  // Held open by the caller for the pair's lifetime: while no slave is open, reads on the master fail with EIO, and
+  // a stream on the master would end before the host connects. Raw too, so a plain open() of the path sees bytes
+  // unchanged (serialport sets raw mode itself).
   const int slave = open(name, O_RDWR | O_NOCTTY);
-  if (slave >= 0) {
-    if (tcgetattr(slave, &tio) == 0) {
-      cfmakeraw(&tio);
-      tcsetattr(slave, TCSANOW, &tio);
-    }
-    close(slave);
+  if (slave < 0) {
+    const std::string error = std::strerror(errno);
+    close(master);
+    return {-1, -1, "", "open " + std::string(name) + ": " + error};
   }
-  return {master, name, ""};
+  if (tcgetattr(slave, &tio) == 0) {
+    cfmakeraw(&tio);
+    tcsetattr(slave, TCSANOW, &tio);
+  }
+  return {master, slave, name, ""};
 #else
-  return {-1, "", "pseudo-terminals need a POSIX system"};
+  return {-1, -1, "", "pseudo-terminals need a POSIX system"};
 #endif
 }
 

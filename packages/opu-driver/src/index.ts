@@ -33,4 +33,6 @@ export {
   messageTypeName,
   ProtocolError,
 } from './protocol/messages.js';
+export { openSerialTransport, type SerialOptions } from './serial-transport.js';
 export { memoryTransportPair, type Transport } from './transport.js';
+export { ttyTransport } from './tty-transport.js';

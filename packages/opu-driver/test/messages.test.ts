@@ -2,18 +2,26 @@ import fc from 'fast-check';
 import { DeviceError } from 'opu-core';
 import { describe, expect, it } from 'vitest';
 import {
+  decodeAcquire,
+  decodeAcquireDone,
   decodeCameraChunk,
   decodeCredit,
   decodeError,
   decodeHeartbeat,
   decodeHello,
   decodeHelloReply,
+  decodeResendChunk,
+  decodeUploadFrames,
+  encodeAcquire,
+  encodeAcquireDone,
   encodeCameraChunk,
   encodeCredit,
   encodeError,
   encodeHeartbeat,
   encodeHello,
   encodeHelloReply,
+  encodeResendChunk,
+  encodeUploadFrames,
   MessageType,
   messageTypeName,
   ProtocolError,
@@ -52,6 +60,17 @@ describe('message payloads (docs/protocol.md §2)', () => {
         },
       ),
     );
+    // Larger than the writer's first buffer: every field written after it grows must land in the new one.
+    const long = {
+      major: 1,
+      minor: 0,
+      maxPayloadBytes: 9,
+      credits: 4,
+      capabilities: 5,
+      schemaHash: new Uint8Array(32).fill(1),
+      info: 'x'.repeat(1000),
+    };
+    expect(decodeHelloReply(encodeHelloReply(long))).toEqual(long);
     expect(decodeCredit(encodeCredit(65_535))).toBe(65_535);
     expect(decodeHeartbeat(encodeHeartbeat(2n ** 63n + 5n))).toBe(2n ** 63n + 5n);
     expect(decodeError(encodeError({ code: 3, message: 'exposureUs: too long' }))).toEqual({
@@ -94,6 +113,38 @@ describe('message payloads (docs/protocol.md §2)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('acquisition messages round-trip and check their sizes', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff_ffff }),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 1, max: 50 }),
+        (firstFrame, count, bytesPerFrame) => {
+          const m = { firstFrame, count, bytesPerFrame, frames: new Uint8Array(count * bytesPerFrame).fill(0xa5) };
+          expect(decodeUploadFrames(encodeUploadFrames(m))).toEqual(m);
+          const acquire = { firstFrame, count, trigger: count % 2 };
+          expect(decodeAcquire(encodeAcquire(acquire))).toEqual(acquire);
+        },
+      ),
+    );
+    const reports = [
+      { saturatedPixels: 0, exposureUs: 412.5, timeUs: 1e6 / 3 },
+      { saturatedPixels: 17, exposureUs: 0.1, timeUs: 2 ** 40 },
+    ];
+    expect(decodeAcquireDone(encodeAcquireDone(reports))).toEqual(reports);
+    expect(decodeResendChunk(encodeResendChunk({ frame: 9, chunk: 3 }))).toEqual({ frame: 9, chunk: 3 });
+    expect(() => encodeUploadFrames({ firstFrame: 0, count: 2, bytesPerFrame: 4, frames: new Uint8Array(7) })).toThrow(
+      /7 bytes for 2 frames of 4/,
+    );
+    expect(() =>
+      decodeUploadFrames(
+        encodeUploadFrames({ firstFrame: 0, count: 2, bytesPerFrame: 4, frames: new Uint8Array(8) }).subarray(0, 17),
+      ),
+    ).toThrow(/UPLOAD_FRAMES\.frames/);
+    expect(() => decodeAcquire(Uint8Array.from([0, 0, 0, 0, 1, 0, 0, 0, 2]))).toThrow(/trigger mode 2/);
+    expect(() => decodeAcquireDone(encodeAcquireDone(reports).subarray(0, 30))).toThrow(/26 bytes for 2 frame reports/);
   });
 
   it('names known message types and refuses unknown ones', () => {

@@ -55,23 +55,29 @@ class Writer {
   }
 
   u8(v: number): this {
-    this.#view.setUint8(this.#reserve(1), v);
+    const at = this.#reserve(1);
+    this.#view.setUint8(at, v);
     return this;
   }
   u16(v: number): this {
-    this.#view.setUint16(this.#reserve(2), v, true);
+    const at = this.#reserve(2);
+    this.#view.setUint16(at, v, true);
     return this;
   }
   u32(v: number): this {
-    this.#view.setUint32(this.#reserve(4), v >>> 0, true);
+    const at = this.#reserve(4);
+    this.#view.setUint32(at, v >>> 0, true);
     return this;
   }
   u64(v: bigint): this {
-    this.#view.setBigUint64(this.#reserve(8), v, true);
+    const at = this.#reserve(8);
+    this.#view.setBigUint64(at, v, true);
     return this;
   }
   bytes(v: Uint8Array): this {
-    this.#bytes.set(v, this.#reserve(v.length));
+    // Reserve first: it may replace the buffer.
+    const at = this.#reserve(v.length);
+    this.#bytes.set(v, at);
     return this;
   }
   text(v: string): this {
@@ -169,6 +175,33 @@ export interface CameraChunk {
   pixels: Uint8Array;
 }
 
+export interface UploadFrames {
+  /** Frame number of the first frame on the device. */
+  firstFrame: number;
+  count: number;
+  bytesPerFrame: number;
+  /** count × bytesPerFrame bytes of bit-packed DMD frames, least significant bit first. */
+  frames: Uint8Array;
+}
+
+export interface Acquire {
+  firstFrame: number;
+  count: number;
+  /** 0 internal, 1 software. */
+  trigger: number;
+}
+
+export interface FrameReport {
+  saturatedPixels: number;
+  exposureUs: number;
+  timeUs: number;
+}
+
+export interface ResendChunk {
+  frame: number;
+  chunk: number;
+}
+
 export interface ErrorReply {
   code: number;
   message: string;
@@ -225,6 +258,76 @@ export function decodeCameraChunk(payload: Uint8Array): CameraChunk {
     throw new ProtocolError(`chunk ${chunk.chunk} of ${chunk.chunks}`, { field: 'CAMERA_CHUNK.chunk' });
   }
   return chunk;
+}
+
+export function encodeUploadFrames(m: UploadFrames): Uint8Array {
+  if (m.frames.length !== m.count * m.bytesPerFrame) {
+    throw new ProtocolError(`${m.frames.length} bytes for ${m.count} frames of ${m.bytesPerFrame}`, {
+      field: 'UPLOAD_FRAMES.frames',
+    });
+  }
+  return new Writer().u32(m.firstFrame).u16(m.count).u32(m.bytesPerFrame).bytes(m.frames).done();
+}
+
+export function decodeUploadFrames(payload: Uint8Array): UploadFrames {
+  const r = new Reader(payload, 'UPLOAD_FRAMES');
+  const firstFrame = r.u32('firstFrame');
+  const count = r.u16('count');
+  const bytesPerFrame = r.u32('bytesPerFrame');
+  const frames = r.bytes(count * bytesPerFrame, 'frames');
+  r.end();
+  return { firstFrame, count, bytesPerFrame, frames };
+}
+
+export const encodeAcquire = (m: Acquire) => new Writer().u32(m.firstFrame).u32(m.count).u8(m.trigger).done();
+
+export function decodeAcquire(payload: Uint8Array): Acquire {
+  const r = new Reader(payload, 'ACQUIRE');
+  const acquire = { firstFrame: r.u32('firstFrame'), count: r.u32('count'), trigger: r.u8('trigger') };
+  r.end();
+  if (acquire.trigger > 1) {
+    throw new ProtocolError(`trigger mode ${acquire.trigger} is not 0 (internal) or 1 (software)`, {
+      field: 'ACQUIRE.trigger',
+    });
+  }
+  return acquire;
+}
+
+export function encodeAcquireDone(frames: FrameReport[]): Uint8Array {
+  const w = new Writer().u32(frames.length);
+  const numbers = new DataView(new ArrayBuffer(16));
+  for (const f of frames) {
+    numbers.setFloat64(0, f.exposureUs, true);
+    numbers.setFloat64(8, f.timeUs, true);
+    w.u32(f.saturatedPixels).bytes(new Uint8Array(numbers.buffer.slice(0)));
+  }
+  return w.done();
+}
+
+export function decodeAcquireDone(payload: Uint8Array): FrameReport[] {
+  const r = new Reader(payload, 'ACQUIRE_DONE');
+  const count = r.u32('frames');
+  if (count * 20 !== payload.length - 4) {
+    throw new ProtocolError(`${payload.length - 4} bytes for ${count} frame reports of 20`, {
+      field: 'ACQUIRE_DONE.frames',
+    });
+  }
+  const reports: FrameReport[] = [];
+  for (let i = 0; i < count; i++) {
+    const saturatedPixels = r.u32('saturatedPixels');
+    const numbers = new DataView(r.bytes(16, 'exposureUs').buffer);
+    reports.push({ saturatedPixels, exposureUs: numbers.getFloat64(0, true), timeUs: numbers.getFloat64(8, true) });
+  }
+  return reports;
+}
+
+export const encodeResendChunk = (m: ResendChunk) => new Writer().u32(m.frame).u16(m.chunk).done();
+
+export function decodeResendChunk(payload: Uint8Array): ResendChunk {
+  const r = new Reader(payload, 'RESEND_CHUNK');
+  const resend = { frame: r.u32('frame'), chunk: r.u16('chunk') };
+  r.end();
+  return resend;
 }
 
 export const encodeCredit = (credits: number) => new Writer().u16(credits).done();

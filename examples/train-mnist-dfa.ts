@@ -90,7 +90,7 @@ const epochs = whole('epochs', values.epochs, 1);
 const batchSize = whole('batch', values.batch, 1);
 const trainRows = whole('train', values.train, 1);
 const seed = whole('seed', values.seed, 0);
-// The benchmark's recipes (docs/benchmarks.md): DFA's feedback is weaker than BP's gradient and wants a larger rate.
+// SGD rates from the sweep in docs/dfa-nn.md: DFA's feedback is weaker than BP's gradient and wants a larger rate.
 const learningRate = Number(values['learning-rate'] ?? (algorithm === 'dfa' || algorithm === 'ifa' ? 0.3 : 0.1));
 const feedbackGain = Number(values['feedback-gain']);
 if (!(feedbackGain > 0 && Number.isFinite(feedbackGain))) {

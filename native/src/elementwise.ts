@@ -57,6 +57,14 @@ export function activateTs(kind: number, slope: number, a: Float32Array, h: Floa
   }
 }
 
+/** f'(a) from a and h = f(a), per activation, in ACTIVATION_KINDS order. */
+const DERIVATIVES: ((a: number, h: number, slope: number) => number)[] = [
+  (_a, h) => 1 - h * h,
+  (a) => (a > 0 ? 1 : 0),
+  (a, _h, slope) => (a > 0 ? 1 : slope),
+  (_a, h) => h * (1 - h),
+];
+
 export function activationGradientTs(
   kind: number,
   slope: number,
@@ -69,20 +77,10 @@ export function activationGradientTs(
   rows: number,
   width: number,
 ): void {
-  const name = ACTIVATION_KINDS[kind];
+  const derivative = DERIVATIVES[kind]!;
   for (let r = 0; r < rows; r++) {
     for (let j = r * width, k = r * gStride; j < (r + 1) * width; j++, k++) {
-      const d =
-        name === 'tanh'
-          ? 1 - h[j]! * h[j]!
-          : name === 'sigmoid'
-            ? h[j]! * (1 - h[j]!)
-            : a[j]! > 0
-              ? 1
-              : name === 'relu'
-                ? 0
-                : slope;
-      out[j] = factor * g[k]! * d;
+      out[j] = factor * g[k]! * derivative(a[j]!, h[j]!, slope);
     }
   }
 }

@@ -177,12 +177,23 @@ export class Trainer {
   }
 
   async #gradients(x: Float32Array, labels: Uint8Array, workspace: Pick<Workspace, 'get'>) {
-    const rows = labels.length;
-    const pass = this.model.forward(x, rows, workspace);
-    const logits = pass.pre.at(-1)!;
-    const { total, error } = computeLoss(this.loss, logits, labels, this.model.layers.at(-1)!.outputs);
+    const { pass, logits, total, error } = this.#forwardLoss(x, labels, workspace);
     const deltas = await this.#deltas(pass, error, workspace);
     return { gradients: this.#weightGradients(pass, deltas, workspace), loss: total, logits };
+  }
+
+  /** The forward pass, its logits, and the batch's summed loss and per-sample output error. */
+  #forwardLoss(x: Float32Array, labels: Uint8Array, workspace: Pick<Workspace, 'get'>) {
+    const pass = this.model.forward(x, labels.length, workspace);
+    const logits = pass.pre.at(-1)!;
+    const { total, error } = computeLoss(this.loss, logits, labels, this.model.layers.at(-1)!.outputs);
+    return { pass, logits, total, error };
+  }
+
+  /** The feedback projection of the output deltas, into the workspace's buffer when the projector takes it. */
+  #project(outputDelta: Float32Array, rows: number, workspace: Pick<Workspace, 'get'>): Promise<Float32Array> {
+    const projector = this.projector!;
+    return projector.project(outputDelta, rows, workspace.get('projection', rows * projector.outputs));
   }
 
   /** δ_lᵀ·h_{l−1} and Σ δ_l for every layer with a δ. */
@@ -226,12 +237,7 @@ export class Trainer {
       }
       return out;
     }
-    const projected = await this.projector!.project(
-      out[L - 1]!,
-      rows,
-      workspace.get('projection', rows * this.projector!.outputs),
-    );
-    this.#feedbackDeltas(pass, projected, out, workspace);
+    this.#feedbackDeltas(pass, await this.#project(out[L - 1]!, rows, workspace), out, workspace);
     return out;
   }
 
@@ -319,16 +325,9 @@ export class Trainer {
 
   /** Forward pass and loss of a batch, and its projection started (not awaited). */
   #startBatch(x: Float32Array, labels: Uint8Array, workspace: Workspace): InFlightBatch {
-    const rows = labels.length;
-    const pass = this.model.forward(x, rows, workspace);
-    const logits = pass.pre.at(-1)!;
-    const { total, error } = computeLoss(this.loss, logits, labels, this.model.layers.at(-1)!.outputs);
-    const deltas = this.#outputDelta(error, this.model.layers.length, rows);
-    const projection = this.projector!.project(
-      deltas.at(-1)!,
-      rows,
-      workspace.get('projection', rows * this.projector!.outputs),
-    );
+    const { pass, logits, total, error } = this.#forwardLoss(x, labels, workspace);
+    const deltas = this.#outputDelta(error, this.model.layers.length, pass.rows);
+    const projection = this.#project(deltas.at(-1)!, pass.rows, workspace);
     // Awaited only after the next forward pass: a failure must not count as unhandled meanwhile.
     projection.catch(() => {});
     return { pass, deltas, projection, workspace, result: { loss: total, errors: misclassified(logits, labels) } };
@@ -357,8 +356,7 @@ export class Trainer {
   /** Per hidden layer: how well the algorithm's δ_l aligns with backpropagation's, per sample. */
   async alignment(x: Float32Array, labels: Uint8Array): Promise<LayerAlignment[]> {
     const rows = labels.length;
-    const pass = this.model.forward(x, rows);
-    const { error } = computeLoss(this.loss, pass.pre.at(-1)!, labels, this.model.layers.at(-1)!.outputs);
+    const { pass, error } = this.#forwardLoss(x, labels, FRESH);
     const mine = await this.deltas(pass, error);
     const bp = await new Trainer(this.model, {
       algorithm: 'bp',

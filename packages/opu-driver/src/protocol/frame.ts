@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { cobsDecode, cobsEncode } from './cobs.js';
+import { cobsDecode, cobsEncode, cobsEncodedLength } from './cobs.js';
 
 /** The wire protocol's version; a peer with another major version is refused at the handshake. */
 export const PROTOCOL_VERSION = 1;
@@ -87,8 +87,7 @@ export class FrameDecoder {
 
   constructor(maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES) {
     this.maxPayloadBytes = maxPayloadBytes;
-    const raw = HEADER_BYTES + maxPayloadBytes;
-    this.#limit = raw + Math.floor(raw / 254) + 1;
+    this.#limit = cobsEncodedLength(HEADER_BYTES + maxPayloadBytes);
     this.#buffer = new Uint8Array(Math.min(this.#limit, 4096));
   }
 

@@ -210,14 +210,18 @@ export interface ErrorReply {
 export const encodeHello = (m: Hello) =>
   new Writer().u8(m.major).u8(m.minor).u32(m.maxPayloadBytes).u16(m.credits).done();
 
-export function decodeHello(payload: Uint8Array): Hello {
-  const r = new Reader(payload, 'HELLO');
-  const hello = {
+function readHello(r: Reader): Hello {
+  return {
     major: r.u8('major'),
     minor: r.u8('minor'),
     maxPayloadBytes: r.u32('maxPayload'),
     credits: r.u16('credits'),
   };
+}
+
+export function decodeHello(payload: Uint8Array): Hello {
+  const r = new Reader(payload, 'HELLO');
+  const hello = readHello(r);
   r.end();
   return hello;
 }
@@ -232,10 +236,7 @@ export function encodeHelloReply(m: HelloReply): Uint8Array {
 export function decodeHelloReply(payload: Uint8Array): HelloReply {
   const r = new Reader(payload, 'HELLO_REPLY');
   return {
-    major: r.u8('major'),
-    minor: r.u8('minor'),
-    maxPayloadBytes: r.u32('maxPayload'),
-    credits: r.u16('credits'),
+    ...readHello(r),
     capabilities: r.u32('capabilities'),
     schemaHash: r.bytes(32, 'schemaHash'),
     info: r.text(),

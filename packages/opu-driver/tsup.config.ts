@@ -7,5 +7,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  external: ['opu-core', 'serialport'],
+  external: ['opu-core', 'opu-native', 'opu-sim', 'serialport', 'zod'],
 });

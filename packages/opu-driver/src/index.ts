@@ -1,4 +1,19 @@
-export { ProtocolLink } from './link.js';
+import { registerBackend } from 'opu-core';
+import { serialBackend } from './backend.js';
+
+export { createSerialBackend, serialBackend } from './backend.js';
+export {
+  DEFAULT_USB_IDS,
+  type DiscoveryOptions,
+  discoverOpuPort,
+  findOpuPorts,
+  type SerialPortInfo,
+} from './discovery.js';
+export { CHUNK_BYTES, type EmulatorOptions, type EmulatorStats, OpuEmulator } from './emulator/emulator.js';
+export { type EmulatorFaults, type EmulatorFaultsInput, faultSchema, faultyTransport } from './emulator/faults.js';
+export { type EmulatorOnPty, emulateOnPseudoTerminal } from './emulator/pty-emulator.js';
+export { deviceRefusal, type LinkStats, ProtocolLink } from './link.js';
+export { type SerialDeviceOptions, type SerialDeviceOptionsInput, serialDeviceOptionsSchema } from './options.js';
 export { cobsDecode, cobsEncode, cobsEncodedLength } from './protocol/cobs.js';
 export {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -10,41 +25,12 @@ export {
   HEADER_BYTES,
   PROTOCOL_VERSION,
 } from './protocol/frame.js';
-export {
-  type Acquire,
-  type CameraChunk,
-  decodeAcquire,
-  decodeAcquireDone,
-  decodeCameraChunk,
-  decodeCredit,
-  decodeError,
-  decodeHeartbeat,
-  decodeHello,
-  decodeHelloReply,
-  decodeResendChunk,
-  decodeUploadFrames,
-  ErrorCode,
-  type ErrorReply,
-  encodeAcquire,
-  encodeAcquireDone,
-  encodeCameraChunk,
-  encodeCredit,
-  encodeError,
-  encodeHeartbeat,
-  encodeHello,
-  encodeHelloReply,
-  encodeResendChunk,
-  encodeUploadFrames,
-  type FrameReport,
-  type Hello,
-  type HelloReply,
-  MessageType,
-  type MessageTypeName,
-  messageTypeName,
-  ProtocolError,
-  type ResendChunk,
-  type UploadFrames,
-} from './protocol/messages.js';
+export * from './protocol/messages.js';
+export { Capability, deviceInfoSchema, parseFromDevice, SETTINGS_SCHEMA_HASH } from './protocol/schema.js';
+export { type SerialDeviceStats, SerialOpuDevice, type SerialOpuDeviceInit } from './serial-device.js';
 export { openSerialTransport, type SerialOptions } from './serial-transport.js';
 export { memoryTransportPair, type Transport } from './transport.js';
+export { MAX_TRIGGER_LAG_FRAMES, measureTriggerLag } from './trigger-lag.js';
 export { ttyTransport } from './tty-transport.js';
+
+registerBackend(serialBackend);

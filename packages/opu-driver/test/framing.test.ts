@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cobsDecode, cobsEncode, cobsEncodedLength, encodeFrame, type Frame, FrameDecoder } from '../src/index.js';
+import { cobsDecode, cobsEncode, cobsEncodedLength, decodeFrame, encodeFrame, type Frame, FrameDecoder } from '../src/index.js';
 
 // Zeros are what COBS removes: bias the bytes towards them, and the lengths towards the 254-byte block boundary.
 const bytes = fc.oneof(
@@ -138,11 +138,14 @@ describe('frame decoder', () => {
     });
     const small: Frame = { version: 1, type: 2, sequence: 4, requestId: 5, payload: Uint8Array.from([1, 0, 2]) };
     expect(decoder.push(concat([big, encodeFrame(small)]))).toEqual([small]);
-    expect(decoder.faults.oversized).toBe(1);
+    expect(decoder.faults.overrun).toBe(1);
     // A header announcing more than the limit is refused before its payload is trusted.
+    const wire = encodeFrame({ ...small, payload: new Uint8Array(11) });
+    expect(decodeFrame(wire.subarray(1, wire.length - 1), 10)).toBe('oversized');
+    // A run longer than any frame the limit allows is an overrun, whatever its header says.
     const claims = new FrameDecoder(10);
-    expect(claims.push(encodeFrame({ ...small, payload: new Uint8Array(11) }))).toEqual([]);
-    expect(claims.faults.oversized).toBe(1);
+    expect(claims.push(wire)).toEqual([]);
+    expect(claims.faults.overrun).toBe(1);
   });
 
   it('counts what it drops: a damaged CRC, a short frame, a bad length', () => {

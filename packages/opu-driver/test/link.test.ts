@@ -1,4 +1,4 @@
-import { DeviceStateError, TimeoutError } from 'opu-core';
+import { DeviceError, TimeoutError } from 'opu-core';
 import { describe, expect, it } from 'vitest';
 import {
   encodeError,
@@ -32,7 +32,7 @@ describe('protocol link', () => {
     const { host, seen } = echoDevice();
     const link = new ProtocolLink(host);
     const replies = await Promise.all(
-      [1, 2, 3].map((n) => link.request(MessageType.getSettings, Uint8Array.of(n), 1000)),
+      [1, 2, 3].map((n) => link.request(MessageType.getSettings, Uint8Array.of(n), MessageType.settings, 1000)),
     );
     expect(replies.map((r) => [r.type, r.payload[0]])).toEqual([
       [MessageType.settings, 1],
@@ -48,7 +48,7 @@ describe('protocol link', () => {
     const { host, device } = echoDevice();
     const link = new ProtocolLink(host);
     await device.write(Uint8Array.from([7, 7, 7, 0, 1, 2, 3]));
-    const reply = await link.request(MessageType.heartbeat, Uint8Array.of(9), 1000);
+    const reply = await link.request(MessageType.heartbeat, Uint8Array.of(9), MessageType.heartbeatReply, 1000);
     expect(reply.payload).toEqual(Uint8Array.of(9));
     await link.close();
   });
@@ -56,8 +56,12 @@ describe('protocol link', () => {
   it('an ERROR reply rejects with the device’s code and message', async () => {
     const { host } = echoDevice();
     const link = new ProtocolLink(host);
-    await expect(link.request(MessageType.reset, new Uint8Array(), 1000)).rejects.toThrow(ProtocolError);
-    await expect(link.request(MessageType.reset, new Uint8Array(), 1000)).rejects.toThrow(/busy \(code 6\)/);
+    await expect(link.request(MessageType.reset, new Uint8Array(), MessageType.resetDone, 1000)).rejects.toThrow(
+      ProtocolError,
+    );
+    await expect(link.request(MessageType.reset, new Uint8Array(), MessageType.resetDone, 1000)).rejects.toThrow(
+      /busy \(code 6\)/,
+    );
     await link.close();
   });
 
@@ -65,7 +69,9 @@ describe('protocol link', () => {
     const { host } = echoDevice(500);
     const link = new ProtocolLink(host);
     const started = performance.now();
-    await expect(link.request(MessageType.getSettings, new Uint8Array(), 50)).rejects.toBeInstanceOf(TimeoutError);
+    await expect(
+      link.request(MessageType.getSettings, new Uint8Array(), MessageType.settings, 50),
+    ).rejects.toBeInstanceOf(TimeoutError);
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(45);
     expect(elapsed).toBeLessThan(400);
@@ -75,10 +81,13 @@ describe('protocol link', () => {
   it('a closed link rejects what is pending and refuses new requests', async () => {
     const { host, device } = echoDevice(10_000);
     const link = new ProtocolLink(host);
-    const pending = link.request(MessageType.getSettings, new Uint8Array(), 60_000);
+    const pending = link.request(MessageType.getSettings, new Uint8Array(), MessageType.settings, 60_000);
     await device.close();
-    await expect(pending).rejects.toBeInstanceOf(DeviceStateError);
-    await expect(link.request(MessageType.getSettings, new Uint8Array(), 100)).rejects.toThrow(/closed/);
+    await expect(pending).rejects.toBeInstanceOf(DeviceError);
+    await expect(pending).rejects.toThrow(/serial link closed/);
+    await expect(link.request(MessageType.getSettings, new Uint8Array(), MessageType.settings, 100)).rejects.toThrow(
+      /closed/,
+    );
   });
 
   it('a reply with an unknown request id goes to the unsolicited listeners, not to a request', async () => {

@@ -10,6 +10,7 @@ import {
   decodeHeartbeat,
   decodeHello,
   decodeHelloReply,
+  decodeJson,
   decodeResendChunk,
   decodeUploadFrames,
   encodeAcquire,
@@ -20,6 +21,7 @@ import {
   encodeHeartbeat,
   encodeHello,
   encodeHelloReply,
+  encodeJson,
   encodeResendChunk,
   encodeUploadFrames,
   MessageType,
@@ -71,7 +73,7 @@ describe('message payloads (docs/protocol.md §2)', () => {
       info: 'x'.repeat(1000),
     };
     expect(decodeHelloReply(encodeHelloReply(long))).toEqual(long);
-    expect(decodeCredit(encodeCredit(65_535))).toBe(65_535);
+    expect(decodeCredit(encodeCredit(0xffff_fff0))).toBe(0xffff_fff0);
     expect(decodeHeartbeat(encodeHeartbeat(2n ** 63n + 5n))).toBe(2n ** 63n + 5n);
     expect(decodeError(encodeError({ code: 3, message: 'exposureUs: too long' }))).toEqual({
       code: 3,
@@ -119,32 +121,32 @@ describe('message payloads (docs/protocol.md §2)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 0xffff_ffff }),
-        fc.integer({ min: 0, max: 20 }),
-        fc.integer({ min: 1, max: 50 }),
-        (firstFrame, count, bytesPerFrame) => {
-          const m = { firstFrame, count, bytesPerFrame, frames: new Uint8Array(count * bytesPerFrame).fill(0xa5) };
-          expect(decodeUploadFrames(encodeUploadFrames(m))).toEqual(m);
-          const acquire = { firstFrame, count, trigger: count % 2 };
+        fc.uint8Array({ maxLength: 300 }),
+        fc.integer({ min: 1, max: 0xffff_ffff }),
+        fc.integer({ min: 0, max: 0xffff_ffff }),
+        (offset, bytes, bytesPerFrame, framesCrc) => {
+          expect(decodeUploadFrames(encodeUploadFrames({ offset, bytes }))).toEqual({ offset, bytes });
+          const acquire = { count: bytes.length, bytesPerFrame, trigger: offset % 2, framesCrc };
           expect(decodeAcquire(encodeAcquire(acquire))).toEqual(acquire);
         },
       ),
     );
+    // ACQUIRE: count u32, bytesPerFrame u32, trigger u8, framesCrc u32, little-endian.
+    expect(Array.from(encodeAcquire({ count: 2, bytesPerFrame: 0x0304, trigger: 1, framesCrc: 0x0a0b0c0d }))).toEqual([
+      2, 0, 0, 0, 4, 3, 0, 0, 1, 0x0d, 0x0c, 0x0b, 0x0a,
+    ]);
     const reports = [
       { saturatedPixels: 0, exposureUs: 412.5, timeUs: 1e6 / 3 },
       { saturatedPixels: 17, exposureUs: 0.1, timeUs: 2 ** 40 },
     ];
     expect(decodeAcquireDone(encodeAcquireDone(reports))).toEqual(reports);
     expect(decodeResendChunk(encodeResendChunk({ frame: 9, chunk: 3 }))).toEqual({ frame: 9, chunk: 3 });
-    expect(() => encodeUploadFrames({ firstFrame: 0, count: 2, bytesPerFrame: 4, frames: new Uint8Array(7) })).toThrow(
-      /7 bytes for 2 frames of 4/,
-    );
-    expect(() =>
-      decodeUploadFrames(
-        encodeUploadFrames({ firstFrame: 0, count: 2, bytesPerFrame: 4, frames: new Uint8Array(8) }).subarray(0, 17),
-      ),
-    ).toThrow(/UPLOAD_FRAMES\.frames/);
-    expect(() => decodeAcquire(Uint8Array.from([0, 0, 0, 0, 1, 0, 0, 0, 2]))).toThrow(/trigger mode 2/);
+    expect(() => decodeUploadFrames(Uint8Array.of(1, 2))).toThrow(/UPLOAD_FRAMES\.offset/);
+    expect(() => decodeAcquire(Uint8Array.from([0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0]))).toThrow(/trigger mode 2/);
+    expect(() => decodeAcquire(new Uint8Array(12))).toThrow(/ACQUIRE\.framesCrc/);
     expect(() => decodeAcquireDone(encodeAcquireDone(reports).subarray(0, 30))).toThrow(/26 bytes for 2 frame reports/);
+    expect(decodeJson(encodeJson({ exposureUs: 400 }), 'SETTINGS')).toEqual({ exposureUs: 400 });
+    expect(() => decodeJson(new TextEncoder().encode('{"a":'), 'SETTINGS')).toThrow(/SETTINGS payload is not JSON/);
   });
 
   it('names known message types and refuses unknown ones', () => {

@@ -19,7 +19,7 @@ describe('over a real serial line (pseudo-terminal + serialport)', () => {
         new Uint8Array(3000),
       ];
       for (const payload of payloads) {
-        const reply = await host.request(MessageType.uploadFrames, payload, 10_000);
+        const reply = await host.request(MessageType.uploadFrames, payload, MessageType.uploadDone, 10_000);
         expect(reply.type).toBe(0x84);
         expect(reply.payload).toEqual(payload);
       }

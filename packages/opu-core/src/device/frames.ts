@@ -105,6 +105,19 @@ export interface AcquisitionMetadata {
   litMirrors: Uint32Array;
   /** Pixels at the ADC maximum or full well in each camera frame: any value > 0 means clipped data. */
   saturatedPixels: Uint32Array;
+  /** How the batch crossed the link to the device, for backends that have one (a serial line). */
+  transfer?: TransferMetadata;
+}
+
+/** What moving one batch over a device link cost. The frames are whole and intact whatever these say. */
+export interface TransferMetadata {
+  /** Messages sent again: uploads without an acknowledgement, camera chunks re-requested, a repeated ACQUIRE. */
+  retries: number;
+  /** Damaged or garbled frames the receiver dropped (CRC, COBS, length). */
+  droppedFrames: number;
+  bytesSent: number;
+  bytesReceived: number;
+  wallTimeMs: number;
 }
 
 /** Camera frames, row-major within the output ROI, one per DMD frame, in order. */

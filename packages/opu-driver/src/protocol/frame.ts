@@ -26,7 +26,11 @@ export interface Frame {
 }
 
 /** Why a received frame was dropped (the decoder counts these and never throws on wire data). */
-export type FrameFault = 'cobs' | 'short' | 'length' | 'crc' | 'oversized';
+/**
+ * Why a received frame was dropped (the decoder counts these and never throws on wire data). `overrun`: a run of
+ * bytes longer than the largest frame the negotiated maximum payload allows, which line noise cannot produce.
+ */
+export type FrameFault = 'cobs' | 'short' | 'length' | 'crc' | 'oversized' | 'overrun';
 
 function checksum(header: Uint8Array, payload: Uint8Array): number {
   return crc32(payload, crc32(header.subarray(0, 12)));
@@ -79,7 +83,7 @@ export function decodeFrame(encoded: Uint8Array, maxPayloadBytes: number): Frame
  */
 export class FrameDecoder {
   readonly maxPayloadBytes: number;
-  readonly faults: Record<FrameFault, number> = { cobs: 0, short: 0, length: 0, crc: 0, oversized: 0 };
+  readonly faults: Record<FrameFault, number> = { cobs: 0, short: 0, length: 0, crc: 0, oversized: 0, overrun: 0 };
   readonly #limit: number;
   #buffer: Uint8Array;
   #used = 0;
@@ -97,7 +101,7 @@ export class FrameDecoder {
     let start = 0;
     for (let zero = chunk.indexOf(0); zero !== -1; zero = chunk.indexOf(0, start)) {
       this.#append(chunk.subarray(start, zero));
-      if (this.#overflowing) this.faults.oversized++;
+      if (this.#overflowing) this.faults.overrun++;
       else if (this.#used > 0) {
         const result = decodeFrame(this.#buffer.subarray(0, this.#used), this.maxPayloadBytes);
         if (typeof result === 'string') this.faults[result]++;

@@ -8,15 +8,18 @@ export const MessageType = {
   setSettings: 0x03,
   settings: 0x82,
   uploadFrames: 0x04,
+  uploadDone: 0x84,
   acquire: 0x05,
   cameraChunk: 0x85,
   acquireDone: 0x86,
+  acquireStarted: 0x87,
   resendChunk: 0x06,
   credit: 0x07,
   heartbeat: 0x08,
   heartbeatReply: 0x88,
   reset: 0x09,
   resetDone: 0x89,
+  getReport: 0x0a,
   error: 0xff,
 } as const;
 export type MessageTypeName = keyof typeof MessageType;
@@ -176,19 +179,20 @@ export interface CameraChunk {
 }
 
 export interface UploadFrames {
-  /** Frame number of the first frame on the device. */
-  firstFrame: number;
-  count: number;
-  bytesPerFrame: number;
-  /** count × bytesPerFrame bytes of bit-packed DMD frames, least significant bit first. */
-  frames: Uint8Array;
+  /** Byte offset of these bytes in the device's frame buffer (frame f starts at f × bytesPerFrame). */
+  offset: number;
+  /** Bit-packed DMD frames, least significant bit first, each frame starting on a byte boundary. */
+  bytes: Uint8Array;
 }
 
 export interface Acquire {
-  firstFrame: number;
+  /** Frames to show, from the start of the frame buffer. */
   count: number;
+  bytesPerFrame: number;
   /** 0 internal, 1 software. */
   trigger: number;
+  /** CRC-32 of the count × bytesPerFrame frame bytes: the device refuses to show frames it did not get whole. */
+  framesCrc: number;
 }
 
 export interface FrameReport {
@@ -261,30 +265,24 @@ export function decodeCameraChunk(payload: Uint8Array): CameraChunk {
   return chunk;
 }
 
-export function encodeUploadFrames(m: UploadFrames): Uint8Array {
-  if (m.frames.length !== m.count * m.bytesPerFrame) {
-    throw new ProtocolError(`${m.frames.length} bytes for ${m.count} frames of ${m.bytesPerFrame}`, {
-      field: 'UPLOAD_FRAMES.frames',
-    });
-  }
-  return new Writer().u32(m.firstFrame).u16(m.count).u32(m.bytesPerFrame).bytes(m.frames).done();
-}
+export const encodeUploadFrames = (m: UploadFrames) => new Writer().u32(m.offset).bytes(m.bytes).done();
 
 export function decodeUploadFrames(payload: Uint8Array): UploadFrames {
   const r = new Reader(payload, 'UPLOAD_FRAMES');
-  const firstFrame = r.u32('firstFrame');
-  const count = r.u16('count');
-  const bytesPerFrame = r.u32('bytesPerFrame');
-  const frames = r.bytes(count * bytesPerFrame, 'frames');
-  r.end();
-  return { firstFrame, count, bytesPerFrame, frames };
+  return { offset: r.u32('offset'), bytes: r.rest() };
 }
 
-export const encodeAcquire = (m: Acquire) => new Writer().u32(m.firstFrame).u32(m.count).u8(m.trigger).done();
+export const encodeAcquire = (m: Acquire) =>
+  new Writer().u32(m.count).u32(m.bytesPerFrame).u8(m.trigger).u32(m.framesCrc).done();
 
 export function decodeAcquire(payload: Uint8Array): Acquire {
   const r = new Reader(payload, 'ACQUIRE');
-  const acquire = { firstFrame: r.u32('firstFrame'), count: r.u32('count'), trigger: r.u8('trigger') };
+  const acquire = {
+    count: r.u32('count'),
+    bytesPerFrame: r.u32('bytesPerFrame'),
+    trigger: r.u8('trigger'),
+    framesCrc: r.u32('framesCrc'),
+  };
   r.end();
   if (acquire.trigger > 1) {
     throw new ProtocolError(`trigger mode ${acquire.trigger} is not 0 (internal) or 1 (software)`, {
@@ -292,6 +290,21 @@ export function decodeAcquire(payload: Uint8Array): Acquire {
     });
   }
   return acquire;
+}
+
+export interface AcquireStarted {
+  count: number;
+  /** Camera bytes per CAMERA_CHUNK (the last chunk of a frame may be shorter). */
+  chunkBytes: number;
+}
+
+export const encodeAcquireStarted = (m: AcquireStarted) => new Writer().u32(m.count).u32(m.chunkBytes).done();
+
+export function decodeAcquireStarted(payload: Uint8Array): AcquireStarted {
+  const r = new Reader(payload, 'ACQUIRE_STARTED');
+  const started = { count: r.u32('count'), chunkBytes: r.u32('chunkBytes') };
+  r.end();
+  return started;
 }
 
 export function encodeAcquireDone(frames: FrameReport[]): Uint8Array {
@@ -331,11 +344,12 @@ export function decodeResendChunk(payload: Uint8Array): ResendChunk {
   return resend;
 }
 
-export const encodeCredit = (credits: number) => new Writer().u16(credits).done();
+/** CREDIT carries a cumulative limit, so a lost CREDIT is made good by the next one. */
+export const encodeCredit = (upTo: number) => new Writer().u32(upTo).done();
 
 export function decodeCredit(payload: Uint8Array): number {
   const r = new Reader(payload, 'CREDIT');
-  const credits = r.u16('credits');
+  const credits = r.u32('upTo');
   r.end();
   return credits;
 }
@@ -354,6 +368,21 @@ export const encodeError = (m: ErrorReply) => new Writer().u16(m.code).text(m.me
 export function decodeError(payload: Uint8Array): ErrorReply {
   const r = new Reader(payload, 'ERROR');
   return { code: r.u16('code'), message: r.text() };
+}
+
+/** Settings and device info travel as UTF-8 JSON; the receiver validates them with its schema. */
+export const encodeJson = (value: unknown) => new Writer().text(JSON.stringify(value)).done();
+
+export function decodeJson(payload: Uint8Array, message: string): unknown {
+  const text = new Reader(payload, message).text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProtocolError(`${message} payload is not JSON`, {
+      field: message,
+      fix: 'check that both sides speak the same protocol version',
+    });
+  }
 }
 
 /** The name of a message type, or a ProtocolError for a type this version does not define. */

@@ -1,0 +1,340 @@
+import { crc32 } from 'node:zlib';
+import { ArgumentError, allocateDmdFrames, bytesPerFrame, type CameraFrames, type OpuDevice, OpuError } from 'opu-core';
+import { ProtocolLink } from '../link.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, type Frame, PROTOCOL_VERSION } from '../protocol/frame.js';
+import {
+  decodeAcquire,
+  decodeCredit,
+  decodeHello,
+  decodeJson,
+  decodeResendChunk,
+  decodeUploadFrames,
+  ErrorCode,
+  encodeAcquireDone,
+  encodeAcquireStarted,
+  encodeCameraChunk,
+  encodeError,
+  encodeHelloReply,
+  encodeJson,
+  type FrameReport,
+  MessageType,
+  ProtocolError,
+} from '../protocol/messages.js';
+import { Capability, SETTINGS_SCHEMA_HASH } from '../protocol/schema.js';
+import type { Transport } from '../transport.js';
+import { type EmulatorFaultsInput, faultSchema, faultyTransport } from './faults.js';
+
+/** Camera bytes per CAMERA_CHUNK at most: large enough for throughput, small enough to resend cheaply. */
+export const CHUNK_BYTES = 32 * 1024;
+/** CAMERA_CHUNK fields before the pixels. */
+const CHUNK_HEADER_BYTES = 12;
+/** Requests the emulated device queues: the host's credits for requests. */
+const DEVICE_CREDITS = 8;
+/** DMD frames the device shows per step: camera frames stream as they are read out, not after the whole batch. */
+const FRAMES_PER_STEP = 8;
+
+export interface EmulatorOptions {
+  faults?: EmulatorFaultsInput;
+  /** Largest payload the device accepts. */
+  maxPayloadBytes?: number;
+  /** Called with each message the device could not handle (for logs). */
+  onError?: (error: Error) => void;
+}
+
+/** Traffic and faults seen by the emulator, for tests and logs. */
+export interface EmulatorStats {
+  acquisitions: number;
+  cameraFramesSent: number;
+  chunksResent: number;
+  repeatedAcquisitions: number;
+}
+
+interface Acquisition {
+  id: number;
+  count: number;
+  /** Camera frame bytes, one entry per frame acquired so far. */
+  frames: Uint8Array[];
+  reports: FrameReport[];
+  chunkBytes: number;
+  done: Promise<void>;
+  /** Chunks sent in stream order, and how many the host allows (CREDIT, cumulative). */
+  sent: number;
+  upTo: number;
+  creditWaiter: (() => void) | undefined;
+}
+
+/**
+ * The device side of the wire protocol (docs/protocol.md), backed by any OpuDevice: the simulator behind a
+ * pseudo-terminal plays a real OPU on a serial line, with optional faults on the line.
+ */
+export class OpuEmulator {
+  readonly device: OpuDevice;
+  readonly stats: EmulatorStats = { acquisitions: 0, cameraFramesSent: 0, chunksResent: 0, repeatedAcquisitions: 0 };
+  readonly #link: ProtocolLink;
+  readonly #transport: Transport;
+  readonly #maxPayloadBytes: number;
+  readonly #disconnectAfterFrames: number;
+  readonly #onError: (error: Error) => void;
+  #hostMaxPayloadBytes = 0;
+  #hostCredits = 0;
+  #frameBuffer = new Uint8Array(0);
+  #acquisition: Acquisition | undefined;
+
+  constructor(device: OpuDevice, transport: Transport, options: EmulatorOptions = {}) {
+    const faults = faultSchema.parse(options.faults ?? {});
+    this.device = device;
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.#disconnectAfterFrames = faults.disconnectAfterFrames ?? Number.POSITIVE_INFINITY;
+    this.#onError = options.onError ?? (() => undefined);
+    this.#transport = faultyTransport(transport, faults);
+    this.#link = new ProtocolLink(this.#transport, this.#maxPayloadBytes);
+    this.#link.onUnsolicited((frame) => {
+      this.#handle(frame).catch((error: Error) => this.#refuse(frame, error));
+    });
+  }
+
+  /** Opens the device behind the emulator; the emulator answers the host from then on. */
+  async start(): Promise<void> {
+    await this.device.open();
+  }
+
+  async close(): Promise<void> {
+    await this.#link.close();
+    await this.device.close();
+  }
+
+  async #handle(frame: Frame): Promise<void> {
+    const reply = (type: number, payload: Uint8Array) => this.#link.send(type, payload, frame.requestId);
+    switch (frame.type) {
+      case MessageType.hello:
+        return this.#hello(frame);
+      case MessageType.getSettings:
+        return reply(MessageType.settings, encodeJson(this.device.settings));
+      case MessageType.setSettings: {
+        const patch = decodeJson(frame.payload, 'SET_SETTINGS');
+        await this.device.configure(patch as Parameters<OpuDevice['configure']>[0]);
+        return reply(MessageType.settings, encodeJson(this.device.settings));
+      }
+      case MessageType.uploadFrames:
+        this.#upload(frame.payload);
+        return reply(MessageType.uploadDone, new Uint8Array(0));
+      case MessageType.acquire:
+        return this.#acquire(frame);
+      case MessageType.credit:
+        return this.#credit(frame);
+      case MessageType.resendChunk:
+        return this.#resend(frame);
+      case MessageType.getReport: {
+        const acquisition = this.#acquisitionFor(frame);
+        await acquisition.done;
+        return reply(MessageType.acquireDone, encodeAcquireDone(acquisition.reports));
+      }
+      case MessageType.heartbeat:
+        return reply(MessageType.heartbeatReply, frame.payload);
+      case MessageType.reset:
+        this.#frameBuffer = new Uint8Array(0);
+        this.#acquisition = undefined;
+        return reply(MessageType.resetDone, new Uint8Array(0));
+      default:
+        throw new DeviceRefusal(ErrorCode.unknownType, `unknown message type 0x${frame.type.toString(16)}`);
+    }
+  }
+
+  async #hello(frame: Frame): Promise<void> {
+    const hello = decodeHello(frame.payload);
+    if (hello.major !== PROTOCOL_VERSION) {
+      throw new DeviceRefusal(
+        ErrorCode.versionNotSupported,
+        `protocol version ${hello.major} is not supported; this device speaks ${PROTOCOL_VERSION}`,
+      );
+    }
+    this.#hostMaxPayloadBytes = hello.maxPayloadBytes;
+    this.#hostCredits = Math.max(1, hello.credits);
+    const payload = encodeHelloReply({
+      major: PROTOCOL_VERSION,
+      minor: 0,
+      maxPayloadBytes: this.#maxPayloadBytes,
+      credits: DEVICE_CREDITS,
+      capabilities: Capability.softwareTrigger | Capability.wideCameraFrames | Capability.roiReadout,
+      schemaHash: SETTINGS_SCHEMA_HASH,
+      info: JSON.stringify(this.device.info),
+    });
+    await this.#link.send(MessageType.helloReply, payload, frame.requestId);
+  }
+
+  #upload(payload: Uint8Array): void {
+    const { offset, bytes } = decodeUploadFrames(payload);
+    const { limits, dmd } = this.device.info;
+    const capacity = limits.maxFramesPerAcquisition * bytesPerFrame(dmd.widthMirrors * dmd.heightMirrors);
+    const end = offset + bytes.length;
+    if (end > capacity) {
+      throw new DeviceRefusal(ErrorCode.payloadTooLarge, `frame buffer holds ${capacity} bytes; upload ends at ${end}`);
+    }
+    if (end > this.#frameBuffer.length) {
+      const grown = new Uint8Array(Math.min(capacity, Math.max(end, 2 * this.#frameBuffer.length)));
+      grown.set(this.#frameBuffer);
+      this.#frameBuffer = grown;
+    }
+    this.#frameBuffer.set(bytes, offset);
+  }
+
+  async #acquire(frame: Frame): Promise<void> {
+    const request = decodeAcquire(frame.payload);
+    const previous = this.#acquisition;
+    if (previous?.id === frame.requestId) {
+      // The host repeats an ACQUIRE it heard nothing about: an acquisition id is shown once; the host re-requests
+      // what it misses of the chunks and the report.
+      this.stats.repeatedAcquisitions++;
+      await this.#started(previous);
+      return;
+    }
+    const stride = bytesPerFrame(this.device.inputSize);
+    if (request.bytesPerFrame !== stride) {
+      throw new DeviceRefusal(
+        ErrorCode.badPayload,
+        `${request.bytesPerFrame} bytes per frame; the input region needs ${stride}`,
+      );
+    }
+    const bytes = request.count * stride;
+    if (bytes > this.#frameBuffer.length || crc32(this.#frameBuffer.subarray(0, bytes)) !== request.framesCrc) {
+      throw new DeviceRefusal(
+        ErrorCode.framesNotUploaded,
+        `the ${request.count} frames uploaded do not match their CRC`,
+      );
+    }
+    const frames = this.#frameBuffer.slice(0, bytes);
+    let finished!: () => void;
+    const acquisition: Acquisition = {
+      id: frame.requestId,
+      count: request.count,
+      frames: [],
+      reports: [],
+      chunkBytes: Math.max(1, Math.min(CHUNK_BYTES, this.#hostMaxPayloadBytes - CHUNK_HEADER_BYTES)),
+      done: new Promise<void>((resolve) => {
+        finished = resolve;
+      }),
+      sent: 0,
+      upTo: this.#hostCredits,
+      creditWaiter: undefined,
+    };
+    this.#acquisition = acquisition;
+    this.stats.acquisitions++;
+    await this.#started(acquisition);
+    try {
+      const { minFramesPerAcquisition } = this.device.info.limits;
+      const step = Math.max(FRAMES_PER_STEP, minFramesPerAcquisition);
+      for (let first = 0; first < request.count; ) {
+        let count = Math.min(step, request.count - first);
+        // A remainder shorter than the device minimum joins this step rather than forming one of its own.
+        if (request.count - first - count < minFramesPerAcquisition) count = request.count - first;
+        const batch = allocateDmdFrames(count, this.device.inputSize);
+        batch.data.set(frames.subarray(first * stride, (first + count) * stride));
+        const shot = await this.device.acquire(batch);
+        for (let f = 0; f < count; f++) this.#record(acquisition, shot, f);
+        for (let f = first; f < first + count; f++) await this.#sendFrame(acquisition, f);
+        first += count;
+      }
+    } finally {
+      finished();
+    }
+    await this.#link.send(MessageType.acquireDone, encodeAcquireDone(acquisition.reports), acquisition.id);
+  }
+
+  #started(acquisition: Acquisition): Promise<void> {
+    const payload = encodeAcquireStarted({ count: acquisition.count, chunkBytes: acquisition.chunkBytes });
+    return this.#link.send(MessageType.acquireStarted, payload, acquisition.id);
+  }
+
+  #record(acquisition: Acquisition, shot: CameraFrames, f: number): void {
+    const pixels = shot.widthPx * shot.heightPx;
+    const data = shot.data.subarray(f * pixels, (f + 1) * pixels);
+    acquisition.frames.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+    acquisition.reports.push({
+      saturatedPixels: shot.meta.saturatedPixels[f]!,
+      exposureUs: shot.meta.exposureUs,
+      timeUs: shot.meta.timestampsUs[f]!,
+    });
+  }
+
+  async #sendFrame(acquisition: Acquisition, f: number): Promise<void> {
+    const chunks = Math.max(1, Math.ceil(acquisition.frames[f]!.length / acquisition.chunkBytes));
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      while (acquisition.sent >= acquisition.upTo) {
+        await new Promise<void>((resolve) => {
+          acquisition.creditWaiter = resolve;
+        });
+      }
+      acquisition.sent++;
+      await this.#sendChunk(acquisition, f, chunk);
+    }
+    if (++this.stats.cameraFramesSent >= this.#disconnectAfterFrames) {
+      this.#link.fail(new ProtocolError('disconnected by fault injection', { field: 'disconnectAfterFrames' }));
+      await this.#transport.close();
+    }
+  }
+
+  #sendChunk(acquisition: Acquisition, f: number, chunk: number): Promise<void> {
+    const frameBytes = acquisition.frames[f]!;
+    const chunks = Math.max(1, Math.ceil(frameBytes.length / acquisition.chunkBytes));
+    const offset = chunk * acquisition.chunkBytes;
+    const pixels = frameBytes.subarray(offset, offset + acquisition.chunkBytes);
+    return this.#link.send(
+      MessageType.cameraChunk,
+      encodeCameraChunk({ frame: f, chunk, chunks, offset, pixels }),
+      acquisition.id,
+    );
+  }
+
+  #credit(frame: Frame): void {
+    const acquisition = this.#acquisition;
+    if (acquisition?.id !== frame.requestId) return;
+    acquisition.upTo = Math.max(acquisition.upTo, decodeCredit(frame.payload));
+    acquisition.creditWaiter?.();
+    acquisition.creditWaiter = undefined;
+  }
+
+  async #resend(frame: Frame): Promise<void> {
+    const acquisition = this.#acquisitionFor(frame);
+    const { frame: f, chunk } = decodeResendChunk(frame.payload);
+    const frameBytes = acquisition.frames[f];
+    if (!frameBytes || chunk * acquisition.chunkBytes >= Math.max(1, frameBytes.length)) {
+      throw new DeviceRefusal(ErrorCode.badPayload, `frame ${f} chunk ${chunk} was not acquired`);
+    }
+    this.stats.chunksResent++;
+    await this.#sendChunk(acquisition, f, chunk);
+  }
+
+  #acquisitionFor(frame: Frame): Acquisition {
+    const acquisition = this.#acquisition;
+    if (acquisition?.id !== frame.requestId) {
+      throw new DeviceRefusal(ErrorCode.badPayload, `acquisition ${frame.requestId} is not the last one`);
+    }
+    return acquisition;
+  }
+
+  /** Answers a request the device could not carry out with an ERROR naming why. */
+  #refuse(frame: Frame, error: Error): void {
+    this.#onError(error);
+    if (this.#link.closed) return;
+    const code =
+      error instanceof DeviceRefusal
+        ? error.code
+        : error instanceof ArgumentError
+          ? ErrorCode.settingRejected
+          : error instanceof ProtocolError
+            ? ErrorCode.badPayload
+            : ErrorCode.acquisitionFailed;
+    const message = error instanceof OpuError ? error.message : String(error);
+    this.#link.send(MessageType.error, encodeError({ code, message }), frame.requestId).catch(() => undefined);
+  }
+}
+
+/** A request the device refuses, with the protocol's error code. */
+class DeviceRefusal extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

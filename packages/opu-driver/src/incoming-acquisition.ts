@@ -1,0 +1,248 @@
+import { type CameraBitDepth, DeviceError, TimeoutError } from 'opu-core';
+import { deviceRefusal, type ProtocolLink } from './link.js';
+import type { Frame } from './protocol/frame.js';
+import {
+  decodeAcquireDone,
+  decodeAcquireStarted,
+  decodeCameraChunk,
+  encodeAcquire,
+  encodeCredit,
+  encodeResendChunk,
+  type FrameReport,
+  MessageType,
+  ProtocolError,
+} from './protocol/messages.js';
+
+export interface IncomingAcquisitionInit {
+  link: ProtocolLink;
+  count: number;
+  pixelsPerFrame: number;
+  bitDepth: CameraBitDepth;
+  bytesPerFrame: number;
+  framesCrc: number;
+  /** Chunks the device may send ahead (the host's credits). */
+  credits: number;
+  /** Silence after which the host re-requests what it misses. */
+  stallMs: number;
+  /** Silence after which the acquisition fails. */
+  timeoutMs: number;
+}
+
+export interface ReceivedAcquisition {
+  data: Uint8Array | Uint16Array;
+  reports: FrameReport[];
+  retries: number;
+}
+
+/**
+ * The host side of one ACQUIRE: collects the camera chunks streamed under its request id into one buffer, grants
+ * credits as it consumes them, and re-requests what is missing (a chunk, the report, the ACQUIRE itself) whenever
+ * the device falls silent. It resolves only when every chunk of every frame and the report are in.
+ */
+export class IncomingAcquisition {
+  readonly #init: IncomingAcquisitionInit;
+  readonly #id: number;
+  readonly #data: Uint8Array | Uint16Array;
+  readonly #bytes: Uint8Array;
+  readonly #frameBytes: number;
+  #chunks = 0;
+  /** One flag per chunk, frame-major, once the layout is known. */
+  #have: Uint8Array | undefined;
+  #missing = 0;
+  #highestOrdinal = -1;
+  #reports: FrameReport[] | undefined;
+  #heard = false;
+  #received = 0;
+  #creditedAt = 0;
+  #retries = 0;
+  #reportRequestedMs = Number.NEGATIVE_INFINITY;
+  #lastHeardMs = performance.now();
+  #settle!: { resolve: (r: ReceivedAcquisition) => void; reject: (e: Error) => void };
+  #finished = false;
+
+  constructor(init: IncomingAcquisitionInit) {
+    this.#init = init;
+    this.#id = init.link.allocateRequestId();
+    const wide = init.bitDepth > 8;
+    this.#data = wide
+      ? new Uint16Array(init.count * init.pixelsPerFrame)
+      : new Uint8Array(init.count * init.pixelsPerFrame);
+    this.#bytes = new Uint8Array(this.#data.buffer);
+    this.#frameBytes = init.pixelsPerFrame * (wide ? 2 : 1);
+  }
+
+  run(): Promise<ReceivedAcquisition> {
+    const { link } = this.#init;
+    const done = new Promise<ReceivedAcquisition>((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
+    const unsubscribe = link.subscribe(this.#id, (frame) => this.#guard(() => this.#receive(frame)));
+    const unwatch = link.onFailure((error) => this.#fail(error));
+    const tick = setInterval(() => this.#guard(() => this.#checkProgress()), this.#init.stallMs);
+    this.#sendAcquire();
+    return done.finally(() => {
+      clearInterval(tick);
+      unsubscribe();
+      unwatch();
+    });
+  }
+
+  #sendAcquire(): void {
+    const { count, bytesPerFrame, framesCrc } = this.#init;
+    this.#send(MessageType.acquire, encodeAcquire({ count, bytesPerFrame, trigger: 1, framesCrc }));
+  }
+
+  #send(type: number, payload: Uint8Array): void {
+    this.#init.link.send(type, payload, this.#id).catch((error: Error) => this.#fail(error));
+  }
+
+  #guard(step: () => void): void {
+    if (this.#finished) return;
+    try {
+      step();
+    } catch (error) {
+      this.#fail(error as Error);
+    }
+  }
+
+  #receive(frame: Frame): void {
+    this.#heard = true;
+    this.#lastHeardMs = performance.now();
+    switch (frame.type) {
+      case MessageType.acquireStarted: {
+        const started = decodeAcquireStarted(frame.payload);
+        this.#layout(Math.max(1, Math.ceil(this.#frameBytes / started.chunkBytes)));
+        break;
+      }
+      case MessageType.cameraChunk:
+        this.#chunk(frame.payload);
+        break;
+      case MessageType.acquireDone: {
+        const reports = decodeAcquireDone(frame.payload);
+        if (reports.length !== this.#init.count) {
+          throw new ProtocolError(`the device reported ${reports.length} frames of ${this.#init.count}`, {
+            field: 'ACQUIRE_DONE.frames',
+          });
+        }
+        this.#reports ??= reports;
+        this.#requestGaps(true);
+        break;
+      }
+      case MessageType.error:
+        throw deviceRefusal(frame);
+      default:
+        throw new ProtocolError(`unexpected message 0x${frame.type.toString(16)} during an acquisition`, {
+          field: 'type',
+          fix: 'update the SDK or the device firmware so that both speak the same protocol version',
+        });
+    }
+    this.#complete();
+  }
+
+  #layout(chunks: number): void {
+    if (this.#have) {
+      if (chunks !== this.#chunks) {
+        throw new ProtocolError(`chunks per frame changed from ${this.#chunks} to ${chunks}`, {
+          field: 'CAMERA_CHUNK.chunks',
+        });
+      }
+      return;
+    }
+    this.#chunks = chunks;
+    this.#have = new Uint8Array(this.#init.count * chunks);
+    this.#missing = this.#have.length;
+  }
+
+  #chunk(payload: Uint8Array): void {
+    const chunk = decodeCameraChunk(payload);
+    this.#layout(chunk.chunks);
+    const end = chunk.offset + chunk.pixels.length;
+    if (chunk.frame >= this.#init.count || end > this.#frameBytes) {
+      throw new ProtocolError(`chunk of frame ${chunk.frame} ends at byte ${end}, past the frame or the batch`, {
+        field: 'CAMERA_CHUNK',
+      });
+    }
+    const ordinal = chunk.frame * this.#chunks + chunk.chunk;
+    this.#received++;
+    if (!this.#have![ordinal]) {
+      this.#bytes.set(chunk.pixels, chunk.frame * this.#frameBytes + chunk.offset);
+      this.#have![ordinal] = 1;
+      this.#missing--;
+    }
+    if (ordinal > this.#highestOrdinal) {
+      // A chunk skipped over is lost: the device sends in order.
+      for (let o = this.#highestOrdinal + 1; o < ordinal; o++) if (!this.#have![o]) this.#resend(o);
+      this.#highestOrdinal = ordinal;
+    }
+    if (this.#received - this.#creditedAt >= Math.ceil(this.#init.credits / 2)) this.#grantCredit();
+  }
+
+  #grantCredit(): void {
+    this.#creditedAt = this.#received;
+    this.#send(MessageType.credit, encodeCredit(this.#received + this.#init.credits));
+  }
+
+  #resend(ordinal: number): void {
+    this.#retries++;
+    const frame = Math.floor(ordinal / this.#chunks);
+    this.#send(MessageType.resendChunk, encodeResendChunk({ frame, chunk: ordinal - frame * this.#chunks }));
+  }
+
+  /** Re-requests lost chunks: those before the newest one seen, or all that are missing once the device is done. */
+  #requestGaps(deviceDone: boolean): void {
+    if (!this.#have) return;
+    const end = deviceDone ? this.#have.length : this.#highestOrdinal;
+    let budget = this.#init.credits;
+    for (let o = 0; o < end && budget > 0; o++) {
+      if (!this.#have[o]) {
+        this.#resend(o);
+        budget--;
+      }
+    }
+  }
+
+  #checkProgress(): void {
+    const silentMs = performance.now() - this.#lastHeardMs;
+    if (silentMs >= this.#init.timeoutMs) {
+      const have = this.#have ? this.#have.length - this.#missing : 0;
+      throw new TimeoutError(
+        `the device fell silent for ${Math.round(silentMs)} ms during an acquisition of ${this.#init.count} frames ` +
+          `(${have} of ${this.#have?.length ?? '?'} chunks in); nothing is returned`,
+        { field: 'timeoutMs', fix: 'check the cable and the device; the next call reconnects' },
+      );
+    }
+    if (silentMs < this.#init.stallMs) return;
+    if (!this.#heard) {
+      // The ACQUIRE itself may be lost; the device shows an acquisition id only once, so repeating it is safe.
+      this.#retries++;
+      this.#sendAcquire();
+      return;
+    }
+    this.#grantCredit();
+    if (this.#reports) this.#requestGaps(true);
+    else {
+      this.#requestGaps(false);
+      // The device answers GET_REPORT when it has finished: ask again only when that answer is overdue.
+      if (performance.now() - this.#reportRequestedMs >= this.#init.timeoutMs / 2) {
+        this.#reportRequestedMs = performance.now();
+        this.#send(MessageType.getReport, new Uint8Array(0));
+      }
+    }
+  }
+
+  #complete(): void {
+    if (this.#missing > 0 || !this.#have || !this.#reports) return;
+    this.#finished = true;
+    this.#settle.resolve({ data: this.#data, reports: this.#reports, retries: this.#retries });
+  }
+
+  #fail(error: Error): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#settle.reject(
+      error instanceof DeviceError
+        ? error
+        : new DeviceError(`acquisition failed: ${error.message}`, { cause: error, field: 'acquire()' }),
+    );
+  }
+}

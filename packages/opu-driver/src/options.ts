@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/** How the driver talks to a device; every field has a default that suits a USB CDC-ACM OPU. */
+export const serialDeviceOptionsSchema = z.object({
+  /** Longest wait for a reply, and the longest silence tolerated during an acquisition, in ms. */
+  timeoutMs: z.number().positive().default(2000),
+  /** Idle time after which the driver checks the device is alive; three silent periods mean it is gone. */
+  heartbeatMs: z.number().positive().default(1000),
+  /** How long the handshake repeats HELLO before giving up, in ms. */
+  handshakeTimeoutMs: z.number().positive().default(5000),
+  /** How long a reconnect keeps trying to reopen the port and shake hands, in ms. */
+  reconnectTimeoutMs: z.number().nonnegative().default(10_000),
+  /** Times an idempotent request is sent again after a timeout. */
+  retries: z.number().int().nonnegative().default(5),
+  /** Largest payload the host accepts (negotiated down to the device's for uploads). */
+  maxPayloadBytes: z
+    .number()
+    .int()
+    .min(64)
+    .max(16 * 2 ** 20)
+    .default(2 ** 20),
+  /** Camera chunks the device may send ahead of the host (credit-based flow control). */
+  credits: z.number().int().min(1).max(0xffff).default(32),
+  /** Measure the camera's trigger lag at open and compensate it. */
+  triggerSelfTest: z.boolean().default(true),
+});
+export type SerialDeviceOptions = z.infer<typeof serialDeviceOptionsSchema>;
+export type SerialDeviceOptionsInput = z.input<typeof serialDeviceOptionsSchema>;

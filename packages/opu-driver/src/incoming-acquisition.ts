@@ -50,7 +50,8 @@ export class IncomingAcquisition {
   #have: Uint8Array | undefined;
   #missing = 0;
   #highestOrdinal = -1;
-  #reports: FrameReport[] | undefined;
+  #reports: FrameReport[];
+  #deviceDone = false;
   #heard = false;
   #received = 0;
   #creditedAt = 0;
@@ -69,6 +70,7 @@ export class IncomingAcquisition {
       : new Uint8Array(init.count * init.pixelsPerFrame);
     this.#bytes = new Uint8Array(this.#data.buffer);
     this.#frameBytes = init.pixelsPerFrame * (wide ? 2 : 1);
+    this.#reports = new Array<FrameReport>(init.count);
   }
 
   run(): Promise<ReceivedAcquisition> {
@@ -118,13 +120,13 @@ export class IncomingAcquisition {
         this.#chunk(frame.payload);
         break;
       case MessageType.acquireDone: {
-        const reports = decodeAcquireDone(frame.payload);
-        if (reports.length !== this.#init.count) {
-          throw new ProtocolError(`the device reported ${reports.length} frames of ${this.#init.count}`, {
+        const frames = decodeAcquireDone(frame.payload);
+        if (frames !== this.#init.count) {
+          throw new ProtocolError(`the device acquired ${frames} frames of ${this.#init.count}`, {
             field: 'ACQUIRE_DONE.frames',
           });
         }
-        this.#reports ??= reports;
+        this.#deviceDone = true;
         this.#requestGaps(true);
         break;
       }
@@ -167,6 +169,7 @@ export class IncomingAcquisition {
     if (!this.#have![ordinal]) {
       this.#bytes.set(chunk.pixels, chunk.frame * this.#frameBytes + chunk.offset);
       this.#have![ordinal] = 1;
+      this.#reports[chunk.frame] = chunk.report;
       this.#missing--;
     }
     if (ordinal > this.#highestOrdinal) {
@@ -219,10 +222,10 @@ export class IncomingAcquisition {
       return;
     }
     this.#grantCredit();
-    if (this.#reports) this.#requestGaps(true);
+    if (this.#deviceDone) this.#requestGaps(true);
     else {
       this.#requestGaps(false);
-      // The device answers GET_REPORT when it has finished: ask again only when that answer is overdue.
+      // The device answers GET_REPORT with ACQUIRE_DONE once it has finished: ask again only when that is overdue.
       if (performance.now() - this.#reportRequestedMs >= this.#init.timeoutMs / 2) {
         this.#reportRequestedMs = performance.now();
         this.#send(MessageType.getReport, new Uint8Array(0));
@@ -231,7 +234,7 @@ export class IncomingAcquisition {
   }
 
   #complete(): void {
-    if (this.#missing > 0 || !this.#have || !this.#reports) return;
+    if (this.#missing > 0 || !this.#have) return;
     this.#finished = true;
     this.#settle.resolve({ data: this.#data, reports: this.#reports, retries: this.#retries });
   }

@@ -12,13 +12,20 @@ export const serialDeviceOptionsSchema = z.object({
   reconnectTimeoutMs: z.number().nonnegative().default(10_000),
   /** Times an idempotent request is sent again after a timeout. */
   retries: z.number().int().nonnegative().default(5),
-  /** Largest payload the host accepts (negotiated down to the device's for uploads). */
+  /** Largest payload the host accepts. */
   maxPayloadBytes: z
     .number()
     .int()
-    .min(64)
+    .min(4096)
     .max(16 * 2 ** 20)
     .default(2 ** 20),
+  /** Largest camera chunk and upload piece, in bytes: small pieces get through a noisy line (1% bad bytes: ~50). */
+  chunkBytes: z
+    .number()
+    .int()
+    .min(16)
+    .max(16 * 2 ** 20)
+    .default(32 * 1024),
   /** Camera chunks the device may send ahead of the host (credit-based flow control). */
   credits: z.number().int().min(1).max(0xffff).default(32),
   /** Measure the camera's trigger lag at open and compensate it. */

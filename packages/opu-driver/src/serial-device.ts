@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import {
   allocateDmdFrames,
+  ArgumentError,
   bytesPerFrame,
   type CameraFrames,
   DeviceError,
@@ -81,7 +82,15 @@ export class SerialOpuDevice extends OpuDevice {
   constructor(init: SerialOpuDeviceInit) {
     super();
     this.#connect = init.connect;
-    this.options = serialDeviceOptionsSchema.parse(init.options ?? {});
+    const parsed = serialDeviceOptionsSchema.safeParse(init.options ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ArgumentError(issue.message, {
+        field: ['options', ...issue.path.map(String)].join('.'),
+        fix: 'see docs/opu-driver.md for each option and its range',
+      });
+    }
+    this.options = parsed.data;
   }
 
   /** Camera frames by which the device's capture lags its DMD, measured at open (0 when the self-test is off). */
@@ -327,7 +336,10 @@ export class SerialOpuDevice extends OpuDevice {
         link,
         info: parseFromDevice(deviceInfoSchema, info, 'HELLO_REPLY.info'),
         deviceCredits: Math.max(1, reply.credits),
-        uploadBytes: Math.min(reply.maxPayloadBytes, this.options.maxPayloadBytes) - UPLOAD_HEADER_BYTES,
+        uploadBytes: Math.max(
+          1,
+          Math.min(this.options.chunkBytes, reply.chunkBytes, reply.maxPayloadBytes - UPLOAD_HEADER_BYTES),
+        ),
         heartbeat: setInterval(() => this.#heartbeat(session), this.options.heartbeatMs).unref(),
       };
       link.onFailure(() => clearInterval(session.heartbeat));
@@ -344,6 +356,7 @@ export class SerialOpuDevice extends OpuDevice {
       minor: 0,
       maxPayloadBytes: this.options.maxPayloadBytes,
       credits: this.options.credits,
+      chunkBytes: this.options.chunkBytes,
     });
     const subscriptions: (() => void)[] = [];
     let timer: NodeJS.Timeout | undefined;

@@ -61,15 +61,15 @@ describe('end to end over a real pseudo-terminal with serialport', () => {
 
   it('carries 12-bit camera frames as 16-bit words, in chunks, unchanged', async () => {
     const pty = await emulator({ seed: 5, camera: { bitDepth: 12 } });
-    await using device = serialDevice(pty.path, { maxPayloadBytes: 1024 });
+    await using device = serialDevice(pty.path, { chunkBytes: 1000 });
     await device.open();
     const sim = await simulatorAfterSelfTest({ seed: 5, camera: { bitDepth: 12 } });
     const frames = randomFrames(5, device.inputSize, 9);
     const [serial, direct] = [await device.acquire(frames), await sim.acquire(frames)];
     expect(serial.data).toBeInstanceOf(Uint16Array);
     expect(serial.data).toEqual(direct.data);
-    // 64×32 pixels × 2 bytes in chunks of at most 1012 bytes: every frame took several.
-    expect(serial.meta.transfer!.bytesReceived).toBeGreaterThan(5 * 4096);
+    // 64×32 pixels × 2 bytes in chunks of at most 1000 bytes: five per frame, each with 48 bytes of headers.
+    expect(serial.meta.transfer!.bytesReceived).toBeGreaterThan(5 * (4096 + 5 * 48));
     await sim.close();
   });
 

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cobsDecode, cobsEncode, cobsEncodedLength, decodeFrame, encodeFrame, type Frame, FrameDecoder } from '../src/index.js';
+import {
+  cobsDecode,
+  cobsEncode,
+  cobsEncodedLength,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  FrameDecoder,
+} from '../src/index.js';
 
 // Zeros are what COBS removes: bias the bytes towards them, and the lengths towards the 254-byte block boundary.
 const bytes = fc.oneof(

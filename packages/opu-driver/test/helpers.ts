@@ -1,4 +1,4 @@
-import { SimulatedOpuDevice, type SimOptions } from 'opu-sim';
+import { type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { afterAll } from 'vitest';
 import {
   type EmulatorOnPty,

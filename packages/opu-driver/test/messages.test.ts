@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { DeviceError } from 'opu-core';
 import { describe, expect, it } from 'vitest';
 import {
+  CAMERA_CHUNK_HEADER_BYTES,
   decodeAcquire,
   decodeAcquireDone,
+  decodeAcquireStarted,
   decodeCameraChunk,
   decodeCredit,
   decodeError,
@@ -15,6 +17,7 @@ import {
   decodeUploadFrames,
   encodeAcquire,
   encodeAcquireDone,
+  encodeAcquireStarted,
   encodeCameraChunk,
   encodeCredit,
   encodeError,
@@ -34,6 +37,12 @@ const hello = fc.record({
   minor: fc.integer({ min: 0, max: 255 }),
   maxPayloadBytes: fc.integer({ min: 0, max: 0xffff_ffff }),
   credits: fc.integer({ min: 0, max: 0xffff }),
+  chunkBytes: fc.integer({ min: 0, max: 0xffff_ffff }),
+});
+const report = fc.record({
+  saturatedPixels: fc.integer({ min: 0, max: 0xffff_ffff }),
+  exposureUs: fc.double({ noNaN: true }),
+  timeUs: fc.double({ noNaN: true }),
 });
 
 describe('message payloads (docs/protocol.md §2)', () => {
@@ -56,8 +65,9 @@ describe('message payloads (docs/protocol.md §2)', () => {
         fc.integer({ min: 0, max: 0xffff_ffff }),
         fc.integer({ min: 0, max: 0xfffe }),
         fc.uint8Array({ maxLength: 300 }),
-        (frame, chunk, pixels) => {
-          const m = { frame, chunk, chunks: chunk + 1, offset: 7 * chunk, pixels };
+        report,
+        (frame, chunk, pixels, report) => {
+          const m = { frame, chunk, chunks: chunk + 1, offset: 7 * chunk, report, pixels };
           expect(decodeCameraChunk(encodeCameraChunk(m))).toEqual(m);
         },
       ),
@@ -68,6 +78,7 @@ describe('message payloads (docs/protocol.md §2)', () => {
       minor: 0,
       maxPayloadBytes: 9,
       credits: 4,
+      chunkBytes: 3,
       capabilities: 5,
       schemaHash: new Uint8Array(32).fill(1),
       info: 'x'.repeat(1000),
@@ -79,20 +90,43 @@ describe('message payloads (docs/protocol.md §2)', () => {
       code: 3,
       message: 'exposureUs: too long',
     });
-    // HELLO: major, minor, maxPayload u32 LE, credits u16 LE.
-    expect(Array.from(encodeHello({ major: 1, minor: 2, maxPayloadBytes: 0x0102_0304, credits: 0x0506 }))).toEqual([
-      1, 2, 4, 3, 2, 1, 6, 5,
-    ]);
+    // HELLO: major, minor, maxPayload u32 LE, credits u16 LE, chunkBytes u32 LE.
+    expect(
+      Array.from(
+        encodeHello({ major: 1, minor: 2, maxPayloadBytes: 0x0102_0304, credits: 0x0506, chunkBytes: 0x0708 }),
+      ),
+    ).toEqual([1, 2, 4, 3, 2, 1, 6, 5, 8, 7, 0, 0]);
+    // CAMERA_CHUNK: frame u32, chunk u16, chunks u16, offset u32, saturated u32, exposure f64, time f64, pixels.
+    const chunk = encodeCameraChunk({
+      frame: 1,
+      chunk: 2,
+      chunks: 3,
+      offset: 4,
+      report: { saturatedPixels: 5, exposureUs: 1, timeUs: 2 },
+      pixels: Uint8Array.of(9),
+    });
+    expect(chunk.length).toBe(CAMERA_CHUNK_HEADER_BYTES + 1);
+    expect(Array.from(chunk.subarray(0, 16))).toEqual([1, 0, 0, 0, 2, 0, 3, 0, 4, 0, 0, 0, 5, 0, 0, 0]);
+    expect(new DataView(chunk.buffer).getFloat64(24, true)).toBe(2);
   });
 
   it('a truncated, padded or malformed payload is a ProtocolError naming the message and field', () => {
-    const h = encodeHello({ major: 1, minor: 0, maxPayloadBytes: 1024, credits: 8 });
+    const h = encodeHello({ major: 1, minor: 0, maxPayloadBytes: 1024, credits: 8, chunkBytes: 512 });
     expect(() => decodeHello(h.subarray(0, 5))).toThrow(/HELLO\.maxPayload/);
     expect(() => decodeHello(Uint8Array.from([...h, 0]))).toThrow(/1 bytes too many/);
     expect(() => decodeHelloReply(h)).toThrow(ProtocolError);
     expect(() => decodeError(Uint8Array.from([1, 0, 0xff, 0xfe]))).toThrow(/not UTF-8/);
     expect(() =>
-      decodeCameraChunk(encodeCameraChunk({ frame: 1, chunk: 4, chunks: 4, offset: 0, pixels: new Uint8Array(1) })),
+      decodeCameraChunk(
+        encodeCameraChunk({
+          frame: 1,
+          chunk: 4,
+          chunks: 4,
+          offset: 0,
+          report: { saturatedPixels: 0, exposureUs: 1, timeUs: 0 },
+          pixels: new Uint8Array(1),
+        }),
+      ),
     ).toThrow(/chunk 4 of 4/);
     // Random bytes never make a decoder fail with anything but a ProtocolError.
     fc.assert(
@@ -135,16 +169,16 @@ describe('message payloads (docs/protocol.md §2)', () => {
     expect(Array.from(encodeAcquire({ count: 2, bytesPerFrame: 0x0304, trigger: 1, framesCrc: 0x0a0b0c0d }))).toEqual([
       2, 0, 0, 0, 4, 3, 0, 0, 1, 0x0d, 0x0c, 0x0b, 0x0a,
     ]);
-    const reports = [
-      { saturatedPixels: 0, exposureUs: 412.5, timeUs: 1e6 / 3 },
-      { saturatedPixels: 17, exposureUs: 0.1, timeUs: 2 ** 40 },
-    ];
-    expect(decodeAcquireDone(encodeAcquireDone(reports))).toEqual(reports);
+    expect(decodeAcquireDone(encodeAcquireDone(4096))).toBe(4096);
+    expect(decodeAcquireStarted(encodeAcquireStarted({ count: 7, chunkBytes: 512 }))).toEqual({
+      count: 7,
+      chunkBytes: 512,
+    });
     expect(decodeResendChunk(encodeResendChunk({ frame: 9, chunk: 3 }))).toEqual({ frame: 9, chunk: 3 });
     expect(() => decodeUploadFrames(Uint8Array.of(1, 2))).toThrow(/UPLOAD_FRAMES\.offset/);
     expect(() => decodeAcquire(Uint8Array.from([0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0]))).toThrow(/trigger mode 2/);
     expect(() => decodeAcquire(new Uint8Array(12))).toThrow(/ACQUIRE\.framesCrc/);
-    expect(() => decodeAcquireDone(encodeAcquireDone(reports).subarray(0, 30))).toThrow(/26 bytes for 2 frame reports/);
+    expect(() => decodeAcquireDone(Uint8Array.of(1, 0, 0, 0, 9))).toThrow(/ACQUIRE_DONE payload has 1 bytes too many/);
     expect(decodeJson(encodeJson({ exposureUs: 400 }), 'SETTINGS')).toEqual({ exposureUs: 400 });
     expect(() => decodeJson(new TextEncoder().encode('{"a":'), 'SETTINGS')).toThrow(/SETTINGS payload is not JSON/);
   });

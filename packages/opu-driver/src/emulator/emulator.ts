@@ -3,6 +3,7 @@ import { ArgumentError, allocateDmdFrames, bytesPerFrame, type CameraFrames, typ
 import { ProtocolLink } from '../link.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, type Frame, PROTOCOL_VERSION } from '../protocol/frame.js';
 import {
+  CAMERA_CHUNK_HEADER_BYTES,
   decodeAcquire,
   decodeCredit,
   decodeHello,
@@ -22,12 +23,12 @@ import {
 } from '../protocol/messages.js';
 import { Capability, SETTINGS_SCHEMA_HASH } from '../protocol/schema.js';
 import type { Transport } from '../transport.js';
-import { type EmulatorFaultsInput, faultSchema, faultyTransport } from './faults.js';
+import { type EmulatorFaults, type EmulatorFaultsInput, faultSchema, faultyTransport } from './faults.js';
 
 /** Camera bytes per CAMERA_CHUNK at most: large enough for throughput, small enough to resend cheaply. */
 export const CHUNK_BYTES = 32 * 1024;
-/** CAMERA_CHUNK fields before the pixels. */
-const CHUNK_HEADER_BYTES = 12;
+/** UPLOAD_FRAMES fields before the frame bytes. */
+const UPLOAD_HEADER_BYTES = 4;
 /** Requests the emulated device queues: the host's credits for requests. */
 const DEVICE_CREDITS = 8;
 /** DMD frames the device shows per step: camera frames stream as they are read out, not after the whole batch. */
@@ -69,24 +70,25 @@ interface Acquisition {
  */
 export class OpuEmulator {
   readonly device: OpuDevice;
+  /** The faults on the line; change them on a running emulator to start or stop injecting. */
+  readonly faults: EmulatorFaults;
   readonly stats: EmulatorStats = { acquisitions: 0, cameraFramesSent: 0, chunksResent: 0, repeatedAcquisitions: 0 };
   readonly #link: ProtocolLink;
   readonly #transport: Transport;
   readonly #maxPayloadBytes: number;
-  readonly #disconnectAfterFrames: number;
   readonly #onError: (error: Error) => void;
   #hostMaxPayloadBytes = 0;
   #hostCredits = 0;
+  #hostChunkBytes = CHUNK_BYTES;
   #frameBuffer = new Uint8Array(0);
   #acquisition: Acquisition | undefined;
 
   constructor(device: OpuDevice, transport: Transport, options: EmulatorOptions = {}) {
-    const faults = faultSchema.parse(options.faults ?? {});
+    this.faults = faultSchema.parse(options.faults ?? {});
     this.device = device;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    this.#disconnectAfterFrames = faults.disconnectAfterFrames ?? Number.POSITIVE_INFINITY;
     this.#onError = options.onError ?? (() => undefined);
-    this.#transport = faultyTransport(transport, faults);
+    this.#transport = faultyTransport(transport, this.faults);
     this.#link = new ProtocolLink(this.#transport, this.#maxPayloadBytes);
     this.#link.onUnsolicited((frame) => {
       this.#handle(frame).catch((error: Error) => this.#refuse(frame, error));
@@ -127,7 +129,7 @@ export class OpuEmulator {
       case MessageType.getReport: {
         const acquisition = this.#acquisitionFor(frame);
         await acquisition.done;
-        return reply(MessageType.acquireDone, encodeAcquireDone(acquisition.reports));
+        return reply(MessageType.acquireDone, encodeAcquireDone(acquisition.count));
       }
       case MessageType.heartbeat:
         return reply(MessageType.heartbeatReply, frame.payload);
@@ -150,11 +152,13 @@ export class OpuEmulator {
     }
     this.#hostMaxPayloadBytes = hello.maxPayloadBytes;
     this.#hostCredits = Math.max(1, hello.credits);
+    this.#hostChunkBytes = Math.max(1, hello.chunkBytes);
     const payload = encodeHelloReply({
       major: PROTOCOL_VERSION,
       minor: 0,
       maxPayloadBytes: this.#maxPayloadBytes,
       credits: DEVICE_CREDITS,
+      chunkBytes: this.#maxPayloadBytes - UPLOAD_HEADER_BYTES,
       capabilities: Capability.softwareTrigger | Capability.wideCameraFrames | Capability.roiReadout,
       schemaHash: SETTINGS_SCHEMA_HASH,
       info: JSON.stringify(this.device.info),
@@ -209,7 +213,10 @@ export class OpuEmulator {
       count: request.count,
       frames: [],
       reports: [],
-      chunkBytes: Math.max(1, Math.min(CHUNK_BYTES, this.#hostMaxPayloadBytes - CHUNK_HEADER_BYTES)),
+      chunkBytes: Math.max(
+        1,
+        Math.min(CHUNK_BYTES, this.#hostChunkBytes, this.#hostMaxPayloadBytes - CAMERA_CHUNK_HEADER_BYTES),
+      ),
       done: new Promise<void>((resolve) => {
         finished = resolve;
       }),
@@ -237,7 +244,7 @@ export class OpuEmulator {
     } finally {
       finished();
     }
-    await this.#link.send(MessageType.acquireDone, encodeAcquireDone(acquisition.reports), acquisition.id);
+    await this.#link.send(MessageType.acquireDone, encodeAcquireDone(acquisition.count), acquisition.id);
   }
 
   #started(acquisition: Acquisition): Promise<void> {
@@ -267,7 +274,7 @@ export class OpuEmulator {
       acquisition.sent++;
       await this.#sendChunk(acquisition, f, chunk);
     }
-    if (++this.stats.cameraFramesSent >= this.#disconnectAfterFrames) {
+    if (++this.stats.cameraFramesSent >= (this.faults.disconnectAfterFrames ?? Number.POSITIVE_INFINITY)) {
       this.#link.fail(new ProtocolError('disconnected by fault injection', { field: 'disconnectAfterFrames' }));
       await this.#transport.close();
     }
@@ -280,7 +287,7 @@ export class OpuEmulator {
     const pixels = frameBytes.subarray(offset, offset + acquisition.chunkBytes);
     return this.#link.send(
       MessageType.cameraChunk,
-      encodeCameraChunk({ frame: f, chunk, chunks, offset, pixels }),
+      encodeCameraChunk({ frame: f, chunk, chunks, offset, report: acquisition.reports[f]!, pixels }),
       acquisition.id,
     );
   }

@@ -27,14 +27,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const PACING_SLICE_BYTES = 1024;
 
 /**
- * Wraps the device's transport with the configured faults. Damage is applied to bytes, below the framing, as a
- * noisy cable would; stalls and pacing delay whole writes, as a busy or slow device would.
+ * Wraps the device's transport with the faults in `faults`, read at each write and read, so that a test can change
+ * them on a running link. Damage is applied to bytes, below the framing, as a noisy cable would; stalls and pacing
+ * delay whole writes, as a busy or slow device would.
  */
 export function faultyTransport(inner: Transport, faults: EmulatorFaults): Transport {
-  const damaging = faults.corruptRate > 0 || faults.dropRate > 0;
   const random = seededUniform(faults.seed);
   const damage = (bytes: Uint8Array): Uint8Array => {
-    if (!damaging) return bytes;
+    if (faults.corruptRate === 0 && faults.dropRate === 0) return bytes;
     const out = new Uint8Array(bytes.length);
     let n = 0;
     for (const byte of bytes) {

@@ -77,6 +77,11 @@ class Writer {
     this.#view.setBigUint64(at, v, true);
     return this;
   }
+  f64(v: number): this {
+    const at = this.#reserve(8);
+    this.#view.setFloat64(at, v, true);
+    return this;
+  }
   bytes(v: Uint8Array): this {
     // Reserve first: it may replace the buffer.
     const at = this.#reserve(v.length);
@@ -128,6 +133,9 @@ class Reader {
   u64(field: string): bigint {
     return this.#view.getBigUint64(this.#take(8, field), true);
   }
+  f64(field: string): number {
+    return this.#view.getFloat64(this.#take(8, field), true);
+  }
   bytes(n: number, field: string): Uint8Array {
     const at = this.#take(n, field);
     return this.#bytes.slice(at, at + n);
@@ -159,6 +167,8 @@ export interface Hello {
   maxPayloadBytes: number;
   /** Frames the peer may send before waiting for a CREDIT. */
   credits: number;
+  /** Largest bulk piece (camera chunk, upload) this side wants: small pieces survive a noisy line. */
+  chunkBytes: number;
 }
 
 export interface HelloReply extends Hello {
@@ -175,6 +185,8 @@ export interface CameraChunk {
   chunks: number;
   /** Byte offset of these pixels in the camera frame. */
   offset: number;
+  /** The frame's report, repeated in each of its chunks so that no separate message can be lost. */
+  report: FrameReport;
   pixels: Uint8Array;
 }
 
@@ -212,7 +224,7 @@ export interface ErrorReply {
 }
 
 export const encodeHello = (m: Hello) =>
-  new Writer().u8(m.major).u8(m.minor).u32(m.maxPayloadBytes).u16(m.credits).done();
+  new Writer().u8(m.major).u8(m.minor).u32(m.maxPayloadBytes).u16(m.credits).u32(m.chunkBytes).done();
 
 function readHello(r: Reader): Hello {
   return {
@@ -220,6 +232,7 @@ function readHello(r: Reader): Hello {
     minor: r.u8('minor'),
     maxPayloadBytes: r.u32('maxPayload'),
     credits: r.u16('credits'),
+    chunkBytes: r.u32('chunkBytes'),
   };
 }
 
@@ -248,7 +261,19 @@ export function decodeHelloReply(payload: Uint8Array): HelloReply {
 }
 
 export const encodeCameraChunk = (m: CameraChunk) =>
-  new Writer().u32(m.frame).u16(m.chunk).u16(m.chunks).u32(m.offset).bytes(m.pixels).done();
+  new Writer()
+    .u32(m.frame)
+    .u16(m.chunk)
+    .u16(m.chunks)
+    .u32(m.offset)
+    .u32(m.report.saturatedPixels)
+    .f64(m.report.exposureUs)
+    .f64(m.report.timeUs)
+    .bytes(m.pixels)
+    .done();
+
+/** CAMERA_CHUNK fields before the pixels. */
+export const CAMERA_CHUNK_HEADER_BYTES = 32;
 
 export function decodeCameraChunk(payload: Uint8Array): CameraChunk {
   const r = new Reader(payload, 'CAMERA_CHUNK');
@@ -257,6 +282,7 @@ export function decodeCameraChunk(payload: Uint8Array): CameraChunk {
     chunk: r.u16('chunk'),
     chunks: r.u16('chunks'),
     offset: r.u32('offset'),
+    report: { saturatedPixels: r.u32('saturatedPixels'), exposureUs: r.f64('exposureUs'), timeUs: r.f64('timeUs') },
     pixels: r.rest(),
   };
   if (chunk.chunk >= chunk.chunks) {
@@ -307,32 +333,14 @@ export function decodeAcquireStarted(payload: Uint8Array): AcquireStarted {
   return started;
 }
 
-export function encodeAcquireDone(frames: FrameReport[]): Uint8Array {
-  const w = new Writer().u32(frames.length);
-  const numbers = new DataView(new ArrayBuffer(16));
-  for (const f of frames) {
-    numbers.setFloat64(0, f.exposureUs, true);
-    numbers.setFloat64(8, f.timeUs, true);
-    w.u32(f.saturatedPixels).bytes(new Uint8Array(numbers.buffer.slice(0)));
-  }
-  return w.done();
-}
+/** ACQUIRE_DONE: the device has sent every chunk of the batch once (the reports travel in the chunks). */
+export const encodeAcquireDone = (frames: number) => new Writer().u32(frames).done();
 
-export function decodeAcquireDone(payload: Uint8Array): FrameReport[] {
+export function decodeAcquireDone(payload: Uint8Array): number {
   const r = new Reader(payload, 'ACQUIRE_DONE');
-  const count = r.u32('frames');
-  if (count * 20 !== payload.length - 4) {
-    throw new ProtocolError(`${payload.length - 4} bytes for ${count} frame reports of 20`, {
-      field: 'ACQUIRE_DONE.frames',
-    });
-  }
-  const reports: FrameReport[] = [];
-  for (let i = 0; i < count; i++) {
-    const saturatedPixels = r.u32('saturatedPixels');
-    const numbers = new DataView(r.bytes(16, 'exposureUs').buffer);
-    reports.push({ saturatedPixels, exposureUs: numbers.getFloat64(0, true), timeUs: numbers.getFloat64(8, true) });
-  }
-  return reports;
+  const frames = r.u32('frames');
+  r.end();
+  return frames;
 }
 
 export const encodeResendChunk = (m: ResendChunk) => new Writer().u32(m.frame).u16(m.chunk).done();

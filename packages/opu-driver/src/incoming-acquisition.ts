@@ -12,6 +12,7 @@ import {
   MessageType,
   ProtocolError,
 } from './protocol/messages.js';
+import { SilenceClock } from './silence.js';
 
 export interface IncomingAcquisitionInit {
   link: ProtocolLink;
@@ -57,7 +58,7 @@ export class IncomingAcquisition {
   #creditedAt = 0;
   #retries = 0;
   #reportRequestedMs = Number.NEGATIVE_INFINITY;
-  #lastHeardMs = performance.now();
+  readonly #silence: SilenceClock;
   #settle!: { resolve: (r: ReceivedAcquisition) => void; reject: (e: Error) => void };
   #finished = false;
 
@@ -71,6 +72,7 @@ export class IncomingAcquisition {
     this.#bytes = new Uint8Array(this.#data.buffer);
     this.#frameBytes = init.pixelsPerFrame * (wide ? 2 : 1);
     this.#reports = new Array<FrameReport>(init.count);
+    this.#silence = new SilenceClock(init.stallMs);
   }
 
   run(): Promise<ReceivedAcquisition> {
@@ -109,7 +111,7 @@ export class IncomingAcquisition {
 
   #receive(frame: Frame): void {
     this.#heard = true;
-    this.#lastHeardMs = performance.now();
+    this.#silence.heard();
     switch (frame.type) {
       case MessageType.acquireStarted: {
         const started = decodeAcquireStarted(frame.payload);
@@ -205,14 +207,18 @@ export class IncomingAcquisition {
   }
 
   #checkProgress(): void {
-    const silentMs = performance.now() - this.#lastHeardMs;
+    const silentMs = this.#silence.tick();
     if (silentMs >= this.#init.timeoutMs) {
       const have = this.#have ? this.#have.length - this.#missing : 0;
-      throw new TimeoutError(
+      const error = new TimeoutError(
         `the device fell silent for ${Math.round(silentMs)} ms during an acquisition of ${this.#init.count} frames ` +
           `(${have} of ${this.#have?.length ?? '?'} chunks in); nothing is returned`,
         { field: 'timeoutMs', fix: 'check the cable and the device; the next call reconnects' },
       );
+      this.#fail(error);
+      // A device silent this long is in an unknown state: the link is dropped so that the next call reconnects.
+      this.#init.link.fail(error);
+      return;
     }
     if (silentMs < this.#init.stallMs) return;
     if (!this.#heard) {

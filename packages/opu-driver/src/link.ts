@@ -40,8 +40,6 @@ export function deviceRefusal(frame: Frame): ProtocolError {
 export class ProtocolLink {
   readonly decoder: FrameDecoder;
   readonly stats: LinkStats = { bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0 };
-  /** `performance.now()` when the last intact frame arrived. */
-  lastReceivedMs = performance.now();
   readonly #transport: Transport;
   readonly #pending = new Map<number, Pending>();
   readonly #streams = new Map<number, (frame: Frame) => void>();
@@ -101,7 +99,13 @@ export class ProtocolLink {
     const wire = encodeFrame({ version: PROTOCOL_VERSION, type, sequence, requestId, payload });
     this.stats.bytesSent += wire.length;
     this.stats.framesSent++;
-    await this.#transport.write(wire);
+    try {
+      await this.#transport.write(wire);
+    } catch (error) {
+      // A port that cannot be written is gone: fail everything waiting on it, so the driver reconnects.
+      this.fail(error as Error);
+      throw error;
+    }
   }
 
   /**
@@ -128,6 +132,8 @@ export class ProtocolLink {
       const pending = this.#pending.get(requestId);
       if (pending) clearTimeout(pending.timer);
       this.#pending.delete(requestId);
+      // The link may have failed the reply already; the caller hears the send's error instead.
+      reply.catch(() => undefined);
       throw error;
     }
     return reply;
@@ -169,7 +175,6 @@ export class ProtocolLink {
 
   #dispatch(frame: Frame): void {
     this.stats.framesReceived++;
-    this.lastReceivedMs = performance.now();
     if (frame.version !== PROTOCOL_VERSION) {
       this.fail(
         new ProtocolError(`the peer speaks protocol version ${frame.version}; this side speaks ${PROTOCOL_VERSION}`, {

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import {
-  allocateDmdFrames,
   ArgumentError,
+  allocateDmdFrames,
   bytesPerFrame,
   type CameraFrames,
   DeviceError,
@@ -30,6 +30,7 @@ import {
   ProtocolError,
 } from './protocol/messages.js';
 import { deviceInfoSchema, parseFromDevice, SETTINGS_SCHEMA_HASH } from './protocol/schema.js';
+import { SilenceClock } from './silence.js';
 import type { Transport } from './transport.js';
 import { measureTriggerLag } from './trigger-lag.js';
 
@@ -56,6 +57,9 @@ interface Session {
   deviceCredits: number;
   uploadBytes: number;
   heartbeat: NodeJS.Timeout;
+  silence: SilenceClock;
+  /** Frames received when the heartbeat last looked. */
+  framesSeen: number;
 }
 
 /** Link counters and events since the device was opened. */
@@ -91,6 +95,11 @@ export class SerialOpuDevice extends OpuDevice {
       });
     }
     this.options = parsed.data;
+  }
+
+  /** Whether the link is up; after a loss it is re-established by the next call. */
+  get connected(): boolean {
+    return this.#session !== undefined && !this.#session.link.closed;
   }
 
   /** Camera frames by which the device's capture lags its DMD, measured at open (0 when the self-test is off). */
@@ -341,6 +350,8 @@ export class SerialOpuDevice extends OpuDevice {
           Math.min(this.options.chunkBytes, reply.chunkBytes, reply.maxPayloadBytes - UPLOAD_HEADER_BYTES),
         ),
         heartbeat: setInterval(() => this.#heartbeat(session), this.options.heartbeatMs).unref(),
+        silence: new SilenceClock(this.options.heartbeatMs),
+        framesSeen: link.stats.framesReceived,
       };
       link.onFailure(() => clearInterval(session.heartbeat));
       return session;
@@ -395,7 +406,11 @@ export class SerialOpuDevice extends OpuDevice {
   /** Probes an idle link; a device silent for three periods is gone, and what waits on it fails now. */
   #heartbeat(session: Session): void {
     const { link } = session;
-    const silentMs = performance.now() - link.lastReceivedMs;
+    if (link.stats.framesReceived !== session.framesSeen) {
+      session.framesSeen = link.stats.framesReceived;
+      session.silence.heard();
+    }
+    const silentMs = session.silence.tick();
     if (silentMs >= MISSED_HEARTBEATS * this.options.heartbeatMs) {
       link.fail(
         new TimeoutError(`the device has not answered for ${Math.round(silentMs)} ms`, {
@@ -405,7 +420,7 @@ export class SerialOpuDevice extends OpuDevice {
       );
       return;
     }
-    if (silentMs >= this.options.heartbeatMs) {
+    if (silentMs > 0) {
       const now = BigInt(Math.round(performance.now() * 1000));
       link
         .request(MessageType.heartbeat, encodeHeartbeat(now), MessageType.heartbeatReply, this.options.heartbeatMs)

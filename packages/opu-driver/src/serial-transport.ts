@@ -31,6 +31,10 @@ export async function openSerialTransport(path: string, options: SerialOptions =
         : resolve(),
     ),
   );
+  // An error event without a listener would crash the process; a failed port is a closed port to the driver.
+  port.on('error', () => {
+    if (port.isOpen) port.close(() => undefined);
+  });
   return {
     write: (bytes) =>
       new Promise<void>((resolve, reject) => {

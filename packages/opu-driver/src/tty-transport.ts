@@ -20,6 +20,8 @@ const writeChunk = (fd: number, bytes: Uint8Array, offset: number) =>
 export function ttyTransport(fd: number): Transport {
   const stream = new ReadStream(fd);
   stream.setRawMode(true);
+  // EIO when the other side hangs up, EBADF after close: either way the line is gone.
+  stream.on('error', () => stream.destroy());
   let writing = Promise.resolve();
   return {
     write(bytes) {

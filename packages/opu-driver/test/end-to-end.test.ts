@@ -1,27 +1,7 @@
-import { type DmdFrames, Opu, openOpu, packDmdFrames, seededUniform } from 'opu-core';
+import { Opu, openOpu, seededUniform } from 'opu-core';
 import { runOpuDeviceContract } from 'opu-core/testing';
-import { type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
-import { measureTriggerLag } from '../src/index.js';
-import { emulator, serialDevice } from './helpers.js';
-
-function randomFrames(count: number, mirrors: number, seed: number): DmdFrames {
-  const random = seededUniform(seed);
-  return packDmdFrames(
-    Array.from({ length: count * mirrors }, () => (random() < 0.5 ? 1 : 0)),
-    count,
-    mirrors,
-  );
-}
-
-/** The simulator opened directly, brought to the state the driver leaves it in after its trigger-lag self-test. */
-async function simulatorAfterSelfTest(options: SimOptions): Promise<SimulatedOpuDevice> {
-  const sim = new SimulatedOpuDevice({ options });
-  await sim.open();
-  const { minFramesPerAcquisition: minFrames, maxFramesPerAcquisition: maxFrames } = sim.info.limits;
-  await measureTriggerLag((frames) => sim.acquire(frames), sim.inputSize, { minFrames, maxFrames });
-  return sim;
-}
+import { emulator, randomFrames, serialDevice, simulatorAfterSelfTest } from './helpers.js';
 
 runOpuDeviceContract('SerialOpuDevice + emulator over a pseudo-terminal', async () => {
   const pty = await emulator({ seed: 3, minFramesPerAcquisition: 2, maxFramesPerAcquisition: 64 });

@@ -53,6 +53,7 @@ export interface EmulatorStats {
 interface Acquisition {
   id: number;
   count: number;
+  framesCrc: number;
   /** Camera frame bytes, one entry per frame acquired so far. */
   frames: Uint8Array[];
   reports: FrameReport[];
@@ -150,6 +151,8 @@ export class OpuEmulator {
         `protocol version ${hello.major} is not supported; this device speaks ${PROTOCOL_VERSION}`,
       );
     }
+    // A HELLO opens a new session: acquisition ids of the previous one mean nothing any more.
+    this.#acquisition = undefined;
     this.#hostMaxPayloadBytes = hello.maxPayloadBytes;
     this.#hostCredits = Math.max(1, hello.credits);
     this.#hostChunkBytes = Math.max(1, hello.chunkBytes);
@@ -185,7 +188,11 @@ export class OpuEmulator {
   async #acquire(frame: Frame): Promise<void> {
     const request = decodeAcquire(frame.payload);
     const previous = this.#acquisition;
-    if (previous?.id === frame.requestId) {
+    if (
+      previous?.id === frame.requestId &&
+      previous.framesCrc === request.framesCrc &&
+      previous.count === request.count
+    ) {
       // The host repeats an ACQUIRE it heard nothing about: an acquisition id is shown once; the host re-requests
       // what it misses of the chunks and the report.
       this.stats.repeatedAcquisitions++;
@@ -211,6 +218,7 @@ export class OpuEmulator {
     const acquisition: Acquisition = {
       id: frame.requestId,
       count: request.count,
+      framesCrc: request.framesCrc,
       frames: [],
       reports: [],
       chunkBytes: Math.max(

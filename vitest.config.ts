@@ -25,7 +25,12 @@ export default defineConfig({
       { resolve: { alias }, test: { name: 'opu-sim', root: './packages/opu-sim', include: ['test/**/*.test.ts'] } },
       {
         resolve: { alias },
-        test: { name: 'opu-driver', root: './packages/opu-driver', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
+        test: {
+          name: 'opu-driver',
+          root: './packages/opu-driver',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
       },
       {
         resolve: { alias },

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DeviceError } from 'opu-core';
 import { SerialPort } from 'serialport';
 
@@ -18,8 +20,54 @@ export interface DiscoveryOptions {
   productId?: string;
   /** Picks one device when several are plugged in. */
   serialNumber?: string | undefined;
-  /** Lists the ports; serialport's enumeration by default. */
+  /** Lists the ports; `listSerialPorts` by default. */
   listPorts?: () => Promise<SerialPortInfo[]>;
+}
+
+const SYS_TTY = '/sys/class/tty';
+
+/** Reads a sysfs attribute, trimmed; undefined when absent. */
+function attribute(dir: string, name: string): string | undefined {
+  const file = join(dir, name);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+/**
+ * Serial ports from Linux sysfs, with the USB ids of the device each belongs to. serialport's own listing runs
+ * udevadm, which containers and minimal systems lack; sysfs is always there.
+ */
+export function listPortsFromSysfs(ttyClassDir = SYS_TTY): SerialPortInfo[] {
+  if (!existsSync(ttyClassDir)) return [];
+  const ports: SerialPortInfo[] = [];
+  for (const name of readdirSync(ttyClassDir)) {
+    const link = join(ttyClassDir, name, 'device');
+    if (!existsSync(link)) continue;
+    let dir = realpathSync(link);
+    // The USB device is a few levels above the tty's interface.
+    for (let up = 0; up < 6 && dir !== '/' && attribute(dir, 'idVendor') === undefined; up++) dir = dirname(dir);
+    const usb = attribute(dir, 'idVendor') !== undefined;
+    ports.push({
+      path: `/dev/${name}`,
+      vendorId: usb ? attribute(dir, 'idVendor') : undefined,
+      productId: usb ? attribute(dir, 'idProduct') : undefined,
+      serialNumber: usb ? attribute(dir, 'serial') : undefined,
+      manufacturer: usb ? attribute(dir, 'manufacturer') : undefined,
+    });
+  }
+  return ports;
+}
+
+/** serialport's listing, or sysfs where that cannot run. */
+export async function listSerialPorts(): Promise<SerialPortInfo[]> {
+  try {
+    return await SerialPort.list();
+  } catch (error) {
+    if (process.platform === 'linux') return listPortsFromSysfs();
+    throw new DeviceError(`cannot list serial ports: ${(error as Error).message}`, {
+      field: 'url',
+      fix: 'give the port by its path, e.g. serial:///dev/ttyACM0',
+    });
+  }
 }
 
 const sameId = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
@@ -28,7 +76,7 @@ const sameId = (a: string | undefined, b: string) => a !== undefined && a.toLowe
 export async function findOpuPorts(options: DiscoveryOptions = {}): Promise<SerialPortInfo[]> {
   const vendorId = options.vendorId ?? DEFAULT_USB_IDS.vendorId;
   const productId = options.productId ?? DEFAULT_USB_IDS.productId;
-  const ports = await (options.listPorts ?? (() => SerialPort.list()))();
+  const ports = await (options.listPorts ?? listSerialPorts)();
   return ports.filter(
     (p) =>
       sameId(p.vendorId, vendorId) &&
@@ -44,7 +92,7 @@ export async function discoverOpuPort(options: DiscoveryOptions = {}): Promise<S
   const found = await findOpuPorts(options);
   if (found.length === 1) return found[0]!;
   if (found.length === 0) {
-    const seen = await (options.listPorts ?? (() => SerialPort.list()))();
+    const seen = await (options.listPorts ?? listSerialPorts)();
     const list = seen.map((p) => `${p.path} (${p.vendorId ?? '-'}:${p.productId ?? '-'})`).join(', ') || 'none';
     throw new DeviceError(`no OPU with USB ids ${vendorId}:${productId} is plugged in; ports seen: ${list}`, {
       field: 'url',

@@ -220,7 +220,8 @@ export class IncomingAcquisition {
       this.#init.link.fail(error);
       return;
     }
-    if (silentMs < this.#init.stallMs) return;
+    // Two periods: the first tick after this process was busy comes before the input that waited (see SilenceClock).
+    if (silentMs < 2 * this.#init.stallMs) return;
     if (!this.#heard) {
       // The ACQUIRE itself may be lost; the device shows an acquisition id only once, so repeating it is safe.
       this.#retries++;

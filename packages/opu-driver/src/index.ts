@@ -7,6 +7,8 @@ export {
   type DiscoveryOptions,
   discoverOpuPort,
   findOpuPorts,
+  listPortsFromSysfs,
+  listSerialPorts,
   type SerialPortInfo,
 } from './discovery.js';
 export { CHUNK_BYTES, type EmulatorOptions, type EmulatorStats, OpuEmulator } from './emulator/emulator.js';

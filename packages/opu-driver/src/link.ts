@@ -112,9 +112,9 @@ export class ProtocolLink {
    * Sends a request and resolves with its reply, which must be of `replyType`. An ERROR reply rejects with a
    * ProtocolError carrying the device's code and message; no reply within `timeoutMs` rejects with a TimeoutError.
    */
-  async request(type: number, payload: Uint8Array, replyType: number, timeoutMs: number): Promise<Frame> {
+  request(type: number, payload: Uint8Array, replyType: number, timeoutMs: number): Promise<Frame> {
     const requestId = this.allocateRequestId();
-    const reply = new Promise<Frame>((resolve, reject) => {
+    return new Promise<Frame>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(requestId);
         reject(
@@ -125,18 +125,13 @@ export class ProtocolLink {
         );
       }, timeoutMs);
       this.#pending.set(requestId, { resolve, reject, timer, replyType });
+      // Not awaited: the timeout runs from now, even if the port takes the bytes slowly or never.
+      this.send(type, payload, requestId).catch((error: Error) => {
+        clearTimeout(timer);
+        this.#pending.delete(requestId);
+        reject(error);
+      });
     });
-    try {
-      await this.send(type, payload, requestId);
-    } catch (error) {
-      const pending = this.#pending.get(requestId);
-      if (pending) clearTimeout(pending.timer);
-      this.#pending.delete(requestId);
-      // The link may have failed the reply already; the caller hears the send's error instead.
-      reply.catch(() => undefined);
-      throw error;
-    }
-    return reply;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { DeviceError } from 'opu-core';
 import { SerialPort } from 'serialport';
+import { fdWriter } from './fd-writer.js';
 import type { Transport } from './transport.js';
 
 export interface SerialOptions {
@@ -31,26 +32,30 @@ export async function openSerialTransport(path: string, options: SerialOptions =
         : resolve(),
     ),
   );
+  const fd = (port.port as unknown as { fd: number } | undefined)?.fd;
+  if (fd === undefined) throw new DeviceError(`${path} opened without a file descriptor`, { field: 'path' });
+  const writer = fdWriter(fd);
   // An error event without a listener would crash the process; a failed port is a closed port to the driver.
   port.on('error', () => {
     if (port.isOpen) port.close(() => undefined);
   });
   return {
-    write: (bytes) =>
-      new Promise<void>((resolve, reject) => {
-        const failed = (error: Error) =>
-          reject(new DeviceError(`write to ${path} failed: ${error.message}`, { field: 'path' }));
-        port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (error) => {
-          if (error) failed(error);
-        });
-        port.drain((error) => (error ? failed(error) : resolve()));
-      }),
+    write: async (bytes) => {
+      try {
+        await writer.write(bytes);
+      } catch (error) {
+        throw new DeviceError(`write to ${path} failed: ${(error as Error).message}`, { field: 'path', cause: error });
+      }
+    },
     onData: (listener) => port.on('data', (data: Buffer) => listener(new Uint8Array(data))),
     onClose: (listener) => port.on('close', () => listener()),
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      // The fd must outlive every write in flight: once closed, its number may name another file.
+      await writer.stop();
+      await new Promise<void>((resolve) => {
         if (!port.isOpen) return resolve();
         port.close(() => resolve());
-      }),
+      });
+    },
   };
 }

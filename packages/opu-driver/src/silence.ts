@@ -17,7 +17,7 @@ export class SilenceClock {
     this.#silentMs = 0;
   }
 
-  /** Call every period; returns the silence so far. */
+  /** Call every period; returns the silence so far. Compare it with at least two periods (see the class comment). */
   tick(): number {
     const now = performance.now();
     this.#silentMs += Math.min(now - this.#lastTickMs, this.#periodMs);

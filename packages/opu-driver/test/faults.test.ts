@@ -151,7 +151,8 @@ describe('the emulator as a process', () => {
   it('prints its pty; when it is killed the driver notices, and reconnects through the link once it is back', async () => {
     let emulated = await start();
     expect(emulated.path).toMatch(/^\/dev\/pts\/\d+$/);
-    await using device = serialDevice(link, { heartbeatMs: 100, timeoutMs: 1000, reconnectTimeoutMs: 20_000 });
+    // The emulator process answers heartbeats between the steps of an acquisition, every few tens of ms.
+    await using device = serialDevice(link, { heartbeatMs: 500, timeoutMs: 3000, reconnectTimeoutMs: 20_000 });
     try {
       await device.open();
       const roi = { outputRoi: { left: 0, top: 0, width: 32, height: 16 } };
@@ -159,7 +160,7 @@ describe('the emulator as a process', () => {
       const before = await device.acquire(randomFrames(4, device.inputSize, 1));
       expect(before.count).toBe(4);
       await stop(emulated.process);
-      await until(() => !device.connected, 2000);
+      await until(() => !device.connected, 3000);
       emulated = await start();
       const frames = randomFrames(6, device.inputSize, 2);
       const after = await device.acquire(frames);

@@ -31,8 +31,12 @@ export const CHUNK_BYTES = 32 * 1024;
 const UPLOAD_HEADER_BYTES = 4;
 /** Requests the emulated device queues: the host's credits for requests. */
 const DEVICE_CREDITS = 8;
-/** DMD frames the device shows per step: camera frames stream as they are read out, not after the whole batch. */
-const FRAMES_PER_STEP = 8;
+/**
+ * Time the device spends per step of an acquisition. Camera frames stream as they are read out, not after the whole
+ * batch, and between steps the emulator answers heartbeats: a busy emulator must not look like an unplugged one.
+ */
+const STEP_MS = 20;
+const MAX_FRAMES_PER_STEP = 64;
 
 export interface EmulatorOptions {
   faults?: EmulatorFaultsInput;
@@ -237,14 +241,17 @@ export class OpuEmulator {
     await this.#started(acquisition);
     try {
       const { minFramesPerAcquisition } = this.device.info.limits;
-      const step = Math.max(FRAMES_PER_STEP, minFramesPerAcquisition);
+      let step = minFramesPerAcquisition;
       for (let first = 0; first < request.count; ) {
         let count = Math.min(step, request.count - first);
         // A remainder shorter than the device minimum joins this step rather than forming one of its own.
         if (request.count - first - count < minFramesPerAcquisition) count = request.count - first;
         const batch = allocateDmdFrames(count, this.device.inputSize);
         batch.data.set(frames.subarray(first * stride, (first + count) * stride));
+        const started = performance.now();
         const shot = await this.device.acquire(batch);
+        const msPerFrame = Math.max(1e-3, (performance.now() - started) / count);
+        step = Math.max(minFramesPerAcquisition, Math.min(MAX_FRAMES_PER_STEP, Math.floor(STEP_MS / msPerFrame)));
         for (let f = 0; f < count; f++) this.#record(acquisition, shot, f);
         for (let f = first; f < first + count; f++) await this.#sendFrame(acquisition, f);
         first += count;

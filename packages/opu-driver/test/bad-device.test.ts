@@ -1,0 +1,197 @@
+import { ArgumentError, TimeoutError } from 'opu-core';
+import { SimulatedOpuDevice } from 'opu-sim';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeHelloReply,
+  encodeFrame,
+  encodeHello,
+  encodeHelloReply,
+  type Frame,
+  FrameDecoder,
+  MessageType,
+  memoryTransportPair,
+  OpuEmulator,
+  ProtocolError,
+  ProtocolLink,
+  SerialOpuDevice,
+  type Transport,
+} from '../src/index.js';
+
+/** An emulator whose every outgoing message passes through `tamper` (which returns the bytes to write instead). */
+function tamperedDevice(tamper: (frame: Frame) => Uint8Array | undefined): { host: Transport; device: OpuEmulator } {
+  const [host, wire] = memoryTransportPair();
+  const decoder = new FrameDecoder(64 * 2 ** 20);
+  const tampering: Transport = {
+    ...wire,
+    write: async (bytes) => {
+      for (const frame of decoder.push(bytes)) await wire.write(tamper(frame) ?? encodeFrame(frame));
+    },
+  };
+  const device = new OpuEmulator(new SimulatedOpuDevice({ options: { seed: 1 } }), tampering);
+  return { host, device };
+}
+
+async function openAgainst(tamper: (frame: Frame) => Uint8Array | undefined, options = {}) {
+  const { host, device } = tamperedDevice(tamper);
+  await device.start();
+  const driver = new SerialOpuDevice({ connect: async () => host, options: { timeoutMs: 300, ...options } });
+  return { driver, device };
+}
+
+const replyWith = (frame: Frame, change: (reply: ReturnType<typeof decodeHelloReply>) => object) =>
+  frame.type === MessageType.helloReply
+    ? encodeFrame({
+        ...frame,
+        payload: encodeHelloReply({
+          ...decodeHelloReply(frame.payload),
+          ...change(decodeHelloReply(frame.payload)),
+        } as never),
+      })
+    : undefined;
+
+describe('a device that breaks the protocol is refused with a clear error', () => {
+  it('a frame header with another protocol version', async () => {
+    const { driver } = await openAgainst((frame) => encodeFrame({ ...frame, version: 2 }));
+    const error = await driver.open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as Error).message).toMatch(/the peer speaks protocol version 2; this side speaks 1/);
+  });
+
+  it('a HELLO_REPLY with another major version, or a settings schema the SDK does not know', async () => {
+    const major = await openAgainst((frame) => replyWith(frame, () => ({ major: 3 })));
+    await expect(major.driver.open()).rejects.toThrow(/device speaks protocol version 3; this SDK speaks 1/);
+    const schema = await openAgainst((frame) => replyWith(frame, () => ({ schemaHash: new Uint8Array(32) })));
+    await expect(schema.driver.open()).rejects.toThrow(/HELLO_REPLY\.schemaHash: the device's settings schema/);
+  });
+
+  it('device info that does not match the schema names the field', async () => {
+    const bad = await openAgainst((frame) =>
+      replyWith(frame, (reply) => {
+        const info = JSON.parse(reply.info);
+        info.camera.bitDepth = 9;
+        return { info: JSON.stringify(info) };
+      }),
+    );
+    const error = await bad.driver.open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).field).toBe('HELLO_REPLY.info.camera.bitDepth');
+    const notJson = await openAgainst((frame) => replyWith(frame, () => ({ info: '{"model":' })));
+    await expect(notJson.driver.open()).rejects.toThrow(/device info is not JSON/);
+  });
+
+  it('an unknown message type in place of a reply', async () => {
+    const { driver } = await openAgainst((frame) =>
+      frame.type === MessageType.settings ? encodeFrame({ ...frame, type: 0x42 }) : undefined,
+    );
+    await expect(driver.open()).rejects.toThrow(/answered with message 0x42, expected 0x82/);
+  });
+
+  it('an unknown message type in an acquisition stream', async () => {
+    let armed = false;
+    const { driver } = await openAgainst((frame) =>
+      armed && frame.type === MessageType.cameraChunk ? encodeFrame({ ...frame, type: 0x99 }) : undefined,
+    );
+    await driver.open();
+    armed = true;
+    await expect(
+      driver.acquire({ count: 1, mirrorsPerFrame: driver.inputSize, data: new Uint8Array(128) }),
+    ).rejects.toThrow(/unexpected message 0x99 during an acquisition/);
+  });
+
+  it('a frame larger than the negotiated maximum', async () => {
+    const { driver } = await openAgainst(
+      (frame) =>
+        frame.type === MessageType.settings
+          ? encodeFrame({ ...frame, payload: new Uint8Array(10_000).fill(1) })
+          : undefined,
+      { maxPayloadBytes: 4096 },
+    );
+    const error = await driver.open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as Error).message).toMatch(/larger than the 4096-byte maximum payload/);
+  });
+
+  it('settings the device sends that do not match the schema', async () => {
+    const { driver } = await openAgainst((frame) =>
+      frame.type === MessageType.settings
+        ? encodeFrame({ ...frame, payload: new TextEncoder().encode('{"exposureUs":"long"}') })
+        : undefined,
+    );
+    await expect(driver.open()).rejects.toThrow(/SETTINGS\.exposureUs: the device sent an invalid SETTINGS/);
+  });
+
+  it('the handshake skips noise on the line before the reply', async () => {
+    const { driver } = await openAgainst((frame) => {
+      if (frame.type !== MessageType.helloReply) return undefined;
+      const noise = Uint8Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff);
+      const reply = encodeFrame(frame);
+      const out = new Uint8Array(noise.length + reply.length);
+      out.set(noise);
+      out.set(reply, noise.length);
+      return out;
+    });
+    await driver.open();
+    expect(driver.info.model).toBe('opu-sim');
+    await driver.close();
+  });
+
+  it('a silent port fails the handshake with a TimeoutError after handshakeTimeoutMs', async () => {
+    const [host] = memoryTransportPair();
+    const driver = new SerialOpuDevice({ connect: async () => host, options: { handshakeTimeoutMs: 500 } });
+    const started = performance.now();
+    await expect(driver.open()).rejects.toBeInstanceOf(TimeoutError);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(450);
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
+  it('bad driver options are ArgumentErrors naming the option', () => {
+    const connect = async () => memoryTransportPair()[0];
+    expect(() => new SerialOpuDevice({ connect, options: { timeoutMs: -1 } })).toThrow(ArgumentError);
+    expect(() => new SerialOpuDevice({ connect, options: { chunkBytes: 2 } })).toThrow(/options\.chunkBytes/);
+  });
+});
+
+describe('the emulator refuses bad requests with protocol errors', () => {
+  async function raw() {
+    const [host, wire] = memoryTransportPair();
+    const device = new OpuEmulator(new SimulatedOpuDevice({ options: { seed: 1 } }), wire);
+    await device.start();
+    return new ProtocolLink(host);
+  }
+
+  it('another protocol version, an unknown type, a malformed payload, settings out of range', async () => {
+    const link = await raw();
+    const hello = (major: number) =>
+      encodeHello({ major, minor: 0, maxPayloadBytes: 1 << 20, credits: 8, chunkBytes: 1024 });
+    await expect(link.request(MessageType.hello, hello(2), MessageType.helloReply, 500)).rejects.toThrow(
+      /protocol version 2 is not supported.*\(code 7\)/,
+    );
+    await expect(link.request(0x33, new Uint8Array(0), 0xb3, 500)).rejects.toThrow(
+      /unknown message type 0x33 \(code 1\)/,
+    );
+    await expect(
+      link.request(MessageType.acquire, Uint8Array.of(1, 2), MessageType.acquireStarted, 500),
+    ).rejects.toThrow(/ACQUIRE payload ends before its field 'count'.*\(code 2\)/);
+    const setting = new TextEncoder().encode(JSON.stringify({ exposureUs: 1e9 }));
+    await expect(link.request(MessageType.setSettings, setting, MessageType.settings, 500)).rejects.toThrow(
+      /settings\.exposureUs.*\(code 3\)/,
+    );
+    await expect(
+      link.request(MessageType.acquire, new Uint8Array(13).fill(0), MessageType.acquireStarted, 500),
+    ).rejects.toThrow(/bytes per frame.*\(code 2\)/);
+    await link.close();
+  });
+
+  it('frames whose CRC does not match what was uploaded are not shown', async () => {
+    const link = await raw();
+    const acquire = new Uint8Array(13);
+    const view = new DataView(acquire.buffer);
+    view.setUint32(0, 2, true);
+    view.setUint32(4, 128, true);
+    view.setUint32(9, 0xdeadbeef, true);
+    await expect(link.request(MessageType.acquire, acquire, MessageType.acquireStarted, 500)).rejects.toThrow(
+      /do not match their CRC.*\(code 4\)/,
+    );
+    await link.close();
+  });
+});

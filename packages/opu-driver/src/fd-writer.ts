@@ -7,7 +7,7 @@ const writeChunk = (fd: number, bytes: Uint8Array, offset: number) =>
   new Promise<number>((resolve, reject) =>
     write(fd, bytes, offset, bytes.length - offset, null, (error, written) => {
       if (!error) resolve(written);
-      else if (error.code === 'EAGAIN') setTimeout(() => resolve(0), EAGAIN_RETRY_MS);
+      else if (error.code === 'EAGAIN') setImmediate(() => resolve(0));
       else reject(error);
     }),
   );

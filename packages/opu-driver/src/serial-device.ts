@@ -140,23 +140,21 @@ export class SerialOpuDevice extends OpuDevice {
   protected async doAcquire(frames: DmdFrames): Promise<CameraFrames> {
     const session = await this.#liveSession();
     const lag = this.#triggerLagFrames;
-    let shown = frames;
-    if (lag > 0) {
-      // Blank frames after the batch flush the lagging capture; the first `lag` camera frames belong to the past.
-      shown = allocateDmdFrames(frames.count + lag, frames.mirrorsPerFrame);
-      shown.data.set(frames.data);
-    }
+    if (lag === 0) return this.#acquireOnce(session, frames);
+    // Blank frames after the batch flush the lagging capture; the first `lag` camera frames belong to the past.
+    const shown = allocateDmdFrames(frames.count + lag, frames.mirrorsPerFrame);
+    shown.data.set(frames.data);
     const shot = await this.#acquireOnce(session, shown);
     const pixels = shot.widthPx * shot.heightPx;
-    const meta = shot.meta;
+    const { meta } = shot;
     return {
       ...shot,
       count: frames.count,
-      data: lag > 0 ? shot.data.slice(lag * pixels) : shot.data,
+      data: shot.data.slice(lag * pixels),
       meta: {
         ...meta,
         timestampsUs: meta.timestampsUs.slice(lag),
-        litMirrors: Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f)),
+        litMirrors: meta.litMirrors.slice(0, frames.count),
         saturatedPixels: meta.saturatedPixels.slice(lag),
       },
     };

@@ -15,7 +15,33 @@ const bytes = fc.oneof(
   fc.uint8Array({ maxLength: 600 }),
   fc.uint8Array({ minLength: 250, maxLength: 520, min: 0, max: 2 }),
   fc.uint8Array({ minLength: 252, maxLength: 258, min: 1, max: 255 }),
+  // A full 254-byte block right before a zero, and long zero-free stretches.
+  fc
+    .tuple(fc.uint8Array({ minLength: 254, maxLength: 254, min: 1, max: 255 }), fc.uint8Array({ maxLength: 300 }))
+    .map(([full, rest]) => Uint8Array.from([...full, 0, ...rest])),
+  fc.uint8Array({ minLength: 500, maxLength: 3000, min: 1, max: 255 }),
 );
+
+/** COBS written out byte by byte, as in the paper: the reference the fast encoder must match exactly. */
+function referenceEncode(data: Uint8Array): number[] {
+  const out = [0];
+  let codeAt = 0;
+  let code = 1;
+  for (const byte of data) {
+    if (byte !== 0) {
+      out.push(byte);
+      code++;
+    }
+    if (byte === 0 || code === 0xff) {
+      out[codeAt] = code;
+      codeAt = out.length;
+      out.push(0);
+      code = 1;
+    }
+  }
+  out[codeAt] = code;
+  return out;
+}
 
 const frame = fc.record({
   version: fc.integer({ min: 0, max: 255 }),
@@ -52,6 +78,7 @@ describe('COBS', () => {
     fc.assert(
       fc.property(bytes, (data) => {
         const encoded = cobsEncode(data);
+        expect(Array.from(encoded)).toEqual(referenceEncode(data));
         expect(encoded.includes(0)).toBe(false);
         expect(encoded.length).toBeLessThanOrEqual(cobsEncodedLength(data.length));
         expect(cobsDecode(encoded)).toEqual(data);
@@ -64,6 +91,12 @@ describe('COBS', () => {
     expect(Array.from(cobsEncode(Uint8Array.from([0])))).toEqual([1, 1]);
     expect(Array.from(cobsEncode(Uint8Array.from([0x11, 0x22, 0, 0x33])))).toEqual([3, 0x11, 0x22, 2, 0x33]);
     expect(Array.from(cobsEncode(Uint8Array.from([0x11, 0, 0, 0])))).toEqual([2, 0x11, 1, 1, 1]);
+    // 254 non-zero bytes then a zero: a full block (0xff, no implied zero), then the zero as an empty block.
+    const full = Uint8Array.from({ length: 254 }, (_, i) => i + 1);
+    const encoded = cobsEncode(Uint8Array.from([...full, 0, 7]));
+    expect(Array.from(encoded.subarray(0, 1))).toEqual([0xff]);
+    expect(Array.from(encoded.subarray(255))).toEqual([1, 2, 7]);
+    expect(cobsDecode(encoded)).toEqual(Uint8Array.from([...full, 0, 7]));
   });
 
   it('rejects encodings with a zero inside or a block running past the end', () => {

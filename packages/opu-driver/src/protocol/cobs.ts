@@ -10,26 +10,54 @@ export function cobsEncodedLength(length: number): number {
   return length + Math.floor(length / 254) + 1;
 }
 
+/** Runs shorter than this are copied byte by byte; longer ones with one native copy. */
+const SHORT_RUN = 24;
+
+function copyRun(from: Uint8Array, start: number, length: number, to: Uint8Array, at: number): void {
+  if (length < SHORT_RUN) for (let k = 0; k < length; k++) to[at + k] = from[start + k]!;
+  else to.set(from.subarray(start, start + length), at);
+}
+
 /** Encodes `data` into a new array without zeros (the delimiter is not included). */
 export function cobsEncode(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(cobsEncodedLength(data.length));
-  let codeAt = 0;
-  let code = 1;
-  let o = 1;
-  for (let i = 0; i < data.length; i++) {
-    const byte = data[i]!;
-    if (byte !== 0) {
-      out[o++] = byte;
-      code++;
+  return out.subarray(0, cobsEncodeInto(data, out, 0));
+}
+
+/**
+ * Encodes `data` into `out` from `at` on (room for `cobsEncodedLength(data.length)` bytes is needed) and returns
+ * where the encoding ends. Each zero is located once with a native search and each run copied at once, so large
+ * frames cost little more than a copy.
+ */
+export function cobsEncodeInto(data: Uint8Array, out: Uint8Array, at: number): number {
+  const n = data.length;
+  let codeAt = at;
+  let o = at + 1;
+  let i = 0;
+  let nextZero = -1;
+  for (;;) {
+    if (nextZero < i) {
+      nextZero = data.indexOf(0, i);
+      if (nextZero === -1) nextZero = n;
     }
-    if (byte === 0 || code === 0xff) {
-      out[codeAt] = code;
+    const limit = Math.min(n, i + 254);
+    const run = Math.min(nextZero, limit) - i;
+    copyRun(data, i, run, out, o);
+    o += run;
+    i += run;
+    if (run === 254) {
+      // A full block: no implied zero, even when a zero comes next (it starts the next block).
+      out[codeAt] = 0xff;
       codeAt = o++;
-      code = 1;
+    } else if (i === nextZero && i < n) {
+      out[codeAt] = run + 1;
+      codeAt = o++;
+      i++;
+    } else {
+      out[codeAt] = run + 1;
+      return o;
     }
   }
-  out[codeAt] = code;
-  return out.subarray(0, o);
 }
 
 /**
@@ -37,17 +65,15 @@ export function cobsEncode(data: Uint8Array): Uint8Array {
  * zero inside, or a block that runs past the end.
  */
 export function cobsDecode(encoded: Uint8Array): Uint8Array | undefined {
+  if (encoded.indexOf(0) !== -1) return undefined;
   const out = new Uint8Array(encoded.length);
   let o = 0;
   let i = 0;
   while (i < encoded.length) {
     const code = encoded[i]!;
-    if (code === 0 || i + code > encoded.length) return undefined;
-    for (let k = 1; k < code; k++) {
-      const byte = encoded[i + k]!;
-      if (byte === 0) return undefined;
-      out[o++] = byte;
-    }
+    if (i + code > encoded.length) return undefined;
+    copyRun(encoded, i + 1, code - 1, out, o);
+    o += code - 1;
     i += code;
     // A block shorter than 255 ends with an implied zero, except the last one.
     if (code !== 0xff && i < encoded.length) out[o++] = 0;

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { cobsDecode, cobsEncode, cobsEncodedLength } from './cobs.js';
+import { cobsDecode, cobsEncodedLength, cobsEncodeInto } from './cobs.js';
 
 /** The wire protocol's version; a peer with another major version is refused at the handshake. */
 export const PROTOCOL_VERSION = 1;
@@ -50,10 +50,10 @@ export function encodeFrame(frame: Frame): Uint8Array {
   view.setUint32(8, frame.payload.length, true);
   raw.set(frame.payload, HEADER_BYTES);
   view.setUint32(12, checksum(raw, frame.payload), true);
-  const encoded = cobsEncode(raw);
-  const wire = new Uint8Array(encoded.length + 2);
-  wire.set(encoded, 1);
-  return wire;
+  // Encoded straight into the wire buffer, between its two zero delimiters.
+  const wire = new Uint8Array(cobsEncodedLength(raw.length) + 2);
+  const end = cobsEncodeInto(raw, wire, 1);
+  return wire.subarray(0, end + 1);
 }
 
 /** Parses one COBS-encoded frame (delimiter removed); a fault when it is not a whole, intact frame. */
@@ -65,7 +65,8 @@ export function decodeFrame(encoded: Uint8Array, maxPayloadBytes: number): Frame
   const length = view.getUint32(8, true);
   if (length > maxPayloadBytes) return 'oversized';
   if (length !== raw.length - HEADER_BYTES) return 'length';
-  const payload = raw.slice(HEADER_BYTES);
+  // The decoded frame is a fresh array: the payload may share it.
+  const payload = raw.subarray(HEADER_BYTES);
   if (view.getUint32(12, true) !== checksum(raw, payload)) return 'crc';
   return {
     version: view.getUint8(0),

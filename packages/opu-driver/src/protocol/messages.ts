@@ -41,9 +41,15 @@ export class ProtocolError extends DeviceError {}
 
 /** Appends little-endian fields to a growing payload. */
 class Writer {
-  #bytes = new Uint8Array(64);
-  #view = new DataView(this.#bytes.buffer);
+  #bytes: Uint8Array;
+  #view: DataView;
   #length = 0;
+
+  /** `capacity`: the expected size, so that bulk messages are written without growing. */
+  constructor(capacity = 64) {
+    this.#bytes = new Uint8Array(capacity);
+    this.#view = new DataView(this.#bytes.buffer);
+  }
 
   #reserve(n: number): number {
     if (this.#length + n > this.#bytes.length) {
@@ -92,7 +98,7 @@ class Writer {
     return this.bytes(new TextEncoder().encode(v));
   }
   done(): Uint8Array {
-    return this.#bytes.slice(0, this.#length);
+    return this.#length === this.#bytes.length ? this.#bytes : this.#bytes.slice(0, this.#length);
   }
 }
 
@@ -140,8 +146,9 @@ class Reader {
     const at = this.#take(n, field);
     return this.#bytes.slice(at, at + n);
   }
+  /** The bytes left, shared with the payload (a frame's payload is its own array). */
   rest(): Uint8Array {
-    return this.#bytes.slice(this.#at);
+    return this.#bytes.subarray(this.#at);
   }
   text(): string {
     try {
@@ -261,7 +268,7 @@ export function decodeHelloReply(payload: Uint8Array): HelloReply {
 }
 
 export const encodeCameraChunk = (m: CameraChunk) =>
-  new Writer()
+  new Writer(CAMERA_CHUNK_HEADER_BYTES + m.pixels.length)
     .u32(m.frame)
     .u16(m.chunk)
     .u16(m.chunks)
@@ -291,7 +298,8 @@ export function decodeCameraChunk(payload: Uint8Array): CameraChunk {
   return chunk;
 }
 
-export const encodeUploadFrames = (m: UploadFrames) => new Writer().u32(m.offset).bytes(m.bytes).done();
+export const encodeUploadFrames = (m: UploadFrames) =>
+  new Writer(4 + m.bytes.length).u32(m.offset).bytes(m.bytes).done();
 
 export function decodeUploadFrames(payload: Uint8Array): UploadFrames {
   const r = new Reader(payload, 'UPLOAD_FRAMES');

@@ -1,0 +1,3 @@
+import { serialBenchmark } from './serial.js';
+
+for (const line of await serialBenchmark()) console.log(line);

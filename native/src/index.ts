@@ -14,9 +14,9 @@ export {
 } from './kernels.js';
 export { MIRROR_BLOCK } from './medium.js';
 
-import { openPseudoTerminal as openPty, type PseudoTerminal } from './pty.js';
+import { type FdWrite, loadFdWrite, openPseudoTerminal as openPty, type PseudoTerminal } from './pty.js';
 
-export type { PseudoTerminal } from './pty.js';
+export type { FdWrite, PseudoTerminal } from './pty.js';
 export {
   CounterRng,
   complexNormal,
@@ -69,6 +69,12 @@ export const kernels: Kernels = chooseKernels();
 
 /** The TypeScript kernels, always available: the fallback, and the reference the native ones are tested against. */
 export const typescriptKernels = new Kernels('typescript', typescriptImplementation);
+
+/**
+ * The addon's waiting write for non-blocking descriptors; undefined without the addon or with OPU_NATIVE=0 (callers
+ * fall back to fs.writev, which that setting lets the test suite exercise).
+ */
+export const nativeFdWrite: FdWrite | undefined = process.env.OPU_NATIVE === '0' ? undefined : loadFdWrite(ADDON_PATH);
 
 /** A raw-mode pseudo-terminal pair from the addon (for the device emulator); UnsupportedError when it is not built. */
 export function openPseudoTerminal(): PseudoTerminal {

@@ -44,3 +44,19 @@ export function openPseudoTerminal(addonPath: string): PseudoTerminal {
     });
   }
 }
+
+/** Writes `bytes` to a non-blocking descriptor, waiting up to `waitMs` at a time for room; resolves with the count. */
+export type FdWrite = (fd: number, bytes: Uint8Array, waitMs: number) => Promise<number>;
+
+/**
+ * The addon's waiting write (a worker thread sleeps in poll() while the buffer is full, instead of the event loop
+ * spinning on EAGAIN), or undefined when the addon is not built: callers then fall back to fs.writev.
+ */
+export function loadFdWrite(addonPath: string): FdWrite | undefined {
+  try {
+    const addon = createRequire(import.meta.url)(addonPath) as { writeWaiting?: FdWrite };
+    return addon.writeWaiting;
+  } catch {
+    return undefined;
+  }
+}

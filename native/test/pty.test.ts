@@ -1,8 +1,8 @@
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { UnsupportedError } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { openPseudoTerminal } from '../src/index.js';
-import { openPseudoTerminal as openFrom } from '../src/pty.js';
+import { ADDON_PATH, openPseudoTerminal } from '../src/index.js';
+import { loadFdWrite, openPseudoTerminal as openFrom } from '../src/pty.js';
 
 describe('pseudo-terminal', () => {
   it('passes every byte value both ways unchanged (raw mode: no echo, no CR/LF translation)', () => {
@@ -37,7 +37,41 @@ describe('pseudo-terminal', () => {
     }
   });
 
+  it('the waiting write sleeps while the buffer is full, then finishes, without blocking the event loop', async () => {
+    const write = loadFdWrite(ADDON_PATH);
+    expect(write).toBeTypeOf('function');
+    const pty = openPseudoTerminal();
+    const slave = openSync(pty.path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
+    try {
+      // Far more than a pty holds: the writer must wait for the reader below, which runs on this event loop.
+      const bytes = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 31) & 0xff);
+      const written = write!(pty.masterFd, bytes, 5000);
+      const got = new Uint8Array(bytes.length);
+      let n = 0;
+      while (n < bytes.length) {
+        try {
+          n += readSync(slave, got, n, bytes.length - n, null);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      }
+      expect(await written).toBe(bytes.length);
+      expect(got).toEqual(bytes);
+      // Nobody reads: it gives up after the wait and says how much went.
+      const stalled = await write!(pty.masterFd, new Uint8Array(1 << 20), 50);
+      expect(stalled).toBeGreaterThan(0);
+      expect(stalled).toBeLessThan(1 << 20);
+      await expect(write!(-1, Uint8Array.of(1), 10)).rejects.toThrow(/write: Bad file descriptor/);
+    } finally {
+      closeSync(slave);
+      closeSync(pty.slaveFd);
+      closeSync(pty.masterFd);
+    }
+  });
+
   it('without the addon, a typed error that says how to build it', () => {
+    expect(loadFdWrite('/nonexistent/opu_native.node')).toBeUndefined();
     expect(() => openFrom('/nonexistent/opu_native.node')).toThrow(UnsupportedError);
     expect(() => openFrom('/nonexistent/opu_native.node')).toThrow(/npm run build:native/);
   });

@@ -2,6 +2,8 @@
 // is the one place that checks shapes and types; this file only unwraps typed-array views, without copies.
 #include <napi.h>
 
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -186,6 +188,47 @@ Napi::Value OpenPty(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// writeWaiting(fd, bytes, waitMs) → Promise<bytes written>: on a libuv worker thread, so that the event loop keeps
+// reading while the descriptor's buffer is full (the reader that drains it may be on this very loop).
+class FdWriteWorker : public Napi::AsyncWorker {
+ public:
+  FdWriteWorker(Napi::Env env, int fd, Napi::Uint8Array bytes, int waitMs)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        keep_(Napi::Persistent(bytes)),
+        fd_(fd),
+        bytes_(bytes.Data()),
+        length_(bytes.ByteLength()),
+        waitMs_(waitMs) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    result_ = opu::writeWaiting(fd_, bytes_, length_, waitMs_);
+    if (result_.error != 0) SetError(std::string("write: ") + std::strerror(result_.error));
+  }
+  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), static_cast<double>(result_.written))); }
+  void OnError(const Napi::Error& error) override {
+    error.Set("code", Napi::String::New(Env(), result_.error == EIO ? "EIO" : "EWRITE"));
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::Uint8Array> keep_;
+  int fd_;
+  const unsigned char* bytes_;
+  size_t length_;
+  int waitMs_;
+  opu::WriteResult result_{0, 0};
+};
+
+Napi::Value WriteWaiting(const Napi::CallbackInfo& info) {
+  auto* worker =
+      new FdWriteWorker(info.Env(), i32(info[0]), info[1].As<Napi::Uint8Array>(), i32(info[2]));
+  auto promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   opu::setThreads(info[0].As<Napi::Number>().Int32Value());
   return Napi::Number::New(info.Env(), opu::threads());
@@ -211,6 +254,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("activationGradient", Napi::Function::New(env, ActivationGradient));
   exports.Set("columnSums", Napi::Function::New(env, ColumnSums));
   exports.Set("openPty", Napi::Function::New(env, OpenPty));
+  exports.Set("writeWaiting", Napi::Function::New(env, WriteWaiting));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("simdPath", Napi::Function::New(env, SimdPath));

@@ -10,6 +10,7 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <fcntl.h>
+#include <poll.h>
 #include <termios.h>
 #include <unistd.h>
 #endif
@@ -54,6 +55,30 @@ PtyResult openPty() {
   return {master, slave, name, ""};
 #else
   return {-1, -1, "", "pseudo-terminals need a POSIX system"};
+#endif
+}
+
+WriteResult writeWaiting(int fd, const unsigned char* bytes, size_t length, int waitMs) {
+#if defined(__unix__) || defined(__APPLE__)
+  size_t done = 0;
+  while (done < length) {
+    const ssize_t n = write(fd, bytes + done, length - done);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return {static_cast<long>(done), errno};
+    // Full: sleep in the kernel until the reader makes room, instead of spinning on EAGAIN.
+    pollfd p{fd, POLLOUT, 0};
+    const int ready = poll(&p, 1, waitMs);
+    if (ready == 0) break;
+    if (ready < 0 && errno != EINTR) return {static_cast<long>(done), errno};
+    if (ready > 0 && (p.revents & (POLLERR | POLLNVAL))) return {static_cast<long>(done), EIO};
+  }
+  return {static_cast<long>(done), 0};
+#else
+  return {0, ENOSYS};
 #endif
 }
 

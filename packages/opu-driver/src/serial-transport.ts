@@ -47,7 +47,17 @@ export async function openSerialTransport(path: string, options: SerialOptions =
         throw new DeviceError(`write to ${path} failed: ${(error as Error).message}`, { field: 'path', cause: error });
       }
     },
-    onData: (listener) => port.on('data', (data: Buffer) => listener(new Uint8Array(data))),
+    onData: (listener) => {
+      // Handled on the next turn, in order: serialport issues its next read (on a pool thread) first, so that the
+      // line is read while the last chunk is decoded.
+      const pending: Uint8Array[] = [];
+      port.on('data', (data: Buffer) => {
+        if (pending.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) > 1) return;
+        setImmediate(() => {
+          for (const bytes of pending.splice(0)) listener(bytes);
+        });
+      });
+    },
     onClose: (listener) => port.on('close', () => listener()),
     close: async () => {
       // The fd must outlive every write in flight: once closed, its number may name another file.

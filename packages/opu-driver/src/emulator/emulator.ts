@@ -280,6 +280,7 @@ export class OpuEmulator {
 
   async #sendFrame(acquisition: Acquisition, f: number): Promise<void> {
     const chunks = Math.max(1, Math.ceil(acquisition.frames[f]!.length / acquisition.chunkBytes));
+    const sending: Promise<void>[] = [];
     for (let chunk = 0; chunk < chunks; chunk++) {
       while (acquisition.sent >= acquisition.upTo) {
         await new Promise<void>((resolve) => {
@@ -287,8 +288,10 @@ export class OpuEmulator {
         });
       }
       acquisition.sent++;
-      await this.#sendChunk(acquisition, f, chunk);
+      // Queued, not awaited one by one: the writer gathers the chunks into few writes; credits bound the queue.
+      sending.push(this.#sendChunk(acquisition, f, chunk));
     }
+    await Promise.all(sending);
     if (++this.stats.cameraFramesSent >= (this.faults.disconnectAfterFrames ?? Number.POSITIVE_INFINITY)) {
       this.#link.fail(new ProtocolError('disconnected by fault injection', { field: 'disconnectAfterFrames' }));
       await this.#transport.close();

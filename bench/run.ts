@@ -12,6 +12,7 @@ import { type Kernels, kernels, typescriptKernels } from 'opu-native';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { inputBatch, matmulTransposed, relativeError } from '../test/helpers.js';
 import { mnistBenchmark } from './mnist.js';
+import { serialBenchmark } from './serial.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const lines: string[] = [];
@@ -447,6 +448,8 @@ const mnist = await mnistBenchmark({
 });
 for (const line of mnist.lines) log(line);
 for (const [path, svg] of mnist.svgs) writeAtomically(path, svg);
+console.log('serial link …');
+for (const line of await serialBenchmark()) log(line);
 log('## Peak memory of a large device');
 log('');
 log(

@@ -150,25 +150,30 @@ export async function serialBenchmark(): Promise<string[]> {
   const one = { left: 0, top: 0, width: 1, height: 1 };
   const sensor = { left: 0, top: 0, width: SENSOR.widthPx, height: SENSOR.heightPx };
   const small = { left: 0, top: 0, width: 64, height: 64 };
-  const raw = async (direction: 'up' | 'down') =>
-    Math.max(await rawBytesPerSecond(direction, 64e6), await rawBytesPerSecond(direction, 64e6));
-  const rawUp = await raw('up');
-  const rawDown = await raw('down');
+  // Raw and protocol runs alternate, three rounds, best of each: the pty's own speed drifts by ±20% on this VM.
+  const rounds = 3;
+  const best = <T>(items: T[], key: (t: T) => number) => items.reduce((a, b) => (key(b) > key(a) ? b : a));
+  const measure = async (direction: 'up' | 'down', run: () => Promise<LinkRun>) => {
+    const raws: number[] = [];
+    const runs: LinkRun[] = [];
+    for (let r = 0; r < rounds; r++) {
+      raws.push(await rawBytesPerSecond(direction, 64e6));
+      runs.push(await run());
+    }
+    return { raw: Math.max(...raws), run: best(runs, (x) => x.framesPerSecond) };
+  };
   const cases = [
     {
       what: `DMD frames up, ${DMD.widthMirrors}×${DMD.heightMirrors} mirrors`,
-      raw: rawUp,
-      run: await protocolRun({ inputRegion: full, outputRoi: one }, 200, 'up'),
+      ...(await measure('up', () => protocolRun({ inputRegion: full, outputRoi: one }, 200, 'up', 1))),
     },
     {
       what: `camera frames down, ${SENSOR.widthPx}×${SENSOR.heightPx} 8-bit`,
-      raw: rawDown,
-      run: await protocolRun({ inputRegion: one, outputRoi: sensor }, 24, 'down'),
+      ...(await measure('down', () => protocolRun({ inputRegion: one, outputRoi: sensor }, 24, 'down', 1))),
     },
     {
       what: 'camera frames down, 64×64 ROI 8-bit',
-      raw: rawDown,
-      run: await protocolRun({ inputRegion: one, outputRoi: small }, 4000, 'down'),
+      ...(await measure('down', () => protocolRun({ inputRegion: one, outputRoi: small }, 4000, 'down', 1))),
     },
   ];
   const rtt = await roundTrips(2000);
@@ -179,8 +184,9 @@ export async function serialBenchmark(): Promise<string[]> {
     'Host: this process, `SerialOpuDevice` on serialport. Device: the emulator in its own process ' +
       '(bench/link-device.ts), as a real OPU is its own hardware, backed by a stub that returns precomputed ' +
       'speckle frames at once, so that only the link is measured. Raw: a fresh pty between the same two processes ' +
-      'and transports, 64 MB in 64 KiB writes, no framing, best of two. Protocol: whole `acquire()` calls (upload, ' +
-      'ACQUIRE, camera chunks, credits), best of three after a warm-up. Overhead = 1 − protocol payload rate / raw rate.',
+      'and transports, 64 MB in 64 KiB writes, no framing. Protocol: whole `acquire()` calls (upload, ACQUIRE, camera ' +
+      'chunks of 64 KiB, credits) after a warm-up one. Raw and protocol runs alternate, three rounds, best of each. ' +
+      'Overhead = 1 − protocol payload rate / raw rate.',
     '',
     '| transfer | frame bytes | frames/s | payload MB/s | raw pty MB/s | wire bytes per payload byte | overhead |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

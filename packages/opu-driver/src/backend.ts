@@ -4,15 +4,8 @@ import { type SerialDeviceOptionsInput, serialDeviceOptionsSchema } from './opti
 import { SerialOpuDevice } from './serial-device.js';
 import { openSerialTransport } from './serial-transport.js';
 
-const NUMERIC = [
-  'timeoutMs',
-  'heartbeatMs',
-  'handshakeTimeoutMs',
-  'reconnectTimeoutMs',
-  'retries',
-  'maxPayloadBytes',
-  'credits',
-] as const;
+/** Driver options that take numbers: every option of the schema but the self-test switch. */
+const NUMERIC = Object.keys(serialDeviceOptionsSchema.shape).filter((key) => key !== 'triggerSelfTest');
 const DISCOVERY = ['vendorId', 'productId', 'serialNumber'] as const;
 
 function driverOptions(params: Map<string, string>): { options: SerialDeviceOptionsInput; baudRate?: number } {
@@ -29,7 +22,7 @@ function driverOptions(params: Map<string, string>): { options: SerialDeviceOpti
         });
       }
       options[key] = raw === 'true';
-    } else if ((NUMERIC as readonly string[]).includes(key) || key === 'baudRate') {
+    } else if (NUMERIC.includes(key) || key === 'baudRate') {
       if (raw.trim() === '' || !Number.isFinite(value)) {
         throw new ConfigurationError(`'${raw}' is not a number`, { field: `url.${key}`, fix: `e.g. ${key}=1000` });
       }

@@ -25,7 +25,7 @@ export const serialDeviceOptionsSchema = z.object({
     .int()
     .min(16)
     .max(16 * 2 ** 20)
-    .default(32 * 1024),
+    .default(64 * 1024),
   /** Camera chunks the device may send ahead of the host (credit-based flow control). */
   credits: z.number().int().min(1).max(0xffff).default(32),
   /** Measure the camera's trigger lag at open and compensate it. */

@@ -26,7 +26,7 @@ import type { Transport } from '../transport.js';
 import { type EmulatorFaults, type EmulatorFaultsInput, faultSchema, faultyTransport } from './faults.js';
 
 /** Camera bytes per CAMERA_CHUNK at most: large enough for throughput, small enough to resend cheaply. */
-export const CHUNK_BYTES = 32 * 1024;
+export const CHUNK_BYTES = 64 * 1024;
 /** UPLOAD_FRAMES fields before the frame bytes. */
 const UPLOAD_HEADER_BYTES = 4;
 /** Requests the emulated device queues: the host's credits for requests. */
@@ -67,6 +67,7 @@ interface Acquisition {
   sent: number;
   upTo: number;
   creditWaiter: (() => void) | undefined;
+  sending: Promise<void>[];
 }
 
 /**
@@ -235,6 +236,7 @@ export class OpuEmulator {
       sent: 0,
       upTo: this.#hostCredits,
       creditWaiter: undefined,
+      sending: [],
     };
     this.#acquisition = acquisition;
     this.stats.acquisitions++;
@@ -256,6 +258,7 @@ export class OpuEmulator {
         for (let f = first; f < first + count; f++) await this.#sendFrame(acquisition, f);
         first += count;
       }
+      await Promise.all(acquisition.sending);
     } finally {
       finished();
     }
@@ -278,9 +281,12 @@ export class OpuEmulator {
     });
   }
 
+  /**
+   * Queues a frame's chunks as credits allow, without waiting for them to be written: the writer gathers what is
+   * queued into few writes, and the credits bound the queue. `acquisition.sending` holds the writes in flight.
+   */
   async #sendFrame(acquisition: Acquisition, f: number): Promise<void> {
     const chunks = Math.max(1, Math.ceil(acquisition.frames[f]!.length / acquisition.chunkBytes));
-    const sending: Promise<void>[] = [];
     for (let chunk = 0; chunk < chunks; chunk++) {
       while (acquisition.sent >= acquisition.upTo) {
         await new Promise<void>((resolve) => {
@@ -288,13 +294,17 @@ export class OpuEmulator {
         });
       }
       acquisition.sent++;
-      // Queued, not awaited one by one: the writer gathers the chunks into few writes; credits bound the queue.
-      sending.push(this.#sendChunk(acquisition, f, chunk));
+      const sent = this.#sendChunk(acquisition, f, chunk);
+      // Awaited at the end of the batch; marked handled now so that a lost link is not an unhandled rejection.
+      sent.catch(() => undefined);
+      acquisition.sending.push(sent);
     }
-    await Promise.all(sending);
     if (++this.stats.cameraFramesSent >= (this.faults.disconnectAfterFrames ?? Number.POSITIVE_INFINITY)) {
-      this.#link.fail(new ProtocolError('disconnected by fault injection', { field: 'disconnectAfterFrames' }));
+      await Promise.allSettled(acquisition.sending);
+      const unplugged = new ProtocolError('disconnected by fault injection', { field: 'disconnectAfterFrames' });
+      this.#link.fail(unplugged);
       await this.#transport.close();
+      throw unplugged;
     }
   }
 

@@ -45,18 +45,25 @@ export function faultyTransport(inner: Transport, faults: EmulatorFaults): Trans
     return out.subarray(0, n);
   };
   let messages = 0;
+  // One message after another: a paced or stalled message must not let a later one overtake or interleave with it.
+  let writing = Promise.resolve();
+  const send = async (bytes: Uint8Array) => {
+    messages++;
+    if (faults.stallEveryMessages > 0 && messages % faults.stallEveryMessages === 0) await sleep(faults.stallMs);
+    const damaged = damage(bytes);
+    if (faults.baudRate === undefined) return inner.write(damaged);
+    const bytesPerMs = faults.baudRate / 10 / 1000;
+    for (let at = 0; at < damaged.length; at += PACING_SLICE_BYTES) {
+      const slice = damaged.subarray(at, at + PACING_SLICE_BYTES);
+      await sleep(slice.length / bytesPerMs);
+      await inner.write(slice);
+    }
+  };
   return {
-    async write(bytes) {
-      messages++;
-      if (faults.stallEveryMessages > 0 && messages % faults.stallEveryMessages === 0) await sleep(faults.stallMs);
-      const damaged = damage(bytes);
-      if (faults.baudRate === undefined) return inner.write(damaged);
-      const bytesPerMs = faults.baudRate / 10 / 1000;
-      for (let at = 0; at < damaged.length; at += PACING_SLICE_BYTES) {
-        const slice = damaged.subarray(at, at + PACING_SLICE_BYTES);
-        await sleep(slice.length / bytesPerMs);
-        await inner.write(slice);
-      }
+    write(bytes) {
+      const done = writing.then(() => send(bytes));
+      writing = done.catch(() => undefined);
+      return done;
     },
     onData: (listener) => inner.onData((bytes) => listener(damage(bytes))),
     onClose: (listener) => inner.onClose(listener),

@@ -1,4 +1,4 @@
-import { ArgumentError, TimeoutError } from 'opu-core';
+import { ArgumentError, seededUniform, TimeoutError } from 'opu-core';
 import { SimulatedOpuDevice } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
 import {
@@ -192,6 +192,36 @@ describe('the emulator refuses bad requests with protocol errors', () => {
     await expect(link.request(MessageType.acquire, acquire, MessageType.acquireStarted, 500)).rejects.toThrow(
       /do not match their CRC.*\(code 4\)/,
     );
+    await link.close();
+  });
+});
+
+describe('the emulator under random requests', () => {
+  it('answers 2 000 random messages with replies or typed ERRORs, and still works afterwards', async () => {
+    const [host, wire] = memoryTransportPair();
+    const device = new OpuEmulator(new SimulatedOpuDevice({ options: { seed: 2 } }), wire);
+    await device.start();
+    const link = new ProtocolLink(host);
+    const random = seededUniform(9);
+    const types = [...Object.values(MessageType), 0x00, 0x42, 0x7f];
+    const outcomes = { replies: 0, refusals: 0, silent: 0 };
+    for (let i = 0; i < 2000; i++) {
+      const type = types[Math.floor(random() * types.length)]!;
+      const payload = Uint8Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256));
+      // Whatever comes back must be a frame or a device refusal; silence is allowed (unsolicited types, credits).
+      const reply = await link.request(type, payload, type | 0x80, 20).then(
+        () => 'reply',
+        (error: unknown) => {
+          if (error instanceof TimeoutError) return 'silent';
+          expect(error).toBeInstanceOf(ProtocolError);
+          return 'refusal';
+        },
+      );
+      outcomes[reply === 'reply' ? 'replies' : reply === 'refusal' ? 'refusals' : 'silent']++;
+    }
+    expect(outcomes.refusals).toBeGreaterThan(500);
+    const settings = await link.request(MessageType.getSettings, new Uint8Array(0), MessageType.settings, 500);
+    expect(JSON.parse(new TextDecoder().decode(settings.payload)).exposureUs).toBeGreaterThan(0);
     await link.close();
   });
 });

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "opu_native",
-      "sources": ["src/addon.cc", "src/pool.cc", "src/sgemm.cc", "src/medium.cc", "src/camera.cc", "src/elementwise.cc", "src/pty.cc"],
+      "sources": ["src/addon.cc", "src/pool.cc", "src/sgemm.cc", "src/medium.cc", "src/camera.cc", "src/elementwise.cc", "src/pty.cc", "src/cobs.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

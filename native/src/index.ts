@@ -14,8 +14,10 @@ export {
 } from './kernels.js';
 export { MIRROR_BLOCK } from './medium.js';
 
+import { loadCobs, type NativeCobs } from './cobs.js';
 import { type FdWrite, loadFdWrite, openPseudoTerminal as openPty, type PseudoTerminal } from './pty.js';
 
+export type { NativeCobs } from './cobs.js';
 export type { FdWrite, PseudoTerminal } from './pty.js';
 export {
   CounterRng,
@@ -75,6 +77,9 @@ export const typescriptKernels = new Kernels('typescript', typescriptImplementat
  * fall back to fs.writev, which that setting lets the test suite exercise).
  */
 export const nativeFdWrite: FdWrite | undefined = process.env.OPU_NATIVE === '0' ? undefined : loadFdWrite(ADDON_PATH);
+
+/** The addon's COBS codec; undefined without the addon or with OPU_NATIVE=0 (opu-driver's TypeScript one runs). */
+export const nativeCobs: NativeCobs | undefined = process.env.OPU_NATIVE === '0' ? undefined : loadCobs(ADDON_PATH);
 
 /** A raw-mode pseudo-terminal pair from the addon (for the device emulator); UnsupportedError when it is not built. */
 export function openPseudoTerminal(): PseudoTerminal {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "camera.h"
+#include "cobs.h"
 #include "elementwise.h"
 #include "medium.h"
 #include "pool.h"
@@ -229,6 +230,22 @@ Napi::Value WriteWaiting(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// cobsEncodeInto(src, dst, at) → end offset; dst has room (the TypeScript caller sizes it).
+Napi::Value CobsEncodeInto(const Napi::CallbackInfo& info) {
+  auto src = info[0].As<Napi::Uint8Array>();
+  auto dst = info[1].As<Napi::Uint8Array>();
+  const size_t at = static_cast<size_t>(i32(info[2]));
+  const size_t end = at + opu::cobsEncode(src.Data(), src.ByteLength(), dst.Data() + at);
+  return Napi::Number::New(info.Env(), static_cast<double>(end));
+}
+
+// cobsDecodeInto(src, dst) → decoded length, or −1 for an invalid encoding.
+Napi::Value CobsDecodeInto(const Napi::CallbackInfo& info) {
+  auto src = info[0].As<Napi::Uint8Array>();
+  auto dst = info[1].As<Napi::Uint8Array>();
+  return Napi::Number::New(info.Env(), static_cast<double>(opu::cobsDecode(src.Data(), src.ByteLength(), dst.Data())));
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   opu::setThreads(info[0].As<Napi::Number>().Int32Value());
   return Napi::Number::New(info.Env(), opu::threads());
@@ -255,6 +272,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("columnSums", Napi::Function::New(env, ColumnSums));
   exports.Set("openPty", Napi::Function::New(env, OpenPty));
   exports.Set("writeWaiting", Napi::Function::New(env, WriteWaiting));
+  exports.Set("cobsEncodeInto", Napi::Function::New(env, CobsEncodeInto));
+  exports.Set("cobsDecodeInto", Napi::Function::New(env, CobsDecodeInto));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("simdPath", Napi::Function::New(env, SimdPath));

@@ -174,6 +174,7 @@ export class SerialOpuDevice extends OpuDevice {
     const startedMs = performance.now();
     const before = { ...session.link.stats, dropped: this.#dropped(session), retries: this.stats.retries };
     await this.#upload(session, frames.data);
+    const uploadedMs = performance.now();
     const received = await new IncomingAcquisition({
       link: session.link,
       count: frames.count,
@@ -185,6 +186,7 @@ export class SerialOpuDevice extends OpuDevice {
       stallMs: Math.min(100, this.options.timeoutMs / 10),
       timeoutMs: this.options.timeoutMs,
     }).run();
+    const streamedMs = performance.now();
     this.stats.retries += received.retries;
     const dropped = this.#dropped(session);
     this.stats.droppedFrames += dropped - before.dropped;
@@ -208,6 +210,8 @@ export class SerialOpuDevice extends OpuDevice {
           bytesSent: stats.bytesSent - before.bytesSent,
           bytesReceived: stats.bytesReceived - before.bytesReceived,
           wallTimeMs: performance.now() - startedMs,
+          uploadMs: uploadedMs - startedMs,
+          streamMs: streamedMs - uploadedMs,
         },
       },
     };

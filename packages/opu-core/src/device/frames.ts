@@ -118,6 +118,10 @@ export interface TransferMetadata {
   bytesSent: number;
   bytesReceived: number;
   wallTimeMs: number;
+  /** Of which: sending the DMD frames, until the device acknowledged the last byte. */
+  uploadMs: number;
+  /** Of which: from the request to show them until the last camera byte arrived (includes the device's time). */
+  streamMs: number;
 }
 
 /** Camera frames, row-major within the output ROI, one per DMD frame, in order. */

@@ -30,7 +30,7 @@ export const CHUNK_BYTES = 64 * 1024;
 /** UPLOAD_FRAMES fields before the frame bytes. */
 const UPLOAD_HEADER_BYTES = 4;
 /** Requests the emulated device queues: the host's credits for requests. */
-const DEVICE_CREDITS = 8;
+const DEVICE_CREDITS = 32;
 /**
  * Time the device spends per step of an acquisition. Camera frames stream as they are read out, not after the whole
  * batch, and between steps the emulator answers heartbeats: a busy emulator must not look like an unplugged one.

@@ -10,6 +10,11 @@ export function cobsEncodedLength(length: number): number {
   return length + Math.floor(length / 254) + 1;
 }
 
+import { nativeCobs } from 'opu-native';
+
+/** Frames from this size on go to the addon's codec, when it is built: below it, the call costs more than it saves. */
+const NATIVE_FROM_BYTES = 1024;
+
 /** Runs shorter than this are copied byte by byte; longer ones with one native copy. */
 const SHORT_RUN = 24;
 
@@ -30,6 +35,12 @@ export function cobsEncode(data: Uint8Array): Uint8Array {
  * frames cost little more than a copy.
  */
 export function cobsEncodeInto(data: Uint8Array, out: Uint8Array, at: number): number {
+  if (nativeCobs && data.length >= NATIVE_FROM_BYTES) return nativeCobs.cobsEncodeInto(data, out, at);
+  return encodeRuns(data, out, at);
+}
+
+/** The TypeScript encoder: the reference the addon's is tested against, and the fallback. */
+export function encodeRuns(data: Uint8Array, out: Uint8Array, at: number): number {
   const n = data.length;
   let codeAt = at;
   let o = at + 1;
@@ -65,6 +76,16 @@ export function cobsEncodeInto(data: Uint8Array, out: Uint8Array, at: number): n
  * zero inside, or a block that runs past the end.
  */
 export function cobsDecode(encoded: Uint8Array): Uint8Array | undefined {
+  if (nativeCobs && encoded.length >= NATIVE_FROM_BYTES) {
+    const out = new Uint8Array(encoded.length);
+    const length = nativeCobs.cobsDecodeInto(encoded, out);
+    return length < 0 ? undefined : out.subarray(0, length);
+  }
+  return decodeRuns(encoded);
+}
+
+/** The TypeScript decoder: the reference the addon's is tested against, and the fallback. */
+export function decodeRuns(encoded: Uint8Array): Uint8Array | undefined {
   if (encoded.indexOf(0) !== -1) return undefined;
   const out = new Uint8Array(encoded.length);
   let o = 0;

@@ -5,6 +5,7 @@ import {
   decodeAcquireDone,
   decodeAcquireStarted,
   decodeCameraChunk,
+  decodeCameraFrames,
   encodeAcquire,
   encodeCredit,
   encodeResendChunk,
@@ -121,6 +122,9 @@ export class IncomingAcquisition {
       case MessageType.cameraChunk:
         this.#chunk(frame.payload);
         break;
+      case MessageType.cameraFrames:
+        this.#pack(frame.payload);
+        break;
       case MessageType.acquireDone: {
         const frames = decodeAcquireDone(frame.payload);
         if (frames !== this.#init.count) {
@@ -167,15 +171,40 @@ export class IncomingAcquisition {
       });
     }
     const ordinal = chunk.frame * this.#chunks + chunk.chunk;
-    this.#received++;
     if (!this.#have![ordinal]) {
       this.#bytes.set(chunk.pixels, chunk.frame * this.#frameBytes + chunk.offset);
       this.#have![ordinal] = 1;
       this.#reports[chunk.frame] = chunk.report;
       this.#missing--;
     }
+    this.#consumed(ordinal);
+  }
+
+  /** Several whole frames in one message (small ROIs). */
+  #pack(payload: Uint8Array): void {
+    const { firstFrame, reports, pixels } = decodeCameraFrames(payload);
+    this.#layout(1);
+    const end = firstFrame + reports.length;
+    if (end > this.#init.count || pixels.length !== reports.length * this.#frameBytes) {
+      throw new ProtocolError(`frames ${firstFrame}–${end - 1} of ${pixels.length} bytes do not fit the batch`, {
+        field: 'CAMERA_FRAMES',
+      });
+    }
+    for (let f = firstFrame; f < end; f++) {
+      if (this.#have![f]) continue;
+      this.#have![f] = 1;
+      this.#missing--;
+      this.#reports[f] = reports[f - firstFrame]!;
+    }
+    this.#bytes.set(pixels, firstFrame * this.#frameBytes);
+    this.#consumed(end - 1);
+  }
+
+  /** Bookkeeping after a message of the stream: gaps before it are lost, and credit is due now and then. */
+  #consumed(ordinal: number): void {
+    this.#received++;
     if (ordinal > this.#highestOrdinal) {
-      // A chunk skipped over is lost: the device sends in order.
+      // What the device skipped over is lost: it sends in order.
       for (let o = this.#highestOrdinal + 1; o < ordinal; o++) if (!this.#have![o]) this.#resend(o);
       this.#highestOrdinal = ordinal;
     }

@@ -41,6 +41,18 @@ describe('faults on the line', () => {
     expect(device.stats.retries).toBeGreaterThanOrEqual(shot.meta.transfer!.retries);
     // The device showed the batch once, whatever was repeated on the line.
     expect(pty.emulator.stats.acquisitions).toBe(2);
+    // Frames of 4×2 pixels travel several to a message (CAMERA_FRAMES); lost packs are re-requested too.
+    const tiny = { outputRoi: { left: 9, top: 1, width: 4, height: 2 } };
+    pty.emulator.faults.corruptRate = 0;
+    await device.configure(tiny);
+    await sim.configure(tiny);
+    pty.emulator.faults.corruptRate = 0.01;
+    const packed = await device.acquire(frames);
+    pty.emulator.faults.corruptRate = 0;
+    const packedDirect = await sim.acquire(frames);
+    expect(packed.data).toEqual(packedDirect.data);
+    expect(packed.meta.timestampsUs).toEqual(packedDirect.meta.timestampsUs);
+    expect(pty.emulator.stats.chunksResent).toBeGreaterThan(0);
     await sim.close();
   });
 
@@ -60,7 +72,8 @@ describe('faults on the line', () => {
   it('a device unplugged mid-batch gives a typed error within the timeout, and no partial result', async () => {
     // The self-test shows 6 frames; the line dies 5 frames into the batch of 20.
     const pty = await emulator({ seed: 23 }, { faults: { disconnectAfterFrames: 6 + 5 } });
-    await using device = serialDevice(pty.path, { timeoutMs: 500, reconnectTimeoutMs: 0 });
+    // Chunks of 1 KiB: each 2 KiB frame is its own messages, so that the line can die between two frames.
+    await using device = serialDevice(pty.path, { timeoutMs: 500, reconnectTimeoutMs: 0, chunkBytes: 1024 });
     await device.open();
     const started = performance.now();
     const error = await device.acquire(randomFrames(20, device.inputSize, 7)).catch((e: unknown) => e);

@@ -7,6 +7,7 @@ import {
   decodeAcquireDone,
   decodeAcquireStarted,
   decodeCameraChunk,
+  decodeCameraFrames,
   decodeCredit,
   decodeError,
   decodeHeartbeat,
@@ -19,6 +20,7 @@ import {
   encodeAcquireDone,
   encodeAcquireStarted,
   encodeCameraChunk,
+  encodeCameraFrames,
   encodeCredit,
   encodeError,
   encodeHeartbeat,
@@ -170,6 +172,31 @@ describe('message payloads (docs/protocol.md §2)', () => {
       2, 0, 0, 0, 4, 3, 0, 0, 1, 0x0d, 0x0c, 0x0b, 0x0a,
     ]);
     expect(decodeAcquireDone(encodeAcquireDone(4096))).toBe(4096);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff_ffff }),
+        fc.array(report, { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 0, max: 40 }),
+        (firstFrame, reports, frameBytes) => {
+          const pixels = Uint8Array.from({ length: reports.length * frameBytes }, (_, i) => i & 0xff);
+          const m = { firstFrame, reports, pixels };
+          expect(decodeCameraFrames(encodeCameraFrames(m))).toEqual(m);
+        },
+      ),
+    );
+    // CAMERA_FRAMES: firstFrame u32, frames u16, a 20-byte report per frame, then the frames back to back.
+    const pack = encodeCameraFrames({
+      firstFrame: 3,
+      reports: [
+        { saturatedPixels: 1, exposureUs: 2, timeUs: 3 },
+        { saturatedPixels: 4, exposureUs: 5, timeUs: 6 },
+      ],
+      pixels: Uint8Array.of(7, 8, 9, 10),
+    });
+    expect(pack.length).toBe(6 + 40 + 4);
+    expect(Array.from(pack.subarray(0, 10))).toEqual([3, 0, 0, 0, 2, 0, 1, 0, 0, 0]);
+    expect(() => decodeCameraFrames(pack.subarray(0, pack.length - 1))).toThrow(/3 pixel bytes do not split into 2/);
+    expect(() => decodeCameraFrames(Uint8Array.of(0, 0, 0, 0, 0, 0))).toThrow(/CAMERA_FRAMES with no frame/);
     expect(decodeAcquireStarted(encodeAcquireStarted({ count: 7, chunkBytes: 512 }))).toEqual({
       count: 7,
       chunkBytes: 512,

@@ -14,6 +14,7 @@ import {
   encodeAcquireDone,
   encodeAcquireStarted,
   encodeCameraChunk,
+  encodeCameraFrames,
   encodeError,
   encodeHelloReply,
   encodeJson,
@@ -36,7 +37,7 @@ const DEVICE_CREDITS = 32;
  * batch, and between steps the emulator answers heartbeats: a busy emulator must not look like an unplugged one.
  */
 const STEP_MS = 20;
-const MAX_FRAMES_PER_STEP = 64;
+const MAX_FRAMES_PER_STEP = 4096;
 
 export interface EmulatorOptions {
   faults?: EmulatorFaultsInput;
@@ -62,6 +63,8 @@ interface Acquisition {
   frames: Uint8Array[];
   reports: FrameReport[];
   chunkBytes: number;
+  /** Whole frames per CAMERA_FRAMES message when frames are small (packs start at multiples of it); 1: chunks. */
+  framesPerPack: number;
   done: Promise<void>;
   /** Chunks sent in stream order, and how many the host allows (CREDIT, cumulative). */
   sent: number;
@@ -219,6 +222,10 @@ export class OpuEmulator {
       );
     }
     const frames = this.#frameBuffer.slice(0, bytes);
+    const chunkBytes = Math.max(
+      1,
+      Math.min(CHUNK_BYTES, this.#hostChunkBytes, this.#hostMaxPayloadBytes - CAMERA_CHUNK_HEADER_BYTES),
+    );
     let finished!: () => void;
     const acquisition: Acquisition = {
       id: frame.requestId,
@@ -226,10 +233,8 @@ export class OpuEmulator {
       framesCrc: request.framesCrc,
       frames: [],
       reports: [],
-      chunkBytes: Math.max(
-        1,
-        Math.min(CHUNK_BYTES, this.#hostChunkBytes, this.#hostMaxPayloadBytes - CAMERA_CHUNK_HEADER_BYTES),
-      ),
+      chunkBytes,
+      framesPerPack: this.#framesPerPack(chunkBytes, request.count),
       done: new Promise<void>((resolve) => {
         finished = resolve;
       }),
@@ -255,7 +260,13 @@ export class OpuEmulator {
         const msPerFrame = Math.max(1e-3, (performance.now() - started) / count);
         step = Math.max(minFramesPerAcquisition, Math.min(MAX_FRAMES_PER_STEP, Math.floor(STEP_MS / msPerFrame)));
         for (let f = 0; f < count; f++) this.#record(acquisition, shot, f);
-        for (let f = first; f < first + count; f++) await this.#sendFrame(acquisition, f);
+        for (let f = first; f < first + count; f++) {
+          if (acquisition.framesPerPack === 1) await this.#sendFrame(acquisition, f);
+          // A pack goes once its last frame is in.
+          else if ((f + 1) % acquisition.framesPerPack === 0 || f + 1 === request.count) {
+            await this.#sendPack(acquisition, f - (f % acquisition.framesPerPack));
+          }
+        }
         first += count;
       }
       await Promise.all(acquisition.sending);
@@ -281,6 +292,43 @@ export class OpuEmulator {
     });
   }
 
+  /** Small frames travel several to a message: a message per 4 KiB frame would cost more than the bytes. */
+  #framesPerPack(chunkBytes: number, count: number): number {
+    const { camera } = this.device.info;
+    const frameBytes = this.device.outputSize * (camera.bitDepth > 8 ? 2 : 1);
+    const perMessage = Math.min(count, 0xffff, Math.floor((chunkBytes - 6) / (frameBytes + 20)));
+    return perMessage >= 2 ? perMessage : 1;
+  }
+
+  /** Queues the pack that starts at frame `first`, as credits allow (one credit per message). */
+  async #sendPack(acquisition: Acquisition, first: number): Promise<void> {
+    while (acquisition.sent >= acquisition.upTo) {
+      await new Promise<void>((resolve) => {
+        acquisition.creditWaiter = resolve;
+      });
+    }
+    acquisition.sent++;
+    const sent = this.#sendPackNow(acquisition, first);
+    sent.catch(() => undefined);
+    acquisition.sending.push(sent);
+    const frames = Math.min(acquisition.framesPerPack, acquisition.count - first);
+    this.stats.cameraFramesSent += frames - 1;
+    await this.#countSentFrame(acquisition);
+  }
+
+  #sendPackNow(acquisition: Acquisition, first: number): Promise<void> {
+    const end = Math.min(first + acquisition.framesPerPack, acquisition.count);
+    const frames = acquisition.frames.slice(first, end);
+    const pixels = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+    let at = 0;
+    for (const frame of frames) {
+      pixels.set(frame, at);
+      at += frame.length;
+    }
+    const payload = encodeCameraFrames({ firstFrame: first, reports: acquisition.reports.slice(first, end), pixels });
+    return this.#link.send(MessageType.cameraFrames, payload, acquisition.id);
+  }
+
   /**
    * Queues a frame's chunks as credits allow, without waiting for them to be written: the writer gathers what is
    * queued into few writes, and the credits bound the queue. `acquisition.sending` holds the writes in flight.
@@ -299,6 +347,11 @@ export class OpuEmulator {
       sent.catch(() => undefined);
       acquisition.sending.push(sent);
     }
+    await this.#countSentFrame(acquisition);
+  }
+
+  /** Counts a frame sent; the unplug fault strikes here. */
+  async #countSentFrame(acquisition: Acquisition): Promise<void> {
     if (++this.stats.cameraFramesSent >= (this.faults.disconnectAfterFrames ?? Number.POSITIVE_INFINITY)) {
       await Promise.allSettled(acquisition.sending);
       const unplugged = new ProtocolError('disconnected by fault injection', { field: 'disconnectAfterFrames' });
@@ -336,7 +389,14 @@ export class OpuEmulator {
       throw new DeviceRefusal(ErrorCode.badPayload, `frame ${f} chunk ${chunk} was not acquired`);
     }
     this.stats.chunksResent++;
-    await this.#sendChunk(acquisition, f, chunk);
+    const pack = acquisition.framesPerPack;
+    if (pack > 1) {
+      const first = f - (f % pack);
+      if (acquisition.frames.length < Math.min(first + pack, acquisition.count)) {
+        throw new DeviceRefusal(ErrorCode.badPayload, `the pack of frame ${f} was not acquired`);
+      }
+      await this.#sendPackNow(acquisition, first);
+    } else await this.#sendChunk(acquisition, f, chunk);
   }
 
   #acquisitionFor(frame: Frame): Acquisition {

@@ -11,7 +11,7 @@ export const faultSchema = z.object({
   /** Every this many messages sent, the device stops talking for `stallMs` (0: never). */
   stallEveryMessages: z.number().int().nonnegative().default(0),
   stallMs: z.number().nonnegative().default(0),
-  /** The line goes dead after the device has sent this many camera frames (as if unplugged). */
+  /** The line goes dead after the device has sent this many camera frames (as if unplugged), counted per message. */
   disconnectAfterFrames: z.number().int().positive().optional(),
   /** An emulated UART: the device sends at most baudRate / 10 bytes per second (8N1). */
   baudRate: z.number().positive().optional(),

@@ -13,6 +13,7 @@ export const MessageType = {
   cameraChunk: 0x85,
   acquireDone: 0x86,
   acquireStarted: 0x87,
+  cameraFrames: 0x8a,
   resendChunk: 0x06,
   credit: 0x07,
   heartbeat: 0x08,
@@ -339,6 +340,46 @@ export function decodeAcquireStarted(payload: Uint8Array): AcquireStarted {
   const started = { count: r.u32('count'), chunkBytes: r.u32('chunkBytes') };
   r.end();
   return started;
+}
+
+/** Several whole camera frames in one message: small ROIs would otherwise cost a message per frame. */
+export interface PackedFrames {
+  firstFrame: number;
+  /** One report per frame, in order. */
+  reports: FrameReport[];
+  /** The frames' pixels back to back, `reports.length` frames of equal size. */
+  pixels: Uint8Array;
+}
+
+/** CAMERA_FRAMES bytes per frame report. */
+const REPORT_BYTES = 20;
+
+export function encodeCameraFrames(m: PackedFrames): Uint8Array {
+  const w = new Writer(6 + REPORT_BYTES * m.reports.length + m.pixels.length).u32(m.firstFrame).u16(m.reports.length);
+  for (const r of m.reports) w.u32(r.saturatedPixels).f64(r.exposureUs).f64(r.timeUs);
+  return w.bytes(m.pixels).done();
+}
+
+export function decodeCameraFrames(payload: Uint8Array): PackedFrames {
+  const r = new Reader(payload, 'CAMERA_FRAMES');
+  const firstFrame = r.u32('firstFrame');
+  const count = r.u16('frames');
+  if (count === 0) throw new ProtocolError('CAMERA_FRAMES with no frame', { field: 'CAMERA_FRAMES.frames' });
+  const reports: FrameReport[] = [];
+  for (let i = 0; i < count; i++) {
+    reports.push({
+      saturatedPixels: r.u32('saturatedPixels'),
+      exposureUs: r.f64('exposureUs'),
+      timeUs: r.f64('timeUs'),
+    });
+  }
+  const pixels = r.rest();
+  if (pixels.length % count !== 0) {
+    throw new ProtocolError(`${pixels.length} pixel bytes do not split into ${count} frames`, {
+      field: 'CAMERA_FRAMES.pixels',
+    });
+  }
+  return { firstFrame, reports, pixels };
 }
 
 /** ACQUIRE_DONE: the device has sent every chunk of the batch once (the reports travel in the chunks). */

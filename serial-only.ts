@@ -1,2 +1,0 @@
-import { serialBenchmark } from './bench/serial.js';
-for (const line of await serialBenchmark()) console.log(line);

@@ -187,7 +187,8 @@ export async function serialBenchmark(): Promise<string[]> {
       'speckle frames at once, so that only the link is measured. Raw: a fresh pty between the same two processes ' +
       'and transports, 64 MB in 64 KiB writes, no framing. Protocol: `acquire()` calls after a warm-up one, timed ' +
       'by their own metadata: for frames up, the upload (UPLOAD_FRAMES pieces of 64 KiB, each acknowledged); for ' +
-      'frames down, the stream from ACQUIRE to the last CAMERA_CHUNK (64 KiB chunks, credits). Raw and protocol runs alternate, five rounds, best of each. ' +
+      'frames down, the stream from ACQUIRE to the last camera byte (64 KiB CAMERA_CHUNKs, or CAMERA_FRAMES packs of ' +
+      'small frames, with credits). Raw and protocol runs alternate, five rounds, best of each. ' +
       'Overhead = 1 − protocol payload rate / raw rate.',
     '',
     '| transfer | frame bytes | frames/s | payload MB/s | raw pty MB/s | wire bytes per payload byte | overhead |',

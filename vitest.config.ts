@@ -34,6 +34,10 @@ export default defineConfig({
       },
       {
         resolve: { alias },
+        test: { name: 'opu-cli', root: './packages/opu-cli', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
+      },
+      {
+        resolve: { alias },
         test: { name: 'integration', root: './test', include: ['**/*.test.ts'], testTimeout: 120_000 },
       },
     ],

@@ -5,7 +5,7 @@ export * from './device/settings.js';
 export * from './encoding/index.js';
 export * from './errors.js';
 export type { AcquisitionStats } from './opu/acquisition.js';
-export { type OpuBackend, openOpu, registerBackend, registeredBackends } from './opu/backends.js';
+export { deviceFromUrl, type OpuBackend, openOpu, registerBackend, registeredBackends } from './opu/backends.js';
 export type { LinearCalibration } from './opu/calibration.js';
 export type { ProjectionEncoding } from './opu/decompose.js';
 export { type DmdLayout, layoutRectangle, referenceStart } from './opu/layout.js';

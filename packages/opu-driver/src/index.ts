@@ -11,6 +11,7 @@ export {
   listSerialPorts,
   type SerialPortInfo,
 } from './discovery.js';
+export { runEmulatorCommand } from './emulator/command.js';
 export { CHUNK_BYTES, type EmulatorOptions, type EmulatorStats, OpuEmulator } from './emulator/emulator.js';
 export { type EmulatorFaults, type EmulatorFaultsInput, faultSchema, faultyTransport } from './emulator/faults.js';
 export { type EmulatorOnPty, emulateOnPseudoTerminal } from './emulator/pty-emulator.js';

@@ -33,11 +33,8 @@ const FACADE_KEYS = [
   'calibrationFrames',
 ] as const;
 
-/**
- * Opens an OPU by URL and returns a calibrated facade, e.g. `openOpu('sim://?inputs=1024&outputs=2048&seed=7')`.
- * Explicit options override the URL's.
- */
-export async function openOpu(url: string, options: Partial<OpuOptions> = {}): Promise<Opu> {
+/** A URL parsed into its backend's unopened device and the facade's own query keys. */
+function resolveUrl(url: string): { device: OpuDevice; facade: Partial<OpuOptions> } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -69,6 +66,22 @@ export async function openOpu(url: string, options: Partial<OpuOptions> = {}): P
     }
     facade[key] = value;
   }
-  const device = backend.createDevice(parsed, params);
+  return { device: backend.createDevice(parsed, params), facade };
+}
+
+/**
+ * The device a URL names, not yet opened and without the facade: for tools that talk to the device itself
+ * (`opu info`). The facade's query keys (`inputs`, …) are accepted and ignored.
+ */
+export function deviceFromUrl(url: string): OpuDevice {
+  return resolveUrl(url).device;
+}
+
+/**
+ * Opens an OPU by URL and returns a calibrated facade, e.g. `openOpu('sim://?inputs=1024&outputs=2048&seed=7')`.
+ * Explicit options override the URL's.
+ */
+export async function openOpu(url: string, options: Partial<OpuOptions> = {}): Promise<Opu> {
+  const { device, facade } = resolveUrl(url);
   return Opu.open(device, { inputs: 1024, outputs: 2048, ...facade, ...options });
 }

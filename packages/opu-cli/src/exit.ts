@@ -1,0 +1,18 @@
+import { ConfigurationError, OpuError } from 'opu-core';
+
+/** Exit codes: 0 done, 1 the device or the link failed, 2 the command line or a URL is wrong. */
+export const EXIT = { ok: 0, device: 1, usage: 2 } as const;
+
+/** A command-line mistake: exits with 2 and the usage of the command. */
+export class UsageError extends Error {}
+
+/** Prints the error for people (or as JSON) and returns the exit code that says what kind it was. */
+export function report(error: unknown, program: string, json: boolean): number {
+  const usage = error instanceof UsageError || error instanceof ConfigurationError;
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) {
+    const field = error instanceof OpuError ? error.field : undefined;
+    process.stdout.write(`${JSON.stringify({ error: message, kind: (error as Error).name, field })}\n`);
+  } else process.stderr.write(`${program}: ${message}\n`);
+  return usage ? EXIT.usage : EXIT.device;
+}

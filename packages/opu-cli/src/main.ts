@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * The `opu` command. Commands: devices, info, emulate (calibrate, project and bench come with issue 6).
+ * Exit codes: 0 done, 1 the device or the link failed, 2 the command line or a URL is wrong.
+ */
+import 'opu-sim';
+import 'opu-driver';
+import { runEmulatorCommand } from 'opu-driver';
+import { DEVICES_USAGE, devices } from './devices.js';
+import { EXIT, report, UsageError } from './exit.js';
+import { INFO_USAGE, info } from './info.js';
+
+const USAGE = `usage: opu <command> [options]   (opu <command> --help for each)
+  devices            list serial ports and mark the OPUs among them
+  info <url>         open a device and print what it is and its settings
+  emulate [sim://…]  play a simulated OPU on a pseudo-terminal (prints its path)`;
+
+const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
+  devices: { usage: DEVICES_USAGE, run: devices },
+  info: { usage: INFO_USAGE, run: info },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? EXIT.ok : EXIT.usage;
+  }
+  if (command === 'emulate') {
+    await runEmulatorCommand(rest, 'opu emulate');
+    return EXIT.ok;
+  }
+  const chosen = COMMANDS[command];
+  if (!chosen) {
+    process.stderr.write(`opu: unknown command '${command}'\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${chosen.usage}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return await chosen.run(rest);
+  } catch (error) {
+    const code = report(error, `opu ${command}`, rest.includes('--json'));
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${chosen.usage}\n`);
+      return EXIT.usage;
+    }
+    return code;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// The emulator keeps running until a signal; every other command ends here.
+if (process.argv[2] !== 'emulate') process.exit(code);

@@ -12,9 +12,10 @@ export class SilenceClock {
     this.#periodMs = periodMs;
   }
 
-  /** Something arrived. */
+  /** Something arrived: the silence starts again from now. */
   heard(): void {
     this.#silentMs = 0;
+    this.#lastTickMs = performance.now();
   }
 
   /** Call every period; returns the silence so far. Compare it with at least two periods (see the class comment). */

@@ -21,7 +21,8 @@ const until = async (condition: () => boolean, timeoutMs: number) => {
 describe('faults on the line', () => {
   it('with 1% of bytes corrupted both ways, returns exactly the right frames and counts its retries', async () => {
     const pty = await emulator({ seed: 21 });
-    await using device = serialDevice(pty.path, { chunkBytes: 48, timeoutMs: 150, retries: 60 });
+    // Short timeouts make lost uploads cheap; long enough that a loaded machine's pauses are not silence.
+    await using device = serialDevice(pty.path, { chunkBytes: 48, timeoutMs: 400, retries: 60 });
     await device.open();
     const sim = await simulatorAfterSelfTest({ seed: 21 });
     const roi = { outputRoi: { left: 5, top: 3, width: 16, height: 8 } };
@@ -41,17 +42,27 @@ describe('faults on the line', () => {
     expect(device.stats.retries).toBeGreaterThanOrEqual(shot.meta.transfer!.retries);
     // The device showed the batch once, whatever was repeated on the line.
     expect(pty.emulator.stats.acquisitions).toBe(2);
-    // Frames of 4×2 pixels travel several to a message (CAMERA_FRAMES); lost packs are re-requested too.
-    const tiny = { outputRoi: { left: 9, top: 1, width: 4, height: 2 } };
-    pty.emulator.faults.corruptRate = 0;
+    await sim.close();
+  });
+
+  it('with 1% of bytes corrupted, small frames packed several to a message come back exactly too', async () => {
+    const pty = await emulator({ seed: 27 });
+    await using device = serialDevice(pty.path, { chunkBytes: 128, timeoutMs: 400, retries: 60 });
+    await device.open();
+    const sim = await simulatorAfterSelfTest({ seed: 27 });
+    // 2×2 pixels: 4-byte frames, five to a CAMERA_FRAMES message of 128 bytes.
+    const tiny = { outputRoi: { left: 9, top: 1, width: 2, height: 2 } };
     await device.configure(tiny);
     await sim.configure(tiny);
     pty.emulator.faults.corruptRate = 0.01;
+    const frames = randomFrames(40, device.inputSize, 12);
     const packed = await device.acquire(frames);
     pty.emulator.faults.corruptRate = 0;
-    const packedDirect = await sim.acquire(frames);
-    expect(packed.data).toEqual(packedDirect.data);
-    expect(packed.meta.timestampsUs).toEqual(packedDirect.meta.timestampsUs);
+    const direct = await sim.acquire(frames);
+    expect(packed.data).toEqual(direct.data);
+    expect(packed.meta.timestampsUs).toEqual(direct.meta.timestampsUs);
+    expect(packed.meta.saturatedPixels).toEqual(direct.meta.saturatedPixels);
+    expect(pty.emulator.stats.packsSent).toBeGreaterThanOrEqual(8);
     expect(pty.emulator.stats.chunksResent).toBeGreaterThan(0);
     await sim.close();
   });

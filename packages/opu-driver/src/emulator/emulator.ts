@@ -51,6 +51,8 @@ export interface EmulatorOptions {
 export interface EmulatorStats {
   acquisitions: number;
   cameraFramesSent: number;
+  /** CAMERA_FRAMES messages sent, resends included. */
+  packsSent: number;
   chunksResent: number;
   repeatedAcquisitions: number;
 }
@@ -81,7 +83,13 @@ export class OpuEmulator {
   readonly device: OpuDevice;
   /** The faults on the line; change them on a running emulator to start or stop injecting. */
   readonly faults: EmulatorFaults;
-  readonly stats: EmulatorStats = { acquisitions: 0, cameraFramesSent: 0, chunksResent: 0, repeatedAcquisitions: 0 };
+  readonly stats: EmulatorStats = {
+    acquisitions: 0,
+    cameraFramesSent: 0,
+    packsSent: 0,
+    chunksResent: 0,
+    repeatedAcquisitions: 0,
+  };
   readonly #link: ProtocolLink;
   readonly #transport: Transport;
   readonly #maxPayloadBytes: number;
@@ -326,6 +334,7 @@ export class OpuEmulator {
       at += frame.length;
     }
     const payload = encodeCameraFrames({ firstFrame: first, reports: acquisition.reports.slice(first, end), pixels });
+    this.stats.packsSent++;
     return this.#link.send(MessageType.cameraFrames, payload, acquisition.id);
   }
 

@@ -8,7 +8,8 @@ export class UsageError extends Error {}
 
 /** Prints the error for people (or as JSON) and returns the exit code that says what kind it was. */
 export function report(error: unknown, program: string, json: boolean): number {
-  const usage = error instanceof UsageError || error instanceof ConfigurationError;
+  const parseArgs = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ?? false;
+  const usage = error instanceof UsageError || error instanceof ConfigurationError || parseArgs;
   const message = error instanceof Error ? error.message : String(error);
   if (json) {
     const field = error instanceof OpuError ? error.field : undefined;

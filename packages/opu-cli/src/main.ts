@@ -7,7 +7,7 @@ import 'opu-sim';
 import 'opu-driver';
 import { runEmulatorCommand } from 'opu-driver';
 import { DEVICES_USAGE, devices } from './devices.js';
-import { EXIT, report, UsageError } from './exit.js';
+import { EXIT, report } from './exit.js';
 import { INFO_USAGE, info } from './info.js';
 
 const USAGE = `usage: opu <command> [options]   (opu <command> --help for each)
@@ -43,10 +43,7 @@ async function main(argv: string[]): Promise<number> {
     return await chosen.run(rest);
   } catch (error) {
     const code = report(error, `opu ${command}`, rest.includes('--json'));
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`${chosen.usage}\n`);
-      return EXIT.usage;
-    }
+    if (code === EXIT.usage) process.stderr.write(`${chosen.usage}\n`);
     return code;
   }
 }

@@ -72,27 +72,29 @@ export async function listSerialPorts(): Promise<SerialPortInfo[]> {
 
 const sameId = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
 
+/** Whether a port's USB ids (and serial number, when given) are an OPU's. */
+function isOpu(port: SerialPortInfo, options: DiscoveryOptions): boolean {
+  return (
+    sameId(port.vendorId, options.vendorId ?? DEFAULT_USB_IDS.vendorId) &&
+    sameId(port.productId, options.productId ?? DEFAULT_USB_IDS.productId) &&
+    (options.serialNumber === undefined || port.serialNumber === options.serialNumber)
+  );
+}
+
 /** The ports that look like OPUs: USB vendor and product ids match (and the serial number, when given). */
 export async function findOpuPorts(options: DiscoveryOptions = {}): Promise<SerialPortInfo[]> {
-  const vendorId = options.vendorId ?? DEFAULT_USB_IDS.vendorId;
-  const productId = options.productId ?? DEFAULT_USB_IDS.productId;
   const ports = await (options.listPorts ?? listSerialPorts)();
-  return ports.filter(
-    (p) =>
-      sameId(p.vendorId, vendorId) &&
-      sameId(p.productId, productId) &&
-      (options.serialNumber === undefined || p.serialNumber === options.serialNumber),
-  );
+  return ports.filter((p) => isOpu(p, options));
 }
 
 /** The one OPU plugged in, or a DeviceError listing what was seen and how to choose. */
 export async function discoverOpuPort(options: DiscoveryOptions = {}): Promise<SerialPortInfo> {
-  const vendorId = options.vendorId ?? DEFAULT_USB_IDS.vendorId;
-  const productId = options.productId ?? DEFAULT_USB_IDS.productId;
-  const found = await findOpuPorts(options);
+  const seen = await (options.listPorts ?? listSerialPorts)();
+  const found = seen.filter((p) => isOpu(p, options));
   if (found.length === 1) return found[0]!;
   if (found.length === 0) {
-    const seen = await (options.listPorts ?? listSerialPorts)();
+    const vendorId = options.vendorId ?? DEFAULT_USB_IDS.vendorId;
+    const productId = options.productId ?? DEFAULT_USB_IDS.productId;
     const list = seen.map((p) => `${p.path} (${p.vendorId ?? '-'}:${p.productId ?? '-'})`).join(', ') || 'none';
     throw new DeviceError(`no OPU with USB ids ${vendorId}:${productId} is plugged in; ports seen: ${list}`, {
       field: 'url',

@@ -308,60 +308,50 @@ export class OpuEmulator {
     return perMessage >= 2 ? perMessage : 1;
   }
 
-  /** Queues the pack that starts at frame `first`, as credits allow (one credit per message). */
-  async #sendPack(acquisition: Acquisition, first: number): Promise<void> {
+  /**
+   * Queues one message of the stream once a credit allows it, without waiting for it to be written: the writer
+   * gathers what is queued into few writes, and the credits bound the queue. `acquisition.sending` holds the writes
+   * in flight, awaited at the end of the batch.
+   */
+  async #queue(acquisition: Acquisition, send: () => Promise<void>): Promise<void> {
     while (acquisition.sent >= acquisition.upTo) {
       await new Promise<void>((resolve) => {
         acquisition.creditWaiter = resolve;
       });
     }
     acquisition.sent++;
-    const sent = this.#sendPackNow(acquisition, first);
+    const sent = send();
+    // Marked handled now so that a lost link is not an unhandled rejection before the batch awaits it.
     sent.catch(() => undefined);
     acquisition.sending.push(sent);
-    const frames = Math.min(acquisition.framesPerPack, acquisition.count - first);
-    this.stats.cameraFramesSent += frames - 1;
-    await this.#countSentFrame(acquisition);
+  }
+
+  /** Queues the pack that starts at frame `first`. */
+  async #sendPack(acquisition: Acquisition, first: number): Promise<void> {
+    await this.#queue(acquisition, () => this.#sendPackNow(acquisition, first));
+    await this.#countSentFrames(acquisition, Math.min(acquisition.framesPerPack, acquisition.count - first));
   }
 
   #sendPackNow(acquisition: Acquisition, first: number): Promise<void> {
     const end = Math.min(first + acquisition.framesPerPack, acquisition.count);
-    const frames = acquisition.frames.slice(first, end);
-    const pixels = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
-    let at = 0;
-    for (const frame of frames) {
-      pixels.set(frame, at);
-      at += frame.length;
-    }
+    const pixels = Buffer.concat(acquisition.frames.slice(first, end));
     const payload = encodeCameraFrames({ firstFrame: first, reports: acquisition.reports.slice(first, end), pixels });
     this.stats.packsSent++;
     return this.#link.send(MessageType.cameraFrames, payload, acquisition.id);
   }
 
-  /**
-   * Queues a frame's chunks as credits allow, without waiting for them to be written: the writer gathers what is
-   * queued into few writes, and the credits bound the queue. `acquisition.sending` holds the writes in flight.
-   */
+  /** Queues a frame's chunks. */
   async #sendFrame(acquisition: Acquisition, f: number): Promise<void> {
     const chunks = Math.max(1, Math.ceil(acquisition.frames[f]!.length / acquisition.chunkBytes));
-    for (let chunk = 0; chunk < chunks; chunk++) {
-      while (acquisition.sent >= acquisition.upTo) {
-        await new Promise<void>((resolve) => {
-          acquisition.creditWaiter = resolve;
-        });
-      }
-      acquisition.sent++;
-      const sent = this.#sendChunk(acquisition, f, chunk);
-      // Awaited at the end of the batch; marked handled now so that a lost link is not an unhandled rejection.
-      sent.catch(() => undefined);
-      acquisition.sending.push(sent);
-    }
-    await this.#countSentFrame(acquisition);
+    for (let chunk = 0; chunk < chunks; chunk++)
+      await this.#queue(acquisition, () => this.#sendChunk(acquisition, f, chunk));
+    await this.#countSentFrames(acquisition, 1);
   }
 
-  /** Counts a frame sent; the unplug fault strikes here. */
-  async #countSentFrame(acquisition: Acquisition): Promise<void> {
-    if (++this.stats.cameraFramesSent >= (this.faults.disconnectAfterFrames ?? Number.POSITIVE_INFINITY)) {
+  /** Counts frames sent; the unplug fault strikes here. */
+  async #countSentFrames(acquisition: Acquisition, frames: number): Promise<void> {
+    this.stats.cameraFramesSent += frames;
+    if (this.stats.cameraFramesSent >= (this.faults.disconnectAfterFrames ?? Number.POSITIVE_INFINITY)) {
       await Promise.allSettled(acquisition.sending);
       const unplugged = new ProtocolError('disconnected by fault injection', { field: 'disconnectAfterFrames' });
       this.#link.fail(unplugged);

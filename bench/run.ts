@@ -2,6 +2,7 @@
  * `npm run bench`: measures the simulator and the facade on this machine, with numpy (Debian, OpenBLAS) as the
  * baseline in the same run where it is installed, and writes docs/benchmarks.md atomically.
  */
+
 import { execFileSync, spawnSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -11,6 +12,7 @@ import { Opu, packDmdFrames, seededUniform } from 'opu-core';
 import { type Kernels, kernels, typescriptKernels } from 'opu-native';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { inputBatch, matmulTransposed, relativeError } from '../test/helpers.js';
+import { calibrationBenchmark } from './calibration.js';
 import { mnistBenchmark } from './mnist.js';
 import { serialBenchmark } from './serial.js';
 
@@ -448,6 +450,7 @@ const mnist = await mnistBenchmark({
 });
 for (const line of mnist.lines) log(line);
 for (const [path, svg] of mnist.svgs) writeAtomically(path, svg);
+for (const line of await calibrationBenchmark()) log(line);
 console.log('serial link …');
 for (const line of await serialBenchmark()) log(line);
 log('## Peak memory of a large device');

@@ -1,3 +1,4 @@
+export { type PlotOptions, plot, type Series } from 'opu-core';
 export { type EpochMetrics, loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
 export { type Dataset, makeDataset, permutation, subset, trainValidationSplit } from './dataset.js';
 export { type IdxArray, parseIdx, readIdx } from './idx.js';
@@ -19,7 +20,6 @@ export {
   type Schedule,
   stepSchedule,
 } from './optimizers.js';
-export { type PlotOptions, plot, type Series } from './plot.js';
 export {
   DigitalProjector,
   type FeedbackProjector,

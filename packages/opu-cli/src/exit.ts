@@ -1,7 +1,10 @@
-import { ConfigurationError, OpuError } from 'opu-core';
+import { CalibrationFileError, ConfigurationError, OpuError } from 'opu-core';
 
-/** Exit codes: 0 done, 1 the device or the link failed, 2 the command line or a URL is wrong. */
-export const EXIT = { ok: 0, device: 1, usage: 2 } as const;
+/**
+ * Exit codes: 0 done, 1 the device or the link failed, 2 the command line or a URL is wrong, 3 a calibration file
+ * cannot be used (corrupt, from another device, stale, incomplete).
+ */
+export const EXIT = { ok: 0, device: 1, usage: 2, calibration: 3 } as const;
 
 /** A command-line mistake: exits with 2 and the usage of the command. */
 export class UsageError extends Error {}
@@ -13,7 +16,9 @@ export function report(error: unknown, program: string, json: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
   if (json) {
     const field = error instanceof OpuError ? error.field : undefined;
-    process.stdout.write(`${JSON.stringify({ error: message, kind: (error as Error).name, field })}\n`);
+    const kind = error instanceof CalibrationFileError ? { problem: error.kind } : {};
+    process.stdout.write(`${JSON.stringify({ error: message, kind: (error as Error).name, field, ...kind })}\n`);
   } else process.stderr.write(`${program}: ${message}\n`);
-  return usage ? EXIT.usage : EXIT.device;
+  if (usage) return EXIT.usage;
+  return error instanceof CalibrationFileError ? EXIT.calibration : EXIT.device;
 }

@@ -1,23 +1,34 @@
 #!/usr/bin/env node
 /**
- * The `opu` command. Commands: devices, info, emulate (calibrate, project and bench come with issue 6).
- * Exit codes: 0 done, 1 the device or the link failed, 2 the command line or a URL is wrong.
+ * The `opu` command: devices, info, calibrate, project, bench, emulate.
+ * Exit codes: 0 done, 1 the device or the link failed, 2 the command line or a URL is wrong, 3 a calibration file
+ * cannot be used.
  */
 import 'opu-sim';
 import 'opu-driver';
 import { runEmulatorCommand } from 'opu-driver';
+import { BENCH_USAGE, bench } from './bench.js';
+import { CALIBRATE_USAGE, calibrate } from './calibrate.js';
 import { DEVICES_USAGE, devices } from './devices.js';
 import { EXIT, report } from './exit.js';
 import { INFO_USAGE, info } from './info.js';
+import { PROJECT_USAGE, project } from './project.js';
 
 const USAGE = `usage: opu <command> [options]   (opu <command> --help for each)
   devices            list serial ports and mark the OPUs among them
   info <url>         open a device and print what it is and its settings
-  emulate [sim://…]  play a simulated OPU on a pseudo-terminal (prints its path)`;
+  calibrate <url>    calibrate (dark, exposure, reference, linearity, drift, --tm matrix) into a file + report
+  project <url>      project the vectors of a file (--in FILE) as a quick check
+  bench <url>        throughput and accuracy of project() and transform()
+  emulate [sim://…]  play a simulated OPU on a pseudo-terminal (prints its path)
+exit codes: 0 done, 1 device or link failed, 2 bad command line or URL, 3 unusable calibration file`;
 
 const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
   devices: { usage: DEVICES_USAGE, run: devices },
   info: { usage: INFO_USAGE, run: info },
+  calibrate: { usage: CALIBRATE_USAGE, run: calibrate },
+  project: { usage: PROJECT_USAGE, run: project },
+  bench: { usage: BENCH_USAGE, run: bench },
 };
 
 async function main(argv: string[]): Promise<number> {

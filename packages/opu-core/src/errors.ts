@@ -45,3 +45,20 @@ export class TimeoutError extends DeviceError {}
 
 /** A measurement cannot be trusted (saturation that could not be avoided, a failed self-test). */
 export class MeasurementError extends DeviceError {}
+
+/**
+ * Why a calibration cannot be used: the bytes are damaged (`corrupt`), written by a newer SDK (`unsupported`), taken
+ * on another device or layout (`mismatch`), too old (`stale`), lacking a step the caller needs (`incomplete`), or
+ * absent (`missing`).
+ */
+export type CalibrationFileErrorKind = 'corrupt' | 'unsupported' | 'mismatch' | 'stale' | 'incomplete' | 'missing';
+
+/** A calibration file cannot be read, or its calibration cannot be used for this device now. */
+export class CalibrationFileError extends OpuError {
+  readonly kind: CalibrationFileErrorKind;
+
+  constructor(kind: CalibrationFileErrorKind, message: string, details: OpuErrorDetails = {}) {
+    super(message, details);
+    this.kind = kind;
+  }
+}

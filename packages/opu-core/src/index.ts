@@ -1,3 +1,15 @@
+export * from './atomic-write.js';
+export * from './calibration/calibration-file.js';
+export * from './calibration/device-calibration.js';
+export {
+  type CalibrationEvent,
+  type CalibrationTarget,
+  type PipelineOptions,
+  type PipelineSettings,
+  pipelineSettingsSchema,
+} from './calibration/pipeline.js';
+export { type ReportExtras, renderCalibrationReport } from './calibration/report.js';
+export type * from './calibration/transmission-matrix.js';
 export * from './device/frames.js';
 export * from './device/info.js';
 export * from './device/opu-device.js';
@@ -5,7 +17,14 @@ export * from './device/settings.js';
 export * from './encoding/index.js';
 export * from './errors.js';
 export type { AcquisitionStats } from './opu/acquisition.js';
-export { deviceFromUrl, type OpuBackend, openOpu, registerBackend, registeredBackends } from './opu/backends.js';
+export {
+  deviceFromUrl,
+  type OpenOpuOptions,
+  type OpuBackend,
+  openOpu,
+  registerBackend,
+  registeredBackends,
+} from './opu/backends.js';
 export type { LinearCalibration } from './opu/calibration.js';
 export type { ProjectionEncoding } from './opu/decompose.js';
 export { type DmdLayout, layoutRectangle, referenceStart } from './opu/layout.js';
@@ -17,4 +36,5 @@ export {
   type ProjectOptions,
   type ResultMetadata,
 } from './opu/opu.js';
+export { type PlotOptions, plot, type Series } from './plot.js';
 export { seededNormal, seededUniform } from './random.js';

@@ -41,6 +41,9 @@ const PARAMS: Record<string, Setter> = {
   triggerLagFrames: (o, v) => {
     o.camera = { ...o.camera, triggerLagFrames: number(v, 'triggerLagFrames') };
   },
+  fieldKernel: (o, v) => {
+    o.fieldKernel = v as 'auto' | 'lists' | 'tables';
+  },
   outsidePattern: (o, v) => {
     o.dmd = { ...o.dmd, outsidePattern: v as 'on' | 'off' };
   },

@@ -31,6 +31,16 @@ export function emptyStats(): AcquisitionStats {
   };
 }
 
+/** Adds the counters of `from` to `into`. */
+export function addStats(into: AcquisitionStats, from: AcquisitionStats): void {
+  into.frames += from.frames;
+  into.acquisitions += from.acquisitions;
+  into.saturationRetries += from.saturationRetries;
+  into.deviceTimeUs += from.deviceTimeUs;
+  into.exposureUsMin = Math.min(into.exposureUsMin, from.exposureUsMin);
+  into.exposureUsMax = Math.max(into.exposureUsMax, from.exposureUsMax);
+}
+
 /** Exposure shrinks by this factor on each saturated retry. */
 const RETRY_EXPOSURE_FACTOR = 0.6;
 const MAX_SATURATION_RETRIES = 8;

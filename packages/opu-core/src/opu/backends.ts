@@ -1,3 +1,5 @@
+import { loadCalibration } from '../calibration/calibration-file.js';
+import type { DeviceCalibration } from '../calibration/device-calibration.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { ArgumentError, ConfigurationError } from '../errors.js';
 import { Opu, type OpuOptions } from './opu.js';
@@ -77,11 +79,19 @@ export function deviceFromUrl(url: string): OpuDevice {
   return resolveUrl(url).device;
 }
 
+export interface OpenOpuOptions extends Partial<Omit<OpuOptions, 'calibration'>> {
+  /** A saved calibration, or the path of its file: the OPU opens with it instead of calibrating. */
+  calibration?: DeviceCalibration | string;
+}
+
 /**
  * Opens an OPU by URL and returns a calibrated facade, e.g. `openOpu('sim://?inputs=1024&outputs=2048&seed=7')`.
- * Explicit options override the URL's.
+ * Explicit options override the URL's. With a calibration, inputs and outputs default to the calibration's.
  */
-export async function openOpu(url: string, options: Partial<OpuOptions> = {}): Promise<Opu> {
+export async function openOpu(url: string, options: OpenOpuOptions = {}): Promise<Opu> {
+  const calibration =
+    typeof options.calibration === 'string' ? await loadCalibration(options.calibration) : options.calibration;
   const { device, facade } = resolveUrl(url);
-  return Opu.open(device, { inputs: 1024, outputs: 2048, ...facade, ...options });
+  const defaults = calibration ? {} : { inputs: 1024, outputs: 2048 };
+  return Opu.open(device, { ...defaults, ...facade, ...options, calibration } as OpuOptions);
 }

@@ -1,7 +1,13 @@
 import { allocateDmdFrames, type CameraFrames, type DmdFrames, litMirrors, setMirror } from '../device/frames.js';
 import { MeasurementError } from '../errors.js';
 import { seededUniform } from '../random.js';
-import { type AcquisitionStats, type ExposureControlledAcquirer, emptyStats, gatherFrames } from './acquisition.js';
+import {
+  type AcquisitionStats,
+  type ExposureControlledAcquirer,
+  emptyStats,
+  type FramesAcquired,
+  gatherFrames,
+} from './acquisition.js';
 import { topEigenpair } from './eigen.js';
 import { type DmdLayout, lightElements, lightReference } from './layout.js';
 
@@ -39,15 +45,50 @@ export async function calibrateLinear(
   options: CalibrationOptions,
 ): Promise<LinearCalibration> {
   const stats = emptyStats();
-  const device = acquirer.device;
-  const mirrors = device.inputSize;
   await measureTriggerLag(acquirer, stats);
   await measureDark(acquirer, options.averagedFrames, stats);
   await measureResponsivity(acquirer, layout, options, stats);
+  const fields = await measureReferenceFields(acquirer, layout, options.averagedFrames, stats);
+  return {
+    referenceCount: layout.referenceCount,
+    referenceElements: layout.referenceElements,
+    mirrorsPerElement: layout.mirrorsPerElement,
+    outputs: acquirer.outputs,
+    responsivity: acquirer.responsivity,
+    referenceIntensity: fields.referenceIntensity,
+    weights: fields.weights,
+    amplitude: fields.amplitude,
+    triggerLagFrames: acquirer.triggerLagFrames,
+    stats,
+  };
+}
 
+export interface ReferenceFields {
+  /** Dark-subtracted |b_k|² per µs, referenceCount × outputs. */
+  referenceIntensity: Float32Array;
+  /** Combination weights w_ik, outputs × referenceCount. */
+  weights: Float32Array;
+  /** |u_i| in √(ADU/µs), outputs. */
+  amplitude: Float32Array;
+  /** Median over pixels and references of |b_k|² over the standard error of its average. */
+  snr: number;
+}
+
+/**
+ * Each reference alone and each pair together, averaged over `averagedFrames` frames: the Gram matrix
+ * G_kl = Re(b̄_k·b_l) per output, whose top eigenpair combines the references into one strong field u_i.
+ */
+export async function measureReferenceFields(
+  acquirer: ExposureControlledAcquirer,
+  layout: DmdLayout,
+  averagedFrames: number,
+  stats: AcquisitionStats,
+  onAcquired?: FramesAcquired,
+): Promise<ReferenceFields> {
+  const mirrors = acquirer.device.inputSize;
   const K = layout.referenceCount;
   const m = acquirer.outputs;
-  const N = options.averagedFrames;
+  const N = averagedFrames;
   const pairs: [number, number][] = [];
   for (let k = 0; k < K; k++) for (let l = k + 1; l < K; l++) pairs.push([k, l]);
   const patterns = K + pairs.length;
@@ -61,7 +102,7 @@ export async function calibrateLinear(
     });
   }
   const lit = Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
-  const intensity = await acquirer.acquireNormalized(frames, lit, stats);
+  const intensity = await acquirer.acquireNormalized(frames, lit, stats, onAcquired);
   const mean = new Float64Array(patterns * m);
   for (let f = 0; f < frames.count; f++) {
     const p = Math.floor(f / N);
@@ -87,25 +128,35 @@ export async function calibrateLinear(
     amplitude[i] = Math.sqrt(Math.max(lambda, 0));
     for (let k = 0; k < K; k++) weights[i * K + k] = vector[k]!;
   }
-  return {
-    referenceCount: K,
-    referenceElements: layout.referenceElements,
-    mirrorsPerElement: layout.mirrorsPerElement,
-    outputs: m,
-    responsivity: acquirer.responsivity,
-    referenceIntensity,
-    weights,
-    amplitude,
-    triggerLagFrames: acquirer.triggerLagFrames,
-    stats,
-  };
+  return { referenceIntensity, weights, amplitude, snr: referenceSnr(intensity, K, N, m) };
+}
+
+/** Median over outputs and references of mean / standard error of the N frames that show reference k alone. */
+function referenceSnr(intensity: Float32Array, K: number, N: number, m: number): number {
+  const ratios: number[] = [];
+  for (let k = 0; k < K; k++) {
+    for (let i = 0; i < m; i++) {
+      let sum = 0;
+      let sumSq = 0;
+      for (let n = 0; n < N; n++) {
+        const v = intensity[(k * N + n) * m + i]!;
+        sum += v;
+        sumSq += v * v;
+      }
+      const mean = sum / N;
+      const variance = N > 1 ? Math.max(0, (sumSq - N * mean * mean) / (N - 1)) : 0;
+      ratios.push(variance > 0 ? mean / Math.sqrt(variance / N) : Number.POSITIVE_INFINITY);
+    }
+  }
+  ratios.sort((a, b) => a - b);
+  return ratios[Math.floor(ratios.length / 2)] ?? 0;
 }
 
 /**
  * Shows one bright frame (the whole input region on) among blanks and finds which camera frame sees it (LightOn's
  * self-test). Small regions give little light: the exposure grows until the bright frame stands out.
  */
-async function measureTriggerLag(acquirer: ExposureControlledAcquirer, stats: AcquisitionStats) {
+export async function measureTriggerLag(acquirer: ExposureControlledAcquirer, stats: AcquisitionStats) {
   const probe = 5;
   acquirer.triggerLagFrames = 0;
   const frames = allocateDmdFrames(2 * probe, acquirer.device.inputSize);
@@ -139,7 +190,7 @@ function frameMeans(shot: CameraFrames): number[] {
   });
 }
 
-async function measureDark(acquirer: ExposureControlledAcquirer, averaged: number, stats: AcquisitionStats) {
+export async function measureDark(acquirer: ExposureControlledAcquirer, averaged: number, stats: AcquisitionStats) {
   const { limits } = acquirer.device.info;
   const short = await acquirer.setExposure(Math.max(limits.exposureUs.min, acquirer.device.settings.exposureUs / 4));
   const shortDark = await averageRaw(acquirer, averaged, stats);
@@ -169,7 +220,7 @@ async function averageRaw(acquirer: ExposureControlledAcquirer, count: number, s
  * fixed speckle common to all frames, which averaging over frames cannot remove (it would leave a 1/√outputs
  * error), so it is measured with all data mirrors on and subtracted.
  */
-async function measureResponsivity(
+export async function measureResponsivity(
   acquirer: ExposureControlledAcquirer,
   layout: DmdLayout,
   options: CalibrationOptions,

@@ -1,10 +1,14 @@
+import { checkCalibration } from '../calibration/calibration-file.js';
+import type { DeviceCalibration } from '../calibration/device-calibration.js';
+import { type PipelineOptions, runCalibrationPipeline } from '../calibration/pipeline.js';
+import { calibratedOutputs, linearCalibrationOf, restoreAcquirer } from '../calibration/restore.js';
 import { allocateDmdFrames, type DmdFrames, litMirrors, packDmdFrames } from '../device/frames.js';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
-import { ArgumentError, DeviceStateError, UnsupportedError } from '../errors.js';
+import { ArgumentError, CalibrationFileError, DeviceStateError, UnsupportedError } from '../errors.js';
 import { type AcquisitionStats, ExposureControlledAcquirer, emptyStats, type FramesAcquired } from './acquisition.js';
 import { calibrateLinear, type LinearCalibration } from './calibration.js';
-import { decompose, type ProjectionEncoding } from './decompose.js';
+import { type BinaryPieces, decompose, type ProjectionEncoding } from './decompose.js';
 import { type DmdLayout, lightElements, lightReference, makeLayout } from './layout.js';
 
 export interface OpuOptions {
@@ -30,6 +34,13 @@ export interface OpuOptions {
   seed?: number;
   /** Calibrate while opening (default). Without it, call `calibrate()` before `project()`. */
   calibrate?: boolean;
+  /**
+   * A saved calibration (`opu calibrate`, `loadCalibration()`) to use instead of calibrating while opening: its
+   * layout, settings and reference fields. It must come from this device and be fresh (see `force`).
+   */
+  calibration?: DeviceCalibration;
+  /** Use a calibration from another device, firmware or one past its re-calibration interval, with warnings. */
+  force?: boolean;
 }
 
 export interface ProjectOptions {
@@ -88,11 +99,16 @@ export class Opu implements AsyncDisposable {
     this.#acquirer = new ExposureControlledAcquirer(device, options.outputs);
   }
 
-  /** Opens the device, lays out data and reference regions on the DMD and an ROI on the camera, and calibrates. */
+  /**
+   * Opens the device, lays out data and reference regions on the DMD and an ROI on the camera, and calibrates, or
+   * adopts `options.calibration`.
+   */
   static async open(device: OpuDevice, options: OpuOptions): Promise<Opu> {
-    const resolved = resolveOptions(options);
+    const saved = options.calibration;
+    const resolved = resolveOptions(saved ? { ...layoutOptionsOf(saved), ...options } : options);
     await device.open();
     try {
+      if (saved) return await Opu.#adopt(device, resolved, saved, options.force ?? false);
       const { dmd, camera } = device.info;
       const mirrorsPerElement =
         resolved.mirrorsPerElement ?? defaultMirrorsPerElement(resolved, dmd.widthMirrors * dmd.heightMirrors);
@@ -131,6 +147,39 @@ export class Opu implements AsyncDisposable {
     }
   }
 
+  static async #adopt(device: OpuDevice, resolved: ResolvedOptions, saved: DeviceCalibration, force: boolean) {
+    const { layout } = saved;
+    const requested = { ...resolved, mirrorsPerElement: resolved.mirrorsPerElement ?? layout.mirrorsPerElement };
+    for (const key of ['inputs', 'referenceCount', 'referenceElements', 'mirrorsPerElement'] as const) {
+      if (requested[key] !== layout[key]) {
+        throw new CalibrationFileError(
+          'mismatch',
+          `the calibration was made for ${key} = ${layout[key]}, not ${requested[key]}`,
+          {
+            field: key,
+            fix: `drop ${key} from the URL and options, or calibrate for ${key} = ${requested[key]}`,
+          },
+        );
+      }
+    }
+    if (calibratedOutputs(saved) !== requested.outputs) {
+      throw new CalibrationFileError('mismatch', `the calibration was made for ${calibratedOutputs(saved)} outputs`, {
+        field: 'outputs',
+        fix: 'drop outputs from the URL and options, or calibrate for this many outputs',
+      });
+    }
+    const warnings = checkCalibration(saved, { info: device.info, force });
+    await device.configure(saved.settings);
+    const opu = new Opu(device, layout, resolved);
+    restoreAcquirer(saved, opu.#acquirer);
+    opu.#calibration = linearCalibrationOf(saved);
+    opu.calibrationWarnings = warnings;
+    return opu;
+  }
+
+  /** What a forced calibration's checks found wrong (another device, stale); empty otherwise. */
+  calibrationWarnings: readonly string[] = [];
+
   get inputs(): number {
     return this.layout.inputs;
   }
@@ -152,6 +201,31 @@ export class Opu implements AsyncDisposable {
         seed: this.#options.seed,
       });
       return this.#calibration;
+    });
+  }
+
+  /**
+   * Runs the calibration pipeline (dark frame, auto-exposure, reference fields to a target SNR, linearity, drift,
+   * optionally the transmission matrix; see docs/calibration.md) and adopts its reference fields for `project()`.
+   * Save the result with `saveCalibration()` and reopen with `openOpu(url, { calibration })`.
+   */
+  runCalibration(options: PipelineOptions = {}): Promise<DeviceCalibration> {
+    return this.#exclusive(async () => {
+      const result = await runCalibrationPipeline(
+        {
+          device: this.device,
+          layout: this.layout,
+          acquirer: this.#acquirer,
+          project: async (rows, calibration) => {
+            const count = this.#rowsOf(rows, 'rows');
+            const pieces = decompose(rows, this.inputs, 'auto', 8);
+            return this.#projectPieces(pieces, count, calibration, undefined, performance.now());
+          },
+        },
+        options,
+      );
+      if (result.steps.reference) this.#calibration = linearCalibrationOf(result);
+      return result;
     });
   }
 
@@ -205,29 +279,40 @@ export class Opu implements AsyncDisposable {
     const pieces = decompose(e, n, options.encoding ?? 'auto', precision);
     return this.#exclusive(async () => {
       const calibration = this.#requireCalibration('project()');
-      const m = this.outputs;
-      const out = new Float32Array(rows * m);
-      const stats = emptyStats();
-      const framesPerPiece = calibration.referenceCount + 1;
-      const perPass = Math.max(1, Math.floor(PASS_BYTES / (framesPerPiece * m * 4)));
-      const progress = progressCounter(pieces.count * framesPerPiece, options.onProgress);
-      for (let p0 = 0; p0 < pieces.count; p0 += perPass) {
-        const p1 = Math.min(pieces.count, p0 + perPass);
-        const lin = await this.#linearMeasure(
-          pieces.vectors.subarray(p0 * n, p1 * n),
-          p1 - p0,
-          calibration,
-          stats,
-          progress,
-        );
-        for (let p = p0; p < p1; p++) {
-          const w = pieces.weights[p]!;
-          const row = pieces.rows[p]!;
-          for (let i = 0; i < m; i++) out[row * m + i]! += w * lin[(p - p0) * m + i]!;
-        }
-      }
-      return { data: out, rows, cols: m, meta: this.#meta(pieces.encoding, rows, stats, started) };
+      return this.#projectPieces(pieces, rows, calibration, options.onProgress, started);
     });
+  }
+
+  async #projectPieces(
+    pieces: BinaryPieces,
+    rows: number,
+    calibration: LinearCalibration,
+    onProgress: ProjectOptions['onProgress'],
+    started: number,
+  ): Promise<OpuResult> {
+    const n = this.inputs;
+    const m = this.outputs;
+    const out = new Float32Array(rows * m);
+    const stats = emptyStats();
+    const framesPerPiece = calibration.referenceCount + 1;
+    const perPass = Math.max(1, Math.floor(PASS_BYTES / (framesPerPiece * m * 4)));
+    const progress = progressCounter(pieces.count * framesPerPiece, onProgress);
+    for (let p0 = 0; p0 < pieces.count; p0 += perPass) {
+      const p1 = Math.min(pieces.count, p0 + perPass);
+      const lin = await this.#linearMeasure(
+        pieces.vectors.subarray(p0 * n, p1 * n),
+        p1 - p0,
+        calibration,
+        stats,
+        progress,
+      );
+      for (let p = p0; p < p1; p++) {
+        const w = pieces.weights[p]!;
+        const row = pieces.rows[p]!;
+        for (let i = 0; i < m; i++) out[row * m + i]! += w * lin[(p - p0) * m + i]!;
+      }
+    }
+    return { data: out, rows, cols: m, meta: this.#meta(pieces.encoding, rows, stats, started) };
   }
 
   async close(): Promise<void> {
@@ -341,7 +426,15 @@ function progressCounter(planned: number, report: ((p: Progress) => void) | unde
 /** Elements × mirrors per element stay near this by default: enough light for short exposures on small inputs. */
 const DEFAULT_LAYOUT_MIRRORS = 1024;
 
-type ResolvedOptions = Required<Omit<OpuOptions, 'calibrate' | 'mirrorsPerElement'>> & { mirrorsPerElement?: number };
+type ResolvedOptions = Required<Omit<OpuOptions, 'calibrate' | 'mirrorsPerElement' | 'calibration' | 'force'>> & {
+  mirrorsPerElement?: number;
+};
+
+/** The facade options a saved calibration was made with. */
+function layoutOptionsOf(calibration: DeviceCalibration): Partial<OpuOptions> {
+  const { inputs, referenceCount, referenceElements, mirrorsPerElement } = calibration.layout;
+  return { inputs, outputs: calibratedOutputs(calibration), referenceCount, referenceElements, mirrorsPerElement };
+}
 
 function defaultMirrorsPerElement(options: ResolvedOptions, dmdMirrors: number): number {
   const elements = options.inputs + options.referenceCount * options.referenceElements;

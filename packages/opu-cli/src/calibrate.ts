@@ -1,0 +1,204 @@
+import { access, rm } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  CALIBRATION_STEPS,
+  type CalibrationStepName,
+  checkCalibration,
+  type DeviceCalibration,
+  loadCalibration,
+  type Opu,
+  openOpu,
+  type PipelineOptions,
+  renderCalibrationReport,
+  saveCalibration,
+  type TransmissionMatrix,
+  writeFileAtomic,
+} from 'opu-core';
+import { SimulatedOpuDevice, transmissionMatrixError } from 'opu-sim';
+import { UsageError } from './exit.js';
+import { calibrationProgress } from './progress.js';
+
+export const CALIBRATE_USAGE = `usage: opu calibrate <url> [--out FILE] [--tm ROWSxCOLS] [--method anchors|circulant] [--anchors S]
+                     [--steps a,b,…] [--snr N] [--drift-s SECONDS] [--seed N] [--resume] [--no-report] [--json]
+Calibrates the device for project() (facade size from the URL: sim://?inputs=256&outputs=512) and writes FILE
+(default <serial>.opucal) with an HTML report beside it (FILE with .html). Steps: ${CALIBRATION_STEPS.join(', ')}.
+--tm retrieves a ROWS×COLS transmission matrix too. A failed run keeps its finished steps in FILE.partial;
+--resume continues from there.`;
+
+/** `opu calibrate <url>`: the calibration pipeline, saved atomically, with its report. */
+export async function calibrate(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      tm: { type: 'string' },
+      method: { type: 'string' },
+      anchors: { type: 'string' },
+      steps: { type: 'string' },
+      snr: { type: 'string' },
+      'drift-s': { type: 'string' },
+      seed: { type: 'string' },
+      resume: { type: 'boolean' },
+      'no-report': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
+  const url = positionals[0];
+  if (!url || positionals.length > 1) throw new UsageError('give exactly one device URL');
+  const pipeline = pipelineOptions(values);
+  const json = values.json ?? false;
+  await using opu = await openOpu(url, { calibrate: false });
+  const out = values.out ?? `${opu.device.info.serialNumber}.opucal`;
+  const partial = `${out}.partial`;
+  const resume = values.resume ? await resumable(partial, opu) : undefined;
+  const progress = calibrationProgress(json);
+  let calibration: DeviceCalibration;
+  try {
+    calibration = await opu.runCalibration({
+      ...pipeline,
+      resume,
+      onEvent: progress.onEvent,
+      onCheckpoint: (so) => saveCalibration(partial, so),
+    });
+  } catch (error) {
+    progress.finish();
+    const kept = resume || (await exists(partial)) ? ` Finished steps are in ${partial}; add --resume to go on.` : '';
+    if (error instanceof Error) error.message += kept;
+    throw error;
+  }
+  progress.finish();
+  await saveCalibration(out, calibration);
+  await rm(partial, { force: true });
+  const truthError = calibration.steps.transmissionMatrix
+    ? await errorAgainstTruth(opu, calibration.steps.transmissionMatrix)
+    : undefined;
+  const report = values['no-report'] ? undefined : out.replace(/(\.[^./]*)?$/, '.html');
+  if (report) {
+    const html = renderCalibrationReport(calibration, {
+      source: url,
+      maxAdu: opu.device.info.camera.maxAdu,
+      ...(truthError === undefined ? {} : { truthRelativeError: truthError }),
+    });
+    await writeFileAtomic(report, html);
+  }
+  const summary = summarize(calibration, truthError);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ type: 'result', file: out, report, summary })}\n`);
+  } else {
+    const where = report ? `${out} (report ${report})` : out;
+    process.stdout.write(`calibrated ${calibration.device.model} ${calibration.device.serialNumber} → ${where}\n`);
+    for (const [step, text] of Object.entries(summary)) process.stdout.write(`  ${step.padEnd(19)} ${text}\n`);
+  }
+  return 0;
+}
+
+function pipelineOptions(values: Record<string, string | boolean | undefined>): PipelineOptions {
+  const number = (flag: string) => {
+    const raw = values[flag];
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) {
+      throw new UsageError(`--${flag} ${String(raw)} is not a number`);
+    }
+    return value;
+  };
+  const options: PipelineOptions = {};
+  const seed = number('seed');
+  if (seed !== undefined) options.seed = seed;
+  const snr = number('snr');
+  if (snr !== undefined) options.reference = { targetSnr: snr };
+  const driftS = number('drift-s');
+  if (driftS !== undefined) options.stability = { durationS: driftS };
+  if (typeof values.steps === 'string') {
+    const steps = values.steps.split(',').map((s) => s.trim());
+    const unknown = steps.find((s) => !(CALIBRATION_STEPS as readonly string[]).includes(s));
+    if (unknown) throw new UsageError(`unknown step '${unknown}' (steps: ${CALIBRATION_STEPS.join(', ')})`);
+    options.steps = steps as CalibrationStepName[];
+  }
+  if (typeof values.tm === 'string') {
+    const size = /^(\d+)x(\d+)$/i.exec(values.tm);
+    if (!size) throw new UsageError(`--tm ${values.tm} is not ROWSxCOLS (e.g. --tm 1000x1100)`);
+    const method = values.method ?? 'anchors';
+    if (method !== 'anchors' && method !== 'circulant') {
+      throw new UsageError(`--method ${String(method)} is not anchors or circulant`);
+    }
+    const anchors = number('anchors');
+    options.transmissionMatrix = {
+      rows: Number(size[1]),
+      cols: Number(size[2]),
+      method,
+      ...(anchors === undefined ? {} : { anchors }),
+    };
+  } else if (values.method !== undefined || values.anchors !== undefined) {
+    throw new UsageError('--method and --anchors go with --tm ROWSxCOLS');
+  }
+  return options;
+}
+
+/** The finished steps of an interrupted run on this device, if any. */
+async function resumable(partial: string, opu: Opu): Promise<DeviceCalibration | undefined> {
+  if (!(await exists(partial))) return undefined;
+  const saved = await loadCalibration(partial);
+  checkCalibration(saved, { info: opu.device.info, layout: opu.layout, required: [] });
+  return saved;
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * On a simulator, the retrieved matrix against the true one (up to each row's phase and conjugation), measured
+ * over the layout the matrix was retrieved on.
+ */
+async function errorAgainstTruth(opu: Opu, tm: TransmissionMatrix): Promise<number | undefined> {
+  const device = opu.device;
+  if (!(device instanceof SimulatedOpuDevice)) return undefined;
+  const restore = { ...device.settings };
+  await device.configure({ inputRegion: tm.layout.region, outputRoi: tm.layout.roi });
+  try {
+    return transmissionMatrixError(tm, device).relativeError;
+  } finally {
+    await device.configure(restore);
+  }
+}
+
+const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+function summarize(calibration: DeviceCalibration, truthError: number | undefined): Record<string, string> {
+  const s = calibration.steps;
+  const lines: Record<string, string> = {};
+  if (s.triggerLag) lines.triggerLag = `${s.triggerLag.lagFrames} frame(s) of lag`;
+  if (s.dark) {
+    const mean = s.dark.offsetAdu.reduce((a, v) => a + v, 0) / s.dark.offsetAdu.length;
+    lines.dark = `offset ${mean.toFixed(2)} ADU, spread ${s.dark.offsetSpreadAdu.toFixed(2)} ADU RMS`;
+  }
+  if (s.exposure) {
+    lines.exposure =
+      `${s.exposure.exposureUs.toFixed(1)} µs for ${s.exposure.litMirrors} lit mirrors ` +
+      `(margin ${s.exposure.margin}), ${s.exposure.sweepExposureUs.length} exposures tried`;
+  }
+  if (s.reference) {
+    lines.reference = `SNR ${s.reference.snr.toFixed(0)} (target ${s.reference.targetSnr}), ${s.reference.averagedFrames} frames averaged`;
+  }
+  if (s.linearity) {
+    lines.linearity = `superposition error ${percent(s.linearity.superpositionError)} binary, ${percent(s.linearity.realSuperpositionError)} real`;
+  }
+  if (s.stability) {
+    const span = Math.max(...s.stability.timesS).toFixed(1);
+    lines.stability = s.stability.drifting
+      ? `DRIFTING: τ = ${s.stability.timeConstantS.toFixed(1)} s, recalibrate every ${s.stability.recalibrationIntervalS.toFixed(2)} s`
+      : `stable over ${span} s (noise floor ${s.stability.noiseFloor.toFixed(4)})`;
+  }
+  if (s.transmissionMatrix) {
+    const tm = s.transmissionMatrix;
+    const truth = truthError === undefined ? '' : `, ${percent(truthError)} from the true matrix`;
+    lines.transmissionMatrix =
+      `${tm.rows}×${tm.cols} (${tm.method}): intensity correlation ${tm.quality.intensityCorrelation.toFixed(4)}` +
+      `${truth}, ${tm.frames} frames, ${(tm.durationMs / 1000).toFixed(1)} s`;
+  }
+  return lines;
+}

@@ -1,0 +1,50 @@
+import { ArgumentError } from '../errors.js';
+import { type ExposureControlledAcquirer, emptyStats } from '../opu/acquisition.js';
+import type { LinearCalibration } from '../opu/calibration.js';
+import type { DeviceCalibration } from './device-calibration.js';
+
+/** Puts what the completed steps measured back into an acquirer: trigger lag, dark model, responsivity. */
+export function restoreAcquirer(calibration: DeviceCalibration, acquirer: ExposureControlledAcquirer): void {
+  const { triggerLag, dark, exposure } = calibration.steps;
+  if (triggerLag) acquirer.triggerLagFrames = triggerLag.lagFrames;
+  if (dark) {
+    acquirer.darkOffsetAdu.set(dark.offsetAdu);
+    acquirer.darkSlopeAduPerUs.set(dark.slopeAduPerUs);
+  }
+  if (exposure) acquirer.responsivity = exposure.responsivity;
+}
+
+/** Outputs of the facade the calibration was made for: one dark level per output. */
+export function calibratedOutputs(calibration: DeviceCalibration): number | undefined {
+  return calibration.steps.dark?.offsetAdu.length;
+}
+
+/** What `project()` needs, from a calibration whose trigger-lag, dark, exposure and reference steps are done. */
+export function linearCalibrationOf(calibration: DeviceCalibration): LinearCalibration {
+  const { triggerLag, exposure, reference } = calibration.steps;
+  const outputs = calibratedOutputs(calibration);
+  if (!triggerLag || !exposure || !reference || outputs === undefined) {
+    throw new ArgumentError('the calibration lacks the trigger-lag, dark, exposure or reference step', {
+      field: 'calibration.steps',
+      fix: 'run the whole calibration (opu calibrate) or resume it',
+    });
+  }
+  const { layout } = calibration;
+  const stats = emptyStats();
+  for (const step of Object.values(calibration.steps)) {
+    stats.frames += step.frames;
+    stats.deviceTimeUs += step.deviceTimeUs;
+  }
+  return {
+    referenceCount: layout.referenceCount,
+    referenceElements: layout.referenceElements,
+    mirrorsPerElement: layout.mirrorsPerElement,
+    outputs,
+    responsivity: exposure.responsivity,
+    referenceIntensity: reference.referenceIntensity,
+    weights: reference.weights,
+    amplitude: reference.amplitude,
+    triggerLagFrames: triggerLag.lagFrames,
+    stats,
+  };
+}

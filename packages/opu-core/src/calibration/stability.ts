@@ -1,0 +1,177 @@
+import { allocateDmdFrames, type DmdFrames } from '../device/frames.js';
+import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../opu/acquisition.js';
+import { type DmdLayout, lightElements } from '../opu/layout.js';
+import { seededUniform } from '../random.js';
+
+export interface StabilityOptions {
+  /** Measurements of the probe frames, spread evenly over `durationS` (the first one twice, back to back). */
+  repetitions: number;
+  /** Device time the check spans, seconds: on hardware the check really takes this long. */
+  durationS: number;
+  probeFrames: number;
+  /** Relative intensity correlation c(t)/c(0) below which the medium counts as changed. */
+  threshold: number;
+  seed: number;
+}
+
+export interface Stability {
+  timesS: number[];
+  correlation: number[];
+  noiseFloor: number;
+  timeConstantS: number;
+  drifting: boolean;
+  recalibrationIntervalS: number;
+}
+
+/** A decline smaller than this over the whole span is not worth a re-calibration, significant or not. */
+const MIN_DECLINE = 1e-3;
+/** Standard errors a decline must exceed to count: keeps a stable medium's false alarms near one in a thousand. */
+const SIGNIFICANCE = 3;
+
+/**
+ * Shows the same probe frames repeatedly over time and correlates each measurement with the first one. A fixed
+ * medium stays at the noise floor (the correlation of two back-to-back measurements); a drifting one decays as
+ * about as c(t) = c(0)·e^{−t/τ} (reference §3). The suggested re-calibration interval is where c(t)/c(0) crosses the
+ * threshold: measured when the span reached it, τ·ln(1/threshold) beyond.
+ * Time passes by showing blank frames at the longest frame time, so the check spans the same device time on the
+ * simulator (whose clock only moves with frames) as on hardware.
+ */
+export async function measureStability(
+  acquirer: ExposureControlledAcquirer,
+  layout: DmdLayout,
+  options: StabilityOptions,
+  stats: AcquisitionStats,
+  onAcquired?: FramesAcquired,
+): Promise<Stability> {
+  const probe = probeFrames(acquirer.device.inputSize, layout, options.probeFrames, options.seed);
+  const measure = async () => {
+    const shots = await acquirer.acquireRaw(probe, stats, onAcquired);
+    const m = acquirer.outputs;
+    const out = new Float32Array(probe.count * m);
+    let f = 0;
+    for (const shot of shots) for (let s = 0; s < shot.count; s++, f++) acquirer.normalizeInto(shot, s, out, f * m);
+    return { intensity: out, startUs: shots[0]!.meta.timestampsUs[0]! };
+  };
+  const first = await measure();
+  const noiseFloor = pearson(first.intensity, (await measure()).intensity);
+  const timesS = [0];
+  const correlation = [noiseFloor];
+  const gapS = options.durationS / Math.max(1, options.repetitions - 1);
+  for (let r = 1; r < options.repetitions; r++) {
+    await idle(acquirer, gapS, stats);
+    const next = await measure();
+    timesS.push((next.startUs - first.startUs) * 1e-6);
+    correlation.push(pearson(first.intensity, next.intensity));
+  }
+  return { timesS, correlation, noiseFloor, ...fitDecay(timesS, correlation, noiseFloor, options.threshold) };
+}
+
+function probeFrames(mirrors: number, layout: DmdLayout, count: number, seed: number): DmdFrames {
+  const random = seededUniform(seed);
+  const frames = allocateDmdFrames(count, mirrors);
+  for (let f = 0; f < count; f++) {
+    for (let j = 0; j < layout.inputs; j++) if (random() < 0.5) lightElements(frames, f, layout, j, j + 1);
+  }
+  return frames;
+}
+
+/** Lets `seconds` of device time pass with blank frames at the longest frame time, then restores the frame time. */
+async function idle(acquirer: ExposureControlledAcquirer, seconds: number, stats: AcquisitionStats) {
+  const device = acquirer.device;
+  const before = device.settings.frameTimeUs;
+  const longest = device.info.limits.frameTimeUs.max;
+  const count = Math.max(1, Math.ceil((seconds * 1e6) / longest));
+  const frameTimeUs = Math.max(before, (seconds * 1e6) / count);
+  await device.configure({ frameTimeUs });
+  try {
+    await acquirer.acquireRaw(allocateDmdFrames(count, device.inputSize), stats);
+  } finally {
+    await device.configure({ frameTimeUs: before });
+  }
+}
+
+/** Least-squares fit of ln(c/c₀) = −t/τ through the origin, with a significance test on the slope. */
+export function fitDecay(
+  timesS: number[],
+  correlation: number[],
+  noiseFloor: number,
+  threshold: number,
+): Pick<Stability, 'timeConstantS' | 'drifting' | 'recalibrationIntervalS'> {
+  let stt = 0;
+  let sty = 0;
+  const y = correlation.map((c) => Math.log(Math.max(c, 1e-6) / noiseFloor));
+  timesS.forEach((t, r) => {
+    stt += t * t;
+    sty += t * y[r]!;
+  });
+  const slope = stt > 0 ? sty / stt : 0;
+  let residual = 0;
+  timesS.forEach((t, r) => {
+    residual += (y[r]! - slope * t) ** 2;
+  });
+  const dof = Math.max(1, timesS.length - 1);
+  const slopeError = Math.sqrt(residual / dof / Math.max(stt, 1e-30));
+  const span = Math.max(...timesS);
+  const declines = slope < 0 && -slope > SIGNIFICANCE * slopeError && 1 - Math.exp(slope * span) > MIN_DECLINE;
+  if (!declines) {
+    return {
+      timeConstantS: Number.POSITIVE_INFINITY,
+      drifting: false,
+      recalibrationIntervalS: Number.POSITIVE_INFINITY,
+    };
+  }
+  const timeConstantS = -1 / slope;
+  return {
+    timeConstantS,
+    drifting: true,
+    recalibrationIntervalS:
+      thresholdCrossing(timesS, correlation, noiseFloor, threshold) ?? timeConstantS * Math.log(1 / threshold),
+  };
+}
+
+/**
+ * When the measured c(t)/c₀ already fell below the threshold, where it did (linear between measurements): a medium
+ * whose decorrelation starts slowly (quadratically, like the simulator's hand-over) is fitted by a longer τ than its
+ * early decline, and the measured crossing is the better advice. Undefined when the span never reached it.
+ */
+function thresholdCrossing(
+  timesS: number[],
+  correlation: number[],
+  noiseFloor: number,
+  threshold: number,
+): number | undefined {
+  let previousT = 0;
+  let previous = 1;
+  for (let r = 1; r < timesS.length; r++) {
+    const relative = correlation[r]! / noiseFloor;
+    if (relative < threshold) {
+      return previousT + ((previous - threshold) / (previous - relative)) * (timesS[r]! - previousT);
+    }
+    previousT = timesS[r]!;
+    previous = relative;
+  }
+  return undefined;
+}
+
+export function pearson(a: Float32Array, b: Float32Array): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i]! - ma;
+    const db = b[i]! - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}

@@ -1,0 +1,340 @@
+import { topEigenpair } from '../opu/eigen.js';
+import { Dft } from './fft.js';
+
+/**
+ * Where each output's anchors sit in the complex plane, from intensities only (classical MDS, reference §4).
+ * With z_k the field of anchor k at output i, the Gram matrix G_kl = Re(z̄_k·z_l) has rank 2; its top eigenpairs
+ * (λ₁, v₁), (λ₂, v₂) give coordinates Z = [v₁√λ₁, v₂√λ₂], the z_k up to a rotation and a reflection of that
+ * output (a row phase and a conjugation: harmless). A signal y then satisfies Z·(Re y, Im y) = b with
+ * b_k = Re(z̄_k·y), and since ZᵀZ = diag(λ₁, λ₂) its least-squares solution is (v₁·b/√λ₁, v₂·b/√λ₂).
+ */
+export interface AnchorGeometry {
+  anchors: number;
+  outputs: number;
+  /** |z_k|², anchors × outputs (the averaged single-anchor intensities). */
+  intensity: Float64Array;
+  /** Per output, 2 × anchors: v₁/√λ₁ then v₂/√λ₂; all zero when the anchors span no plane. */
+  weights: Float64Array;
+  /** λ₁/λ₂ per output: the condition number of the 2 × 2 multilateration normal matrix (Infinity if λ₂ ≤ 0). */
+  condition: Float64Array;
+}
+
+/** Anchor pairs (k, l), k < l, in the order their intensities are measured. */
+export function anchorPairs(anchors: number): [number, number][] {
+  const pairs: [number, number][] = [];
+  for (let k = 0; k < anchors; k++) for (let l = k + 1; l < anchors; l++) pairs.push([k, l]);
+  return pairs;
+}
+
+/**
+ * `single` holds |z_k|² (anchors × outputs), `pair` |z_k + z_l|² in `anchorPairs` order (pairs × outputs), both
+ * averaged; G_kl = (|z_k + z_l|² − |z_k|² − |z_l|²)/2.
+ */
+export function anchorGeometry(single: Float64Array, pair: Float64Array, anchors: number): AnchorGeometry {
+  const S = anchors;
+  const m = single.length / S;
+  const pairs = anchorPairs(S);
+  const weights = new Float64Array(m * 2 * S);
+  const condition = new Float64Array(m);
+  const gram = new Float64Array(S * S);
+  const v1 = new Float64Array(S);
+  const v2 = new Float64Array(S);
+  for (let i = 0; i < m; i++) {
+    let trace = 0;
+    for (let k = 0; k < S; k++) trace += single[k * m + i]!;
+    if (!(trace > 0)) {
+      condition[i] = Number.POSITIVE_INFINITY;
+      continue;
+    }
+    // Scaled to unit trace so that the eigen solver's absolute convergence test means the same for every output.
+    for (let k = 0; k < S; k++) gram[k * S + k] = single[k * m + i]! / trace;
+    pairs.forEach(([k, l], p) => {
+      const cross = (pair[p * m + i]! - single[k * m + i]! - single[l * m + i]!) / (2 * trace);
+      gram[k * S + l] = cross;
+      gram[l * S + k] = cross;
+    });
+    const lambda1 = topEigenpair(gram, S, v1);
+    for (let k = 0; k < S; k++) for (let l = 0; l < S; l++) gram[k * S + l]! -= lambda1 * v1[k]! * v1[l]!;
+    const lambda2 = topEigenpair(gram, S, v2);
+    condition[i] = lambda2 > 0 ? lambda1 / lambda2 : Number.POSITIVE_INFINITY;
+    if (!(lambda2 > 0)) continue;
+    const w = weights.subarray(i * 2 * S, (i + 1) * 2 * S);
+    for (let k = 0; k < S; k++) {
+      w[k] = v1[k]! / Math.sqrt(lambda1 * trace);
+      w[S + k] = v2[k]! / Math.sqrt(lambda2 * trace);
+    }
+  }
+  return { anchors: S, outputs: m, intensity: single, weights, condition };
+}
+
+/**
+ * Multilateration of calibration signals: `frames` holds, per signal, |y|² then |y + z_k|² for each anchor k
+ * ((anchors + 1) frames × outputs per signal); writes Re y and Im y of signal s, output i, at
+ * out[s·2m + i] and out[s·2m + m + i].
+ */
+export function placeSignals(geometry: AnchorGeometry, frames: Float32Array, signals: number, out: Float64Array) {
+  const { anchors: S, outputs: m, intensity, weights } = geometry;
+  for (let s = 0; s < signals; s++) {
+    const base = s * (S + 1) * m;
+    for (let i = 0; i < m; i++) {
+      const alone = frames[base + i]!;
+      const w = i * 2 * S;
+      let re = 0;
+      let im = 0;
+      for (let k = 0; k < S; k++) {
+        const cross = (frames[base + (k + 1) * m + i]! - alone - intensity[k * m + i]!) / 2;
+        re += weights[w + k]! * cross;
+        im += weights[w + S + k]! * cross;
+      }
+      out[s * 2 * m + i] = re;
+      out[s * 2 * m + m + i] = im;
+    }
+  }
+}
+
+/**
+ * ΞᵀΞ of binary patterns Ξ (count × n, one byte per entry), n × n: entry (j, l) counts the patterns lighting both
+ * j and l, as popcounts of bit-packed columns (32 patterns a word).
+ */
+export function binaryGram(patterns: Uint8Array, count: number, n: number): Float64Array {
+  const words = Math.ceil(count / 32);
+  const columns = new Uint32Array(n * words);
+  for (let t = 0; t < count; t++) {
+    for (let j = 0; j < n; j++) if (patterns[t * n + j]) columns[j * words + (t >> 5)]! |= 1 << (t & 31);
+  }
+  const gram = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    for (let l = 0; l <= j; l++) {
+      let both = 0;
+      for (let w = 0; w < words; w++) both += popcount(columns[j * words + w]! & columns[l * words + w]!);
+      gram[j * n + l] = both;
+      gram[l * n + j] = both;
+    }
+  }
+  return gram;
+}
+
+function popcount(v: number): number {
+  v -= (v >>> 1) & 0x55555555;
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+/** Columns the dense loops below process together: four subset-sum tables of this width fit in a 1 MiB cache. */
+const COLUMN_BLOCK = 128;
+
+/**
+ * Patterns summed through one table of subset sums (method of the Four Russians), and tables added at once (the
+ * inner loop of `addTransposedProduct` is written out for four).
+ */
+const TABLE_BITS = 8;
+const TABLES = 4;
+
+/**
+ * out += Ξᵀ·Y for the binary patterns t ∈ [t0, t0 + count) of Ξ (one byte per entry, n per pattern) and Y
+ * (count × width): row j of out gains the rows of Y whose pattern lights j. Every group of 8 rows of Y is first
+ * turned into the table of its 256 subset sums, so that each j then adds one table row instead of about four rows
+ * of Y, from four tables at once; columns go in blocks so that the tables stay in cache.
+ */
+export function addTransposedProduct(
+  patterns: Uint8Array,
+  n: number,
+  t0: number,
+  count: number,
+  y: Float64Array,
+  width: number,
+  out: Float64Array,
+): void {
+  const groups = Math.ceil(count / (TABLE_BITS * TABLES)) * TABLES;
+  const codes = new Uint8Array(groups * n);
+  for (let t = 0; t < count; t++) {
+    const bit = 1 << (t % TABLE_BITS);
+    const group = Math.floor(t / TABLE_BITS) * n;
+    for (let j = 0; j < n; j++) if (patterns[(t0 + t) * n + j]) codes[group + j]! |= bit;
+  }
+  const block = COLUMN_BLOCK;
+  const size = (1 << TABLE_BITS) * block;
+  const tables = new Float64Array(TABLES * size);
+  for (let q0 = 0; q0 < width; q0 += block) {
+    const columns = Math.min(block, width - q0);
+    for (let g = 0; g < groups; g += TABLES) {
+      for (let k = 0; k < TABLES; k++) {
+        const first = (g + k) * TABLE_BITS;
+        const rows = Math.max(0, Math.min(TABLE_BITS, count - first));
+        subsetSums(y, width, q0, columns, first, rows, tables.subarray(k * size, (k + 1) * size));
+      }
+      for (let j = 0; j < n; j++) {
+        const to = j * width + q0;
+        const f0 = codes[g * n + j]! * block;
+        const f1 = size + codes[(g + 1) * n + j]! * block;
+        const f2 = 2 * size + codes[(g + 2) * n + j]! * block;
+        const f3 = 3 * size + codes[(g + 3) * n + j]! * block;
+        for (let q = 0; q < columns; q++) {
+          out[to + q]! += tables[f0 + q]! + tables[f1 + q]! + tables[f2 + q]! + tables[f3 + q]!;
+        }
+      }
+    }
+  }
+}
+
+/** table row c = Σ of rows first + b of y (columns [q0, q0 + columns)) over the bits b set in c. */
+function subsetSums(
+  y: Float64Array,
+  width: number,
+  q0: number,
+  columns: number,
+  first: number,
+  rows: number,
+  table: Float64Array,
+): void {
+  const block = COLUMN_BLOCK;
+  table.fill(0, 0, block);
+  for (let c = 1; c < 1 << rows; c++) {
+    const low = 31 - Math.clz32(c & -c);
+    const rest = (c & (c - 1)) * block;
+    const from = (first + low) * width + q0;
+    const to = c * block;
+    for (let q = 0; q < columns; q++) table[to + q] = table[rest + q]! + y[from + q]!;
+  }
+}
+
+/**
+ * Cholesky factor L (lower triangle, in place) of a symmetric matrix; false when it is not positive definite
+ * (e.g. two data elements that every pattern lit together).
+ */
+export function choleskyFactor(a: Float64Array, n: number): boolean {
+  for (let j = 0; j < n; j++) {
+    let d = a[j * n + j]!;
+    for (let p = 0; p < j; p++) d -= a[j * n + p]! ** 2;
+    if (!(d > 1e-9 * Math.abs(a[j * n + j]!))) return false;
+    const diagonal = Math.sqrt(d);
+    a[j * n + j] = diagonal;
+    for (let r = j + 1; r < n; r++) {
+      let s = a[r * n + j]!;
+      for (let p = 0; p < j; p++) s -= a[r * n + p]! * a[j * n + p]!;
+      a[r * n + j] = s / diagonal;
+    }
+  }
+  return true;
+}
+
+/**
+ * Solves L·Lᵀ·X = B in place for B with n rows of `width` values (one column per right-hand side, e.g. every
+ * output's real and imaginary parts), by row operations on blocks of columns.
+ */
+export function choleskySolveRows(factor: Float64Array, n: number, b: Float64Array, width: number): void {
+  const lower = (j: number, p: number) => factor[j * n + p]!;
+  const upper = (j: number, p: number) => factor[p * n + j]!;
+  for (let q0 = 0; q0 < width; q0 += COLUMN_BLOCK) {
+    const q1 = Math.min(width, q0 + COLUMN_BLOCK);
+    for (let j = 0; j < n; j++) {
+      subtractRows(b, width, q0, q1, j, 0, j, lower);
+      scaleRow(b, width, q0, q1, j, 1 / factor[j * n + j]!);
+    }
+    for (let j = n - 1; j >= 0; j--) {
+      subtractRows(b, width, q0, q1, j, j + 1, n, upper);
+      scaleRow(b, width, q0, q1, j, 1 / factor[j * n + j]!);
+    }
+  }
+}
+
+/**
+ * Columns [q0, q1) of row j of b −= Σ_{p ∈ [p0, p1)} coefficient(j, p)·row p, four rows p at a time so that row j
+ * is loaded and stored once per four multiply-adds.
+ */
+function subtractRows(
+  b: Float64Array,
+  width: number,
+  q0: number,
+  q1: number,
+  j: number,
+  p0: number,
+  p1: number,
+  coefficient: (j: number, p: number) => number,
+): void {
+  const to = j * width;
+  let p = p0;
+  for (; p + 4 <= p1; p += 4) {
+    const a0 = coefficient(j, p);
+    const a1 = coefficient(j, p + 1);
+    const a2 = coefficient(j, p + 2);
+    const a3 = coefficient(j, p + 3);
+    const f0 = p * width;
+    const f1 = f0 + width;
+    const f2 = f1 + width;
+    const f3 = f2 + width;
+    for (let q = q0; q < q1; q++) {
+      b[to + q]! -= a0 * b[f0 + q]! + a1 * b[f1 + q]! + a2 * b[f2 + q]! + a3 * b[f3 + q]!;
+    }
+  }
+  for (; p < p1; p++) {
+    const a = coefficient(j, p);
+    const from = p * width;
+    for (let q = q0; q < q1; q++) b[to + q]! -= a * b[from + q]!;
+  }
+}
+
+function scaleRow(b: Float64Array, width: number, q0: number, q1: number, j: number, a: number): void {
+  for (let q = j * width + q0; q < j * width + q1; q++) b[q]! *= a;
+}
+
+/**
+ * Inverts the circulant system of cyclic shifts of a binary pattern c (Gupta et al., ICASSP 2020): signal t lights
+ * element j when c_{(j−t) mod n} = 1, so a row a of the transmission matrix gives y_t = Σ_j a_j·c_{j−t}, a
+ * cross-correlation: ŷ_k = â_k·conj(ĉ_k), and a = IDFT(ŷ·ĉ/|ĉ|²).
+ */
+export class CirculantSolver {
+  readonly pattern: Uint8Array;
+  /**
+   * Mean of 1/|ĉ_k|² = trace((ΞᵀΞ)⁻¹)/n: the factor by which the solve multiplies the variance of white noise on
+   * the measurements, per matrix entry; Infinity when the shifts are linearly dependent (some ĉ_k = 0).
+   */
+  readonly noiseGain: number;
+  readonly #dft: Dft;
+  readonly #gainRe: Float64Array;
+  readonly #gainIm: Float64Array;
+
+  /** `dft` is a plan of the pattern's length, shared when trying several patterns. */
+  constructor(pattern: Uint8Array, dft = new Dft(pattern.length)) {
+    const n = pattern.length;
+    this.pattern = pattern;
+    this.#dft = dft;
+    const re = Float64Array.from(pattern);
+    const im = new Float64Array(n);
+    dft.forward(re, im);
+    this.#gainRe = new Float64Array(n);
+    this.#gainIm = new Float64Array(n);
+    let gain = 0;
+    for (let k = 0; k < n; k++) {
+      const power = re[k]! ** 2 + im[k]! ** 2;
+      // A spectrum of integers times roots of unity: what rounds to below this is an exact zero.
+      if (!(power > 1e-12)) {
+        gain = Number.POSITIVE_INFINITY;
+        continue;
+      }
+      gain += 1 / (power * n);
+      this.#gainRe[k] = re[k]! / power;
+      this.#gainIm[k] = im[k]! / power;
+    }
+    this.noiseGain = gain;
+  }
+
+  /** Replaces the measured y (one output, n signals) by that output's row a. */
+  solve(re: Float64Array, im: Float64Array): void {
+    const n = this.pattern.length;
+    this.#dft.forward(re, im);
+    for (let k = 0; k < n; k++) {
+      const a = re[k]!;
+      const b = im[k]!;
+      re[k] = a * this.#gainRe[k]! - b * this.#gainIm[k]!;
+      im[k] = a * this.#gainIm[k]! + b * this.#gainRe[k]!;
+    }
+    this.#dft.inverse(re, im);
+  }
+}
+
+/** Lights element j of shift t: the circulant calibration's signal t. */
+export function circulantShift(pattern: Uint8Array, t: number, j: number): number {
+  const n = pattern.length;
+  return pattern[(((j - t) % n) + n) % n]!;
+}

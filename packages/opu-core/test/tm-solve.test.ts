@@ -1,0 +1,248 @@
+import { describe, expect, it } from 'vitest';
+import {
+  addTransposedProduct,
+  anchorGeometry,
+  anchorPairs,
+  binaryGram,
+  CirculantSolver,
+  choleskyFactor,
+  choleskySolveRows,
+  circulantShift,
+  placeSignals,
+} from '../src/calibration/tm-solve.js';
+import { seededNormal, seededUniform } from '../src/random.js';
+
+function binaryPatterns(count: number, n: number, seed: number): Uint8Array {
+  const random = seededUniform(seed);
+  return Uint8Array.from({ length: count * n }, () => (random() < 0.5 ? 1 : 0));
+}
+
+function normals(length: number, seed: number): Float64Array {
+  return Float64Array.from({ length }, seededNormal(seed));
+}
+
+/** Solves a·x = b (n × n, several right-hand sides as columns of b, n × width) by Gaussian elimination. */
+function gaussianSolve(a: Float64Array, n: number, b: Float64Array, width: number): Float64Array {
+  const m = Float64Array.from(a);
+  const x = Float64Array.from(b);
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]!) > Math.abs(m[pivot * n + c]!)) pivot = r;
+    for (let q = 0; q < n; q++) [m[c * n + q], m[pivot * n + q]] = [m[pivot * n + q]!, m[c * n + q]!];
+    for (let q = 0; q < width; q++)
+      [x[c * width + q], x[pivot * width + q]] = [x[pivot * width + q]!, x[c * width + q]!];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r * n + c]! / m[c * n + c]!;
+      for (let q = 0; q < n; q++) m[r * n + q]! -= f * m[c * n + q]!;
+      for (let q = 0; q < width; q++) x[r * width + q]! -= f * x[c * width + q]!;
+    }
+  }
+  for (let r = 0; r < n; r++) for (let q = 0; q < width; q++) x[r * width + q]! /= m[r * n + r]!;
+  return x;
+}
+
+function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+describe('binaryGram and addTransposedProduct', () => {
+  it('binaryGram counts the patterns lighting both elements, for counts that do not fill the last word', () => {
+    for (const [count, n] of [
+      [1, 3],
+      [31, 5],
+      [33, 7],
+      [100, 20],
+    ] as const) {
+      const patterns = binaryPatterns(count, n, count);
+      const gram = binaryGram(patterns, count, n);
+      for (let j = 0; j < n; j++) {
+        for (let l = 0; l < n; l++) {
+          let both = 0;
+          for (let t = 0; t < count; t++) both += patterns[t * n + j]! * patterns[t * n + l]!;
+          expect(gram[j * n + l]).toBe(both);
+        }
+      }
+    }
+  });
+
+  it('addTransposedProduct adds Ξᵀ·Y for a slice of patterns, across table groups and column blocks', () => {
+    // 75 rows: two whole groups of four 8-row tables and a partial one; 300 columns: three blocks, the last partial.
+    const total = 90;
+    const [t0, count, n, width] = [11, 75, 13, 300];
+    const patterns = binaryPatterns(total, n, 4);
+    const y = normals(count * width, 5);
+    const out = normals(n * width, 6);
+    const expected = Float64Array.from(out);
+    for (let j = 0; j < n; j++) {
+      for (let t = 0; t < count; t++) {
+        if (!patterns[(t0 + t) * n + j]) continue;
+        for (let q = 0; q < width; q++) expected[j * width + q]! += y[t * width + q]!;
+      }
+    }
+    addTransposedProduct(patterns, n, t0, count, y, width, out);
+    expect(maxAbsDifference(out, expected)).toBeLessThan(1e-12);
+  });
+});
+
+describe('choleskyFactor and choleskySolveRows', () => {
+  it('solve the normal equations of random binary patterns like Gaussian elimination does', () => {
+    const [count, n, width] = [150, 60, 200];
+    const gram = binaryGram(binaryPatterns(count, n, 7), count, n);
+    const b = normals(n * width, 8);
+    const expected = gaussianSolve(gram, n, b, width);
+    const factor = Float64Array.from(gram);
+    expect(choleskyFactor(factor, n)).toBe(true);
+    choleskySolveRows(factor, n, b, width);
+    expect(maxAbsDifference(b, expected)).toBeLessThan(1e-9);
+  });
+
+  it('reports a singular matrix: two elements that every pattern lights together', () => {
+    const [count, n] = [40, 6];
+    const patterns = binaryPatterns(count, n, 9);
+    for (let t = 0; t < count; t++) patterns[t * n + 4] = patterns[t * n + 2]!;
+    expect(choleskyFactor(binaryGram(patterns, count, n), n)).toBe(false);
+  });
+});
+
+describe('CirculantSolver', () => {
+  /** y_t = Σ_j a_j·ξ_t[j] for every cyclic shift t of the pattern. */
+  function measure(pattern: Uint8Array, re: Float64Array, im: Float64Array) {
+    const n = pattern.length;
+    const y = { re: new Float64Array(n), im: new Float64Array(n) };
+    for (let t = 0; t < n; t++) {
+      for (let j = 0; j < n; j++) {
+        if (!circulantShift(pattern, t, j)) continue;
+        y.re[t]! += re[j]!;
+        y.im[t]! += im[j]!;
+      }
+    }
+    return y;
+  }
+
+  it.each([7, 16, 96, 97])('recovers a row from its %i shifted measurements, as a direct solve does', (n) => {
+    const pattern = binaryPatterns(1, n, n);
+    pattern[0] = 1;
+    const row = { re: normals(n, 1), im: normals(n, 2) };
+    const y = measure(pattern, row.re, row.im);
+    // The direct solve of Ξ·a = y: Ξ's rows are the shifts, real and imaginary parts as two right-hand sides.
+    const xi = new Float64Array(n * n);
+    for (let t = 0; t < n; t++) for (let j = 0; j < n; j++) xi[t * n + j] = circulantShift(pattern, t, j);
+    const both = new Float64Array(n * 2);
+    for (let t = 0; t < n; t++) [both[2 * t], both[2 * t + 1]] = [y.re[t]!, y.im[t]!];
+    const direct = gaussianSolve(xi, n, both, 2);
+    const solver = new CirculantSolver(pattern);
+    solver.solve(y.re, y.im);
+    for (let j = 0; j < n; j++) {
+      expect(y.re[j]).toBeCloseTo(row.re[j]!, 8);
+      expect(y.im[j]).toBeCloseTo(row.im[j]!, 8);
+      expect(y.re[j]).toBeCloseTo(direct[2 * j]!, 8);
+      expect(y.im[j]).toBeCloseTo(direct[2 * j + 1]!, 8);
+    }
+  });
+
+  it('reports trace((ΞᵀΞ)⁻¹)/n as its noise gain, Infinity for a pattern whose shifts are dependent', () => {
+    const pattern = Uint8Array.from([1, 1, 0, 1, 0, 0, 0]);
+    const n = pattern.length;
+    const xi = new Float64Array(n * n);
+    for (let t = 0; t < n; t++) for (let j = 0; j < n; j++) xi[t * n + j] = circulantShift(pattern, t, j);
+    const normal = new Float64Array(n * n);
+    for (let j = 0; j < n; j++) {
+      for (let l = 0; l < n; l++) for (let t = 0; t < n; t++) normal[j * n + l]! += xi[t * n + j]! * xi[t * n + l]!;
+    }
+    const identity = Float64Array.from({ length: n * n }, (_, q) => (q % (n + 1) === 0 ? 1 : 0));
+    const inverse = gaussianSolve(normal, n, identity, n);
+    let trace = 0;
+    for (let j = 0; j < n; j++) trace += inverse[j * n + j]!;
+    expect(new CirculantSolver(pattern).noiseGain).toBeCloseTo(trace / n, 12);
+    // 1010…: every shift is one of two patterns.
+    expect(new CirculantSolver(Uint8Array.from([1, 0, 1, 0, 1, 0])).noiseGain).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('anchorGeometry and placeSignals', () => {
+  /** Intensities of anchors z_k alone and in pairs, as the measurement would average them (outputs = 1). */
+  function anchorIntensities(z: [number, number][]) {
+    const single = Float64Array.from(z, ([r, i]) => r * r + i * i);
+    const pair = Float64Array.from(anchorPairs(z.length), ([k, l]) => {
+      const [r, i] = [z[k]![0] + z[l]![0], z[k]![1] + z[l]![1]];
+      return r * r + i * i;
+    });
+    return { single, pair };
+  }
+
+  /** |y|² then |y + z_k|² for each signal. */
+  function signalFrames(z: [number, number][], y: [number, number][]): Float32Array {
+    const frames: number[] = [];
+    for (const [yr, yi] of y) {
+      frames.push(yr * yr + yi * yi);
+      for (const [zr, zi] of z) frames.push((yr + zr) ** 2 + (yi + zi) ** 2);
+    }
+    return Float32Array.from(frames);
+  }
+
+  function points(count: number, seed: number): [number, number][] {
+    const g = seededNormal(seed);
+    return Array.from({ length: count }, () => [g(), g()]);
+  }
+
+  it('places signals up to one rotation or reflection: every inner product and modulus survives', () => {
+    const z = points(8, 1);
+    const y = points(20, 2);
+    const { single, pair } = anchorIntensities(z);
+    const geometry = anchorGeometry(single, pair, z.length);
+    const placed = new Float64Array(y.length * 2);
+    placeSignals(geometry, signalFrames(z, y), y.length, placed);
+    const dot = (a: [number, number], b: [number, number]) => a[0] * b[0] + a[1] * b[1];
+    const cross = (a: [number, number], b: [number, number]) => a[0] * b[1] - a[1] * b[0];
+    const got = y.map((_, s): [number, number] => [placed[2 * s]!, placed[2 * s + 1]!]);
+    // An orthogonal map keeps dot products and keeps (rotation) or flips (reflection) every cross product.
+    const orientation = Math.sign(cross(got[0]!, got[1]!) * cross(y[0]!, y[1]!));
+    for (let s = 0; s < y.length; s++) {
+      for (let t = 0; t < y.length; t++) {
+        expect(dot(got[s]!, got[t]!)).toBeCloseTo(dot(y[s]!, y[t]!), 4);
+        expect(orientation * cross(got[s]!, got[t]!)).toBeCloseTo(cross(y[s]!, y[t]!), 4);
+      }
+    }
+  });
+
+  it('reports λ₁/λ₂ of the anchors’ scatter matrix Σ_k z_k·z_kᵀ as the condition number', () => {
+    const z = points(6, 3).map(([r, i]): [number, number] => [3 * r, 0.5 * i]);
+    const { single, pair } = anchorIntensities(z);
+    const [a, b, d] = z.reduce(([a, b, d], [r, i]) => [a + r * r, b + r * i, d + i * i], [0, 0, 0]);
+    const spread = Math.hypot((a - d) / 2, b);
+    const expected = ((a + d) / 2 + spread) / ((a + d) / 2 - spread);
+    expect(anchorGeometry(single, pair, z.length).condition[0]).toBeCloseTo(expected, 6);
+  });
+
+  it('flags anchors on one line (every field in phase): they cannot place a signal in the plane', () => {
+    const z: [number, number][] = [0.5, 1, 2, -1.5].map((s) => [s * 0.6, s * 0.8]);
+    const { single, pair } = anchorIntensities(z);
+    expect(anchorGeometry(single, pair, z.length).condition[0]).toBeGreaterThan(1e8);
+  });
+
+  it('handles several outputs at once, each with its own anchors', () => {
+    const zs = [points(5, 4), points(5, 5)];
+    const y = [points(3, 6), points(3, 7)];
+    const intensities = zs.map(anchorIntensities);
+    // Interleave the two outputs: value (pattern p, output i) at p·2 + i.
+    const interleave = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+      Float64Array.from({ length: 2 * a.length }, (_, q) => (q % 2 ? b[q >> 1]! : a[q >> 1]!));
+    const geometry = anchorGeometry(
+      interleave(intensities[0]!.single, intensities[1]!.single),
+      interleave(intensities[0]!.pair, intensities[1]!.pair),
+      5,
+    );
+    const frames = Float32Array.from(interleave(signalFrames(zs[0]!, y[0]!), signalFrames(zs[1]!, y[1]!)));
+    const placed = new Float64Array(3 * 2 * 2);
+    placeSignals(geometry, frames, 3, placed);
+    for (let i = 0; i < 2; i++) {
+      for (let s = 0; s < 3; s++) {
+        const modulus = Math.hypot(placed[s * 4 + i]!, placed[s * 4 + 2 + i]!);
+        expect(modulus).toBeCloseTo(Math.hypot(...y[i]![s]!), 4);
+      }
+    }
+  });
+});

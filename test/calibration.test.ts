@@ -1,0 +1,152 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ArgumentError,
+  allocateDmdFrames,
+  type DeviceCalibration,
+  loadCalibration,
+  Opu,
+  openOpu,
+  saveCalibration,
+  seededUniform,
+  setMirror,
+} from 'opu-core';
+import { type SimOptions, SimulatedOpuDevice } from 'opu-sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inputBatch, relativeErrorAgainstTruth } from './helpers.js';
+
+const inputs = 64;
+const outputs = 256;
+/** Short drift checks: the default 10 s span is for hardware. */
+const QUICK = { stability: { durationS: 2, repetitions: 5 }, linearityPairs: 4 } as const;
+
+async function openSim(options: SimOptions = {}, calibrate = false): Promise<Opu> {
+  return Opu.open(new SimulatedOpuDevice({ options }), { inputs, outputs, calibrate });
+}
+
+describe('the calibration pipeline on the simulator with the default realistic camera', () => {
+  let calibration: DeviceCalibration;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'opu-calibration-'));
+    await using opu = await openSim({ seed: 21 });
+    calibration = await opu.runCalibration({ ...QUICK, seed: 4 });
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('runs every step but the transmission matrix and records frames and device time for each', () => {
+    expect(Object.keys(calibration.steps)).toEqual([
+      'triggerLag',
+      'dark',
+      'exposure',
+      'reference',
+      'linearity',
+      'stability',
+    ]);
+    for (const step of Object.values(calibration.steps)) {
+      expect(step.frames).toBeGreaterThan(0);
+      expect(step.deviceTimeUs).toBeGreaterThan(0);
+    }
+    expect(calibration.device.serialNumber).toBe('SIM-00000015');
+    expect(calibration.steps.reference!.snr).toBeGreaterThanOrEqual(calibration.steps.reference!.targetSnr * 0.8);
+    // superposition holds to the measurement noise (a few percent at 8 bits)
+    expect(calibration.steps.linearity!.superpositionError).toBeLessThan(0.1);
+    expect(calibration.steps.stability!.drifting).toBe(false);
+    expect(calibration.steps.stability!.recalibrationIntervalS).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('auto-exposure leaves no saturated pixel on fresh random half-lit frames, and is not needlessly short', async () => {
+    const exposure = calibration.steps.exposure!;
+    await using opu = await Opu.open(new SimulatedOpuDevice({ options: { seed: 21 } }), {
+      inputs,
+      outputs,
+      calibration,
+    });
+    expect(opu.device.settings.exposureUs).toBe(exposure.exposureUs);
+    const random = seededUniform(99);
+    const frames = allocateDmdFrames(512, opu.device.inputSize);
+    const { mirrorsPerElement: s, referenceElements } = opu.layout;
+    const light = (f: number, first: number, count: number) => {
+      for (let q = first * s; q < (first + count) * s; q++) setMirror(frames, f, q);
+    };
+    for (let f = 0; f < frames.count; f++) {
+      for (let j = 0; j < inputs; j++) if (random() < 0.5) light(f, j, 1);
+      light(f, inputs + (f % 3) * referenceElements, referenceElements);
+    }
+    const shot = await opu.device.acquire(frames);
+    expect(Array.from(shot.meta.saturatedPixels).reduce((a, b) => a + b, 0)).toBe(0);
+    const firstSaturating = Math.min(
+      ...Array.from(exposure.sweepExposureUs).filter((_, i) => exposure.sweepSaturatedPixels[i]! > 0),
+    );
+    expect(exposure.exposureUs).toBeGreaterThan(0.5 * firstSaturating);
+    // the speckle of a half-lit frame is exponential: P(I/⟨I⟩ > 3) = e^−3 ≈ 5%
+    const counts = exposure.histogramCounts;
+    const total = counts.reduce((a, b) => a + b, 0);
+    const above3 = counts.slice(12).reduce((a, b) => a + b, 0) / total;
+    expect(above3).toBeGreaterThan(0.035);
+    expect(above3).toBeLessThan(0.065);
+  });
+
+  it('project() with the saved calibration is at least as accurate as with the one made while opening', async () => {
+    const file = join(dir, 'sim.opucal');
+    await saveCalibration(file, calibration);
+    const e = inputBatch('gaussian', 24, inputs, 5);
+    const quick = await Opu.open(new SimulatedOpuDevice({ options: { seed: 21 } }), { inputs, outputs });
+    const before = relativeErrorAgainstTruth(quick, e, (await quick.project(e)).data);
+    await quick.close();
+    await using calibrated = await openOpu('sim://?seed=21', { calibration: file });
+    const device = calibrated.device as SimulatedOpuDevice;
+    expect(device.framesAcquired).toBe(0);
+    const after = relativeErrorAgainstTruth(calibrated, e, (await calibrated.project(e)).data);
+    expect(after).toBeLessThan(0.1);
+    expect(after).toBeLessThanOrEqual(before * 1.03);
+  });
+
+  it('resumes: a calibration holding the first steps measures only the rest', async () => {
+    const { triggerLag, dark, exposure } = calibration.steps;
+    await using opu = await openSim({ seed: 21 });
+    const events: string[] = [];
+    const resumed = await opu.runCalibration({
+      ...QUICK,
+      seed: 4,
+      steps: ['reference'],
+      resume: { ...calibration, steps: { triggerLag, dark, exposure } },
+      onEvent: (event) => {
+        if (event.type === 'step' && event.status !== 'started') events.push(`${event.step}:${event.status}`);
+      },
+    });
+    expect(events).toEqual(['triggerLag:skipped', 'dark:skipped', 'exposure:skipped', 'reference:done']);
+    expect(resumed.steps.dark).toBe(dark);
+    expect(resumed.steps.reference!.amplitude.length).toBe(outputs);
+    expect(opu.calibration!.amplitude).toBe(resumed.steps.reference!.amplitude);
+  });
+
+  it('detects a drifting medium and suggests a re-calibration interval from its decorrelation time', async () => {
+    await using opu = await openSim({ seed: 22, medium: { driftTimeConstantS: 20 } });
+    const result = await opu.runCalibration({ ...QUICK, steps: ['stability'], stability: { durationS: 8 } });
+    const stability = result.steps.stability!;
+    expect(stability.drifting).toBe(true);
+    expect(stability.correlation.at(-1)!).toBeLessThan(stability.noiseFloor - 0.05);
+    // the simulator's hand-over starts quadratically, so an exponential fitted over 8 s of a 20 s medium is slower
+    expect(stability.timeConstantS).toBeGreaterThan(20);
+    expect(stability.timeConstantS).toBeLessThan(200);
+    // c(t)/c₀ fell below 0.998 before the first repetition after t = 0: the interval is read from the measurements
+    expect(stability.recalibrationIntervalS).toBeGreaterThan(0);
+    expect(stability.recalibrationIntervalS).toBeLessThan(stability.timesS[1]!);
+  });
+
+  it('rejects bad settings, naming the field', async () => {
+    await using opu = await openSim({ seed: 23 });
+    await expect(opu.runCalibration({ exposure: { margin: 1.5 } })).rejects.toThrow(/options\.exposure\.margin/);
+    await expect(opu.runCalibration({ steps: ['transmissionMatrix'] })).rejects.toThrow(ArgumentError);
+  });
+
+  it('a saved calibration survives the file round trip and opens the same facade', async () => {
+    const file = join(dir, 'again.opucal');
+    await saveCalibration(file, calibration);
+    const loaded = await loadCalibration(file);
+    expect(loaded).toEqual(calibration);
+  });
+});

@@ -9,7 +9,7 @@ const BAR_WIDTH = 24;
  * stdout, for machines), and one line per finished step otherwise (a log file).
  */
 export function calibrationProgress(json: boolean, stream: NodeJS.WriteStream = process.stderr) {
-  let last = 0;
+  let last = Number.NEGATIVE_INFINITY;
   let barShown = false;
   const clearBar = () => {
     if (barShown) stream.write('\r\x1b[2K');
@@ -17,10 +17,11 @@ export function calibrationProgress(json: boolean, stream: NodeJS.WriteStream = 
   };
   return {
     onEvent(event: CalibrationEvent): void {
-      const now = performance.now();
-      const isProgress = event.type === 'progress';
-      if (isProgress && now - last < THROTTLE_MS) return;
-      last = now;
+      if (event.type === 'progress') {
+        const now = performance.now();
+        if (now - last < THROTTLE_MS) return;
+        last = now;
+      }
       if (json) {
         process.stdout.write(`${JSON.stringify(event)}\n`);
         return;

@@ -260,10 +260,10 @@ const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
     const { targetSnr, pilotFrames, maxFrames } = settings.reference;
     let averagedFrames = pilotFrames;
     let fields = await measureReferenceFields(acquirer, layout, averagedFrames, stats, onAcquired);
-    // the standard error falls as 1/√N, so the pilot's SNR says how many frames reach the target
-    const needed = Math.min(maxFrames, Math.ceil(pilotFrames * (targetSnr / fields.snr) ** 2));
-    if (needed > pilotFrames) {
-      averagedFrames = needed;
+    // The standard error falls as 1/√N, but more frames per group also shorten the exposure (the brightest of more
+    // pixels must not saturate), which costs a little SNR per frame: a second correction usually lands on target.
+    for (let attempt = 0; attempt < 3 && fields.snr < targetSnr && averagedFrames < maxFrames; attempt++) {
+      averagedFrames = Math.min(maxFrames, Math.ceil(averagedFrames * (targetSnr / fields.snr) ** 2 * 1.05));
       fields = await measureReferenceFields(acquirer, layout, averagedFrames, stats, onAcquired);
     }
     return {

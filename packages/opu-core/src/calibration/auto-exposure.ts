@@ -33,7 +33,7 @@ const HISTOGRAM_MAX = 10;
 
 /**
  * The longest exposure at which the brightest frames `project()` shows (half the data elements and one reference)
- * saturate no pixel, found on real frames rather than from the exponential-tail model: a sweep up from the model's
+ * saturate no pixel, found on real frames rather than from the exponential-tail model: a sweep up from half the model's
  * guess until a pixel saturates, then bisection. The chosen exposure is that times the margin, and is applied.
  */
 export async function findAutoExposure(
@@ -59,7 +59,8 @@ export async function findAutoExposure(
 
   let clean = 0;
   let saturating = Number.POSITIVE_INFINITY;
-  let exposure = Math.min(max, Math.max(min, acquirer.exposureFor(litMirrors, options.testFrames)));
+  // from half the model's guess, so that the sweep also shows the brightest pixel growing in proportion
+  let exposure = Math.min(max, Math.max(min, acquirer.exposureFor(litMirrors, options.testFrames) / 2));
   for (;;) {
     const { applied, saturated } = await tryExposure(exposure);
     if (saturated > 0) saturating = Math.min(saturating, applied);

@@ -1,4 +1,4 @@
-import { type Opu, seededNormal, seededUniform } from 'opu-core';
+import { type Opu, relativeError, seededNormal, seededUniform } from 'opu-core';
 import { expectedProjectionMatrix, type SimulatedOpuDevice } from 'opu-sim';
 
 export type InputKind = 'ternary' | 'binary' | 'gaussian';
@@ -39,12 +39,4 @@ export function matmulTransposed(e: Float32Array, B: Float32Array, n: number, m:
   return out;
 }
 
-export function relativeError(truth: ArrayLike<number>, estimate: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < truth.length; i++) {
-    num += (estimate[i]! - truth[i]!) ** 2;
-    den += truth[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
+export { relativeError };

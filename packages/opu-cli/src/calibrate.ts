@@ -3,12 +3,12 @@ import { parseArgs } from 'node:util';
 import {
   CALIBRATION_STEPS,
   type CalibrationStepName,
-  checkCalibration,
   type DeviceCalibration,
   loadCalibration,
   type Opu,
   openOpu,
   type PipelineOptions,
+  pipelineSettingsSchema,
   renderCalibrationReport,
   saveCalibration,
   type TransmissionMatrix,
@@ -19,10 +19,11 @@ import { UsageError } from './exit.js';
 import { calibrationProgress } from './progress.js';
 
 export const CALIBRATE_USAGE = `usage: opu calibrate <url> [--out FILE] [--tm ROWSxCOLS] [--method anchors|circulant] [--anchors S]
-                     [--steps a,b,…] [--snr N] [--drift-s SECONDS] [--seed N] [--resume] [--no-report] [--json]
+                     [--tm-dmd LEFT,TOP] [--tm-camera LEFT,TOP] [--steps a,b,…] [--snr N] [--drift-s SECONDS] [--seed N] [--resume] [--no-report] [--json]
 Calibrates the device for project() (facade size from the URL: sim://?inputs=256&outputs=512) and writes FILE
 (default <serial>.opucal) with an HTML report beside it (FILE with .html). Steps: ${CALIBRATION_STEPS.join(', ')}.
---tm retrieves a ROWS×COLS transmission matrix too. A failed run keeps its finished steps in FILE.partial;
+--tm retrieves a ROWS×COLS transmission matrix too, its columns from DMD mirror LEFT,TOP (--tm-dmd) and its rows
+from camera pixel LEFT,TOP (--tm-camera). A failed run keeps its finished steps in FILE.partial;
 --resume continues from there.`;
 
 /** `opu calibrate <url>`: the calibration pipeline, saved atomically, with its report. */
@@ -33,6 +34,8 @@ export async function calibrate(argv: string[]): Promise<number> {
     options: {
       out: { type: 'string' },
       tm: { type: 'string' },
+      'tm-dmd': { type: 'string' },
+      'tm-camera': { type: 'string' },
       method: { type: 'string' },
       anchors: { type: 'string' },
       steps: { type: 'string' },
@@ -51,7 +54,10 @@ export async function calibrate(argv: string[]): Promise<number> {
   await using opu = await openOpu(url, { calibrate: false });
   const out = values.out ?? `${opu.device.info.serialNumber}.opucal`;
   const partial = `${out}.partial`;
-  const resume = values.resume ? await resumable(partial, opu) : undefined;
+  const report = values['no-report'] ? undefined : out.replace(/(\.[^./]*)?$/, '.html');
+  if (report === out)
+    throw new UsageError(`--out ${out} is where the HTML report goes; give the calibration another name`);
+  const resume = values.resume ? await resumable(partial) : undefined;
   const progress = calibrationProgress(json);
   let calibration: DeviceCalibration;
   try {
@@ -59,7 +65,7 @@ export async function calibrate(argv: string[]): Promise<number> {
       ...pipeline,
       resume,
       onEvent: progress.onEvent,
-      onCheckpoint: (so) => saveCalibration(partial, so),
+      onCheckpoint: (sofar) => saveCalibration(partial, sofar),
     });
   } catch (error) {
     progress.finish();
@@ -73,7 +79,6 @@ export async function calibrate(argv: string[]): Promise<number> {
   const truthError = calibration.steps.transmissionMatrix
     ? await errorAgainstTruth(opu, calibration.steps.transmissionMatrix)
     : undefined;
-  const report = values['no-report'] ? undefined : out.replace(/(\.[^./]*)?$/, '.html');
   if (report) {
     const html = renderCalibrationReport(calibration, {
       source: url,
@@ -93,7 +98,24 @@ export async function calibrate(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** The flag that sets each pipeline setting, for error messages. */
+const FLAG_OF: Record<string, string> = {
+  seed: '--seed',
+  'reference.targetSnr': '--snr',
+  'stability.durationS': '--drift-s',
+  'transmissionMatrix.rows': '--tm (rows)',
+  'transmissionMatrix.cols': '--tm (columns)',
+  'transmissionMatrix.anchors': '--anchors',
+};
+
 function pipelineOptions(values: Record<string, string | boolean | undefined>): PipelineOptions {
+  const origin = (flag: string, key: 'dmdOrigin' | 'cameraOrigin') => {
+    const raw = values[flag];
+    if (raw === undefined) return {};
+    const corner = /^(\d+),(\d+)$/.exec(String(raw));
+    if (!corner) throw new UsageError(`--${flag} ${String(raw)} is not LEFT,TOP (e.g. --${flag} 100,40)`);
+    return { [key]: { left: Number(corner[1]), top: Number(corner[2]) } };
+  };
   const number = (flag: string) => {
     const raw = values[flag];
     if (raw === undefined) return undefined;
@@ -129,19 +151,25 @@ function pipelineOptions(values: Record<string, string | boolean | undefined>): 
       cols: Number(size[2]),
       method,
       ...(anchors === undefined ? {} : { anchors }),
+      ...origin('tm-dmd', 'dmdOrigin'),
+      ...origin('tm-camera', 'cameraOrigin'),
     };
-  } else if (values.method !== undefined || values.anchors !== undefined) {
-    throw new UsageError('--method and --anchors go with --tm ROWSxCOLS');
+  } else if (['method', 'anchors', 'tm-dmd', 'tm-camera'].some((flag) => values[flag] !== undefined)) {
+    throw new UsageError('--method, --anchors, --tm-dmd and --tm-camera go with --tm ROWSxCOLS');
+  }
+  // checked before the device is opened: a wrong number is the command line's fault, not the device's
+  const parsed = pipelineSettingsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = FLAG_OF[issue.path.map(String).join('.')] ?? issue.path.join('.');
+    throw new UsageError(`${flag}: ${issue.message}`);
   }
   return options;
 }
 
-/** The finished steps of an interrupted run on this device, if any. */
-async function resumable(partial: string, opu: Opu): Promise<DeviceCalibration | undefined> {
-  if (!(await exists(partial))) return undefined;
-  const saved = await loadCalibration(partial);
-  checkCalibration(saved, { info: opu.device.info, layout: opu.layout, required: [] });
-  return saved;
+/** The finished steps of an interrupted run, if any; the pipeline checks that they fit this device. */
+async function resumable(partial: string): Promise<DeviceCalibration | undefined> {
+  return (await exists(partial)) ? loadCalibration(partial) : undefined;
 }
 
 const exists = (path: string) =>

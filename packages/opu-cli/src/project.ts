@@ -27,6 +27,9 @@ export async function project(argv: string[]): Promise<number> {
   if (!url || positionals.length > 1) throw new UsageError('give exactly one device URL');
   if (!values.in) throw new UsageError('give the input vectors with --in FILE');
   const precisionBits = values['precision-bits'] === undefined ? undefined : Number(values['precision-bits']);
+  if (precisionBits !== undefined && !(Number.isInteger(precisionBits) && precisionBits >= 1 && precisionBits <= 16)) {
+    throw new UsageError(`--precision-bits ${values['precision-bits']} is not an integer from 1 to 16`);
+  }
   const { data, width } = await readRows(values.in);
   const urlSetsInputs = url.includes('inputs=');
   await using opu = await openOpu(url, {
@@ -34,6 +37,9 @@ export async function project(argv: string[]): Promise<number> {
     ...(values.calibration || urlSetsInputs ? {} : { inputs: width }),
   });
   for (const warning of opu.calibrationWarnings) process.stderr.write(`opu project: warning: ${warning}\n`);
+  if (width !== opu.inputs) {
+    throw new UsageError(`the vectors in --in ${values.in} have ${width} values; this OPU takes ${opu.inputs}`);
+  }
   const result = await opu.project(data, precisionBits === undefined ? {} : { precisionBits });
   const csv = toCsv(result.data, result.rows, result.cols);
   if (values.out) await writeFileAtomic(values.out, csv);

@@ -49,7 +49,20 @@ async function emulate(...args: string[]): Promise<{ path: string; stop: () => P
 }
 
 const FACADE = 'inputs=32&outputs=128';
-const QUICK = ['--drift-s', '1', '--snr', '100', '--tm', '24x32', '--seed', '3'];
+const QUICK = [
+  '--drift-s',
+  '1',
+  '--snr',
+  '100',
+  '--tm',
+  '24x32',
+  '--tm-dmd',
+  '100,20',
+  '--tm-camera',
+  '8,4',
+  '--seed',
+  '3',
+];
 
 /** Everything a calibration measured, without the wall-clock times that differ between runs. */
 function measured(calibration: DeviceCalibration) {
@@ -62,6 +75,7 @@ function measured(calibration: DeviceCalibration) {
 describe('opu calibrate, project and bench', () => {
   let dir: string;
   let simFile: string;
+  let jsonLines: { type: string; step?: string; status?: string; framesDone?: number; file?: string }[];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'opu-cli-'));
@@ -76,6 +90,10 @@ describe('opu calibrate, project and bench', () => {
     );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+    jsonLines = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -84,6 +102,13 @@ describe('opu calibrate, project and bench', () => {
     expect(Object.keys(calibration.steps)).toHaveLength(7);
     const tm = calibration.steps.transmissionMatrix!;
     expect([tm.rows, tm.cols]).toEqual([24, 32]);
+    expect([tm.layout.region.left, tm.layout.region.top, tm.layout.roi.left, tm.layout.roi.top]).toEqual([
+      100, 20, 8, 4,
+    ]);
+    const done = jsonLines.filter((line) => line.type === 'step' && line.status === 'done').map((line) => line.step);
+    expect(done).toEqual(Object.keys(calibration.steps));
+    expect(jsonLines.some((line) => line.type === 'progress' && line.framesDone! > 0)).toBe(true);
+    expect(jsonLines.at(-1)).toMatchObject({ type: 'result', file: simFile });
     expect(tm.quality.intensityCorrelation).toBeGreaterThan(0.97);
     const html = await readFile(join(dir, 'sim.html'), 'utf8');
     expect(html).toMatch(/<svg/);
@@ -172,6 +197,18 @@ describe('opu calibrate, project and bench', () => {
     expect(JSON.parse(broken.stdout)).toMatchObject({ kind: 'CalibrationFileError', problem: 'corrupt' });
     const missing = await opu('project', 'sim://?seed=7', '--in', input, '--calibration', join(dir, 'none.opucal'));
     expect(missing.code).toBe(3);
+    const onlyFirstSteps = await opu(
+      'calibrate',
+      `sim://?seed=7&${FACADE}`,
+      '--out',
+      join(dir, 'first.opucal'),
+      '--steps',
+      'dark',
+    );
+    expect(onlyFirstSteps.code).toBe(0);
+    const incomplete = await opu('project', 'sim://?seed=7', '--in', input, '--calibration', join(dir, 'first.opucal'));
+    expect(incomplete.code).toBe(3);
+    expect(incomplete.stderr).toMatch(/lacks the step\(s\) exposure, reference/);
   });
 
   it('bench reports throughput and, on a simulator, the error against the exact projection', async () => {
@@ -199,6 +236,9 @@ describe('opu calibrate, project and bench', () => {
       expect(help.stdout).toMatch(new RegExp(`^usage: opu ${command} <url>`));
     }
     expect((await opu('calibrate', 'sim://', '--tm', '12by4')).code).toBe(2);
+    expect((await opu('calibrate', 'sim://', '--tm', '0x4')).code).toBe(2);
+    expect((await opu('calibrate', 'sim://', '--snr', '-1')).stderr).toMatch(/--snr/);
+    expect((await opu('calibrate', 'sim://', '--out', 'a.html')).code).toBe(2);
     expect((await opu('calibrate', 'sim://', '--steps', 'dark,bogus')).code).toBe(2);
     expect((await opu('project', 'sim://')).code).toBe(2);
   });

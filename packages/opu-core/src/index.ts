@@ -38,3 +38,4 @@ export {
 } from './opu/opu.js';
 export { type PlotOptions, plot, type Series } from './plot.js';
 export { seededNormal, seededUniform } from './random.js';
+export { pearson, relativeError } from './stats.js';

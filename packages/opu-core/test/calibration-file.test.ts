@@ -51,7 +51,13 @@ function fullCalibration(outputs: number, inputs: number): DeviceCalibration {
   const layout = layoutFor(outputs, inputs);
   return {
     createdAt: '2026-03-01T10:00:00.000Z',
-    device: { model: 'OPU-Ω 1', serialNumber: 'SN-0042', firmwareVersion: '2.1.0' },
+    device: {
+      model: 'OPU-Ω 1',
+      serialNumber: 'SN-0042',
+      firmwareVersion: '2.1.0',
+      camera: { bitDepth: 12, maxAdu: 4095, widthPx: 1920, heightPx: 1080 },
+      dmd: { widthMirrors: 1024, heightMirrors: 768 },
+    },
     settings: {
       exposureUs: 400,
       frameTimeUs: 1000,
@@ -60,6 +66,7 @@ function fullCalibration(outputs: number, inputs: number): DeviceCalibration {
       outputRoi: { left: 16, top: 8, width: layout.roi.width, height: layout.roi.height },
     },
     layout,
+    outputs,
     seed: 7,
     steps: {
       triggerLag: { ...run(1), lagFrames: 2 },
@@ -320,11 +327,17 @@ describe('encodeCalibration / decodeCalibration', () => {
     const twice = dark((d) => (d.slopeAduPerUs.array = d.offsetAdu.array));
     expect(corruptField(twice)).toMatch(/^calibration\.steps\.dark\.(offsetAdu|slopeAduPerUs)\.array$/);
     expect(corruptField(dark((d) => (d.offsetAdu.array = 1000)))).toBe('calibration.steps.dark.offsetAdu.array');
-    const longer = dark((d) => {
+    // lengths that agree with each other but not with the bytes that follow
+    const longer = withHeader(smallBytes, (h) => {
+      h.calibration.steps.stability.timesS.length += 2;
+      h.calibration.steps.stability.correlation.length += 2;
+    });
+    expect(corruptField(longer)).toBe('arrays');
+    const darkForOtherOutputs = dark((d) => {
       d.offsetAdu.length += 2;
       d.slopeAduPerUs.length += 2;
     });
-    expect(corruptField(longer)).toBe('arrays');
+    expect(corruptField(darkForOtherOutputs)).toBe('calibration.steps.dark.offsetAdu.length');
     const { header, arrays } = splitFile(smallBytes);
     expect(corruptField(signedFile(1, JSON.stringify(header), arrays.subarray(8)))).toBe('arrays');
   });
@@ -486,8 +499,19 @@ describe('checkCalibration', () => {
     throw new Error('expected a CalibrationFileError');
   };
 
+  const facade = (layout: DmdLayout, outputs = calibration.outputs) => ({ layout, outputs });
+
   it('accepts a calibration for this device and layout', () => {
-    expect(check({ layout: calibration.layout })).toEqual([]);
+    expect(check({ facade: facade(calibration.layout) })).toEqual([]);
+  });
+
+  it('throws mismatch for the same device in another camera configuration', () => {
+    const camera = { ...info.camera, bitDepth: 8 as const, maxAdu: 255 };
+    const error = thrown(() => check({ info: { ...info, camera } }));
+    expect(error).toMatchObject({ kind: 'mismatch', field: 'device.camera.bitDepth, device.camera.maxAdu' });
+    expect(thrown(() => check({ info: { ...info, dmd: { ...info.dmd, widthMirrors: 912 } } })).field).toBe(
+      'device.dmd.widthMirrors',
+    );
   });
 
   it('throws mismatch for another device; force turns it into a warning', () => {
@@ -506,12 +530,13 @@ describe('checkCalibration', () => {
 
   it('throws mismatch for another layout; force turns it into a warning', () => {
     const wider = { ...calibration.layout, inputs: 11 };
-    expect(thrown(() => check({ layout: wider }))).toMatchObject({ kind: 'mismatch', field: 'layout.inputs' });
+    expect(thrown(() => check({ facade: facade(wider) }))).toMatchObject({ kind: 'mismatch', field: 'layout.inputs' });
     const roi = { ...calibration.layout, roi: { ...calibration.layout.roi, height: 2 } };
-    expect(thrown(() => check({ layout: roi })).field).toBe('layout.roi.height');
+    expect(thrown(() => check({ facade: facade(roi) })).field).toBe('layout.roi.height');
     const moved = { ...calibration.layout, roi: { ...calibration.layout.roi, left: 50 } };
-    expect(check({ layout: moved })).toEqual([]);
-    expect(check({ layout: wider, force: true })).toEqual([expect.stringContaining('layout.inputs')]);
+    expect(check({ facade: facade(moved) })).toEqual([]);
+    expect(thrown(() => check({ facade: facade(calibration.layout, 11) })).field).toBe('layout.outputs');
+    expect(check({ facade: facade(wider), force: true })).toEqual([expect.stringContaining('layout.inputs')]);
   });
 
   it('throws stale past the default age without a finite recalibration interval', () => {
@@ -527,15 +552,20 @@ describe('checkCalibration', () => {
   it('uses the stability step’s recalibration interval when it is finite', () => {
     const stability = { ...calibration.steps.stability!, recalibrationIntervalS: 600 };
     const drifting = { ...calibration, steps: { ...calibration.steps, stability } };
-    const at = (iso: string) => () => checkCalibration(drifting, { info, now: new Date(iso), maxAgeS: 1e9 });
+    const at =
+      (iso: string, maxAgeS = 1e9) =>
+      () =>
+        checkCalibration(drifting, { info, now: new Date(iso), maxAgeS });
     expect(at('2026-03-01T10:10:00.000Z')()).toEqual([]);
     expect(thrown(at('2026-03-01T10:10:01.000Z'))).toMatchObject({ kind: 'stale', field: 'createdAt' });
+    // a stricter maximum age of the caller's still holds
+    expect(thrown(at('2026-03-01T10:05:01.000Z', 300)).message).toContain('the maximum age');
   });
 
   it('throws incomplete for a missing required step, even with force', () => {
     const partial = { ...calibration, steps: { triggerLag: calibration.steps.triggerLag! } };
     const error = thrown(() => checkCalibration(partial, { info, now, force: true }));
-    expect(error).toMatchObject({ kind: 'incomplete', field: 'steps.dark, steps.reference' });
+    expect(error).toMatchObject({ kind: 'incomplete', field: 'steps.dark, steps.exposure, steps.reference' });
     expect(checkCalibration(partial, { info, now, required: ['triggerLag'] })).toEqual([]);
     const otherModel = { ...info, model: 'OPU-2' };
     const forced = thrown(() => checkCalibration(partial, { info: otherModel, now, required: ['dark'], force: true }));

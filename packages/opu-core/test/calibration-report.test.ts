@@ -142,7 +142,13 @@ function calibration(present: readonly CalibrationStepName[], shape: Shape = {})
   const { layout } = steps.transmissionMatrix;
   return {
     createdAt: '2025-03-01T09:59:00.000Z',
-    device: { model: 'OPU-Sim', serialNumber: 'SIM-0001', firmwareVersion: '1.2.3' },
+    device: {
+      model: 'OPU-Sim',
+      serialNumber: 'SIM-0001',
+      firmwareVersion: '1.2.3',
+      camera: { bitDepth: 8, maxAdu: 255, widthPx: 1920, heightPx: 1080 },
+      dmd: { widthMirrors: 912, heightMirrors: 1140 },
+    },
     settings: {
       exposureUs: 400,
       frameTimeUs: 1000,
@@ -151,6 +157,7 @@ function calibration(present: readonly CalibrationStepName[], shape: Shape = {})
       outputRoi: layout.roi,
     },
     layout,
+    outputs: steps.dark.offsetAdu.length,
     seed: 42,
     steps: Object.fromEntries(present.map((name) => [name, steps[name]])),
   };
@@ -386,7 +393,7 @@ describe('renderCalibrationReport', () => {
 
   it('escapes all text it did not write', () => {
     const cal = calibration(CALIBRATION_STEPS);
-    cal.device = { model: '<script>alert("x")</script>', serialNumber: 'A&B', firmwareVersion: '1>0' };
+    cal.device = { ...cal.device, model: '<script>alert("x")</script>', serialNumber: 'A&B', firmwareVersion: '1>0' };
     cal.createdAt = '<now>';
     const html = renderCalibrationReport(cal, { title: 'Report <b>&</b>', source: 'sim://x?a=1&b=<2>' });
     expect(html).not.toContain('<script');

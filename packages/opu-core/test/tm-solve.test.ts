@@ -223,9 +223,10 @@ describe('anchorGeometry and placeSignals', () => {
     expect(anchorGeometry(single, pair, z.length).condition[0]).toBeGreaterThan(1e8);
   });
 
-  it('handles several outputs at once, each with its own anchors', () => {
+  it('handles several outputs at once, each with its own anchors and its own rotation or reflection', () => {
+    const signals = 6;
     const zs = [points(5, 4), points(5, 5)];
-    const y = [points(3, 6), points(3, 7)];
+    const y = [points(signals, 6), points(signals, 7)];
     const intensities = zs.map(anchorIntensities);
     // Interleave the two outputs: value (pattern p, output i) at p·2 + i.
     const interleave = (a: ArrayLike<number>, b: ArrayLike<number>) =>
@@ -236,12 +237,23 @@ describe('anchorGeometry and placeSignals', () => {
       5,
     );
     const frames = Float32Array.from(interleave(signalFrames(zs[0]!, y[0]!), signalFrames(zs[1]!, y[1]!)));
-    const placed = new Float64Array(3 * 2 * 2);
-    placeSignals(geometry, frames, 3, placed);
+    const placed = new Float64Array(signals * 2 * 2);
+    placeSignals(geometry, frames, signals, placed);
+    const dot = (a: [number, number], b: [number, number]) => a[0] * b[0] + a[1] * b[1];
+    const cross = (a: [number, number], b: [number, number]) => a[0] * b[1] - a[1] * b[0];
     for (let i = 0; i < 2; i++) {
-      for (let s = 0; s < 3; s++) {
-        const modulus = Math.hypot(placed[s * 4 + i]!, placed[s * 4 + 2 + i]!);
-        expect(modulus).toBeCloseTo(Math.hypot(...y[i]![s]!), 4);
+      // Signal s of output i: real part at s·4 + i, imaginary part at s·4 + 2 + i.
+      const truth = y[i]!;
+      const got = truth.map((_, s): [number, number] => [placed[s * 4 + i]!, placed[s * 4 + 2 + i]!]);
+      // Each output has its own orthogonal map: the Gram matrix Re(conj(z_s)·z_t) = z_s·z_t (moduli on its diagonal)
+      // survives, the cross products Im(conj(z_s)·z_t) survive up to this output's one sign.
+      const orientation = Math.sign(cross(got[0]!, got[1]!) * cross(truth[0]!, truth[1]!));
+      for (let s = 0; s < signals; s++) {
+        expect(Math.hypot(...got[s]!)).toBeCloseTo(Math.hypot(...truth[s]!), 4);
+        for (let t = 0; t < signals; t++) {
+          expect(dot(got[s]!, got[t]!)).toBeCloseTo(dot(truth[s]!, truth[t]!), 4);
+          expect(orientation * cross(got[s]!, got[t]!)).toBeCloseTo(cross(truth[s]!, truth[t]!), 4);
+        }
       }
     }
   });

@@ -12,21 +12,23 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../atomic-write.js';
-import type { OpuInfo } from '../device/info.js';
 import { rectangleSchema, settingsSchema } from '../device/settings.js';
 import { ArgumentError, CalibrationFileError } from '../errors.js';
 import type { DmdLayout } from '../opu/layout.js';
 import { corruptError, packContainer, unpackArrays, unpackContainer } from './binary-container.js';
-import type {
-  CalibrationStepName,
-  CalibrationSteps,
-  DarkResult,
-  DeviceCalibration,
-  ExposureResult,
-  LinearityResult,
-  ReferenceResult,
-  StabilityResult,
-  TriggerLagResult,
+import {
+  type CalibratedDevice,
+  type CalibrationStepName,
+  type CalibrationSteps,
+  calibratedDevice,
+  type DarkResult,
+  type DeviceCalibration,
+  type ExposureResult,
+  type LinearityResult,
+  PROJECTION_STEPS,
+  type ReferenceResult,
+  type StabilityResult,
+  type TriggerLagResult,
 } from './device-calibration.js';
 import type { TransmissionMatrixQuality } from './transmission-matrix.js';
 
@@ -171,9 +173,21 @@ const transmissionMatrixSchema = z
 const calibrationSchema = z
   .strictObject({
     createdAt: timestamp,
-    device: z.strictObject({ model: z.string(), serialNumber: z.string(), firmwareVersion: z.string() }),
+    device: z.strictObject({
+      model: z.string(),
+      serialNumber: z.string(),
+      firmwareVersion: z.string(),
+      camera: z.strictObject({
+        bitDepth: z.union([z.literal(8), z.literal(10), z.literal(12)]),
+        maxAdu: count,
+        widthPx: count,
+        heightPx: count,
+      }),
+      dmd: z.strictObject({ widthMirrors: count, heightMirrors: count }),
+    }),
     settings: z.strictObject({ ...settingsSchema.shape, inputRegion: rectangle, outputRoi: rectangle }),
     layout: layoutSchema,
+    outputs: z.number().int().positive(),
     seed: z.number().int(),
     steps: z.strictObject({
       triggerLag: triggerLagSchema.optional(),
@@ -186,11 +200,19 @@ const calibrationSchema = z
     }),
   })
   .superRefine((calibration, ctx) => {
-    const reference = calibration.steps.reference;
+    const { outputs, layout, steps } = calibration;
+    if (layout.roi.width * layout.roi.height < outputs) {
+      ctx.addIssue({ code: 'custom', path: ['outputs'], message: `${outputs} outputs exceed the layout's ROI` });
+    }
+    const perOutput = 'one per output';
+    if (steps.dark) {
+      expectLength(ctx, ['steps', 'dark', 'offsetAdu'], steps.dark.offsetAdu.length, outputs, perOutput);
+    }
+    const reference = steps.reference;
     if (!reference) return;
     const path = ['steps', 'reference'];
-    const outputs = reference.amplitude.length;
-    const products = outputs * calibration.layout.referenceCount;
+    expectLength(ctx, [...path, 'amplitude'], reference.amplitude.length, outputs, perOutput);
+    const products = outputs * layout.referenceCount;
     expectLength(ctx, [...path, 'weights'], reference.weights.length, products, 'outputs × layout.referenceCount');
     const intensity = reference.referenceIntensity.length;
     expectLength(ctx, [...path, 'referenceIntensity'], intensity, products, 'layout.referenceCount × outputs');
@@ -324,12 +346,12 @@ export async function loadCalibration(path: string): Promise<DeviceCalibration> 
 // Fitness for use
 
 export interface CalibrationCheck {
-  /** The device the calibration is about to be used with. */
-  info: Pick<OpuInfo, 'model' | 'serialNumber' | 'firmwareVersion'>;
-  /** The layout the caller expects: inputs, references, mirrors per element and ROI size must match. */
-  layout?: DmdLayout;
+  /** The device the calibration is about to be used with (its `OpuInfo`). */
+  info: CalibratedDevice;
+  /** The facade the caller expects: inputs, outputs, references, mirrors per element and ROI size must match. */
+  facade?: { layout: DmdLayout; outputs: number };
   now?: Date;
-  /** Oldest acceptable calibration, seconds, unless the stability step measured a finite recalibration interval. */
+  /** Oldest acceptable calibration, seconds; a shorter recalibration interval measured by the stability step wins. */
   maxAgeS?: number;
   /** Steps that must be present; by default those `project()` needs. */
   required?: CalibrationStepName[];
@@ -338,7 +360,6 @@ export interface CalibrationCheck {
 }
 
 export const DEFAULT_MAX_CALIBRATION_AGE_S = 7 * 24 * 3600;
-const PROJECTION_STEPS: CalibrationStepName[] = ['triggerLag', 'dark', 'reference'];
 const FORCE_FIX = 'recalibrate with `opu calibrate <url>`, or pass --force (force: true) to use it anyway';
 
 interface Problem {
@@ -358,7 +379,7 @@ export function checkCalibration(cal: DeviceCalibration, check: CalibrationCheck
     if (!check.force) throw problemsError(kind, problems);
     for (const { field, message } of problems) warnings.push(`${field}: ${message} (used anyway: force)`);
   };
-  report('mismatch', [...deviceMismatches(cal, check.info), ...layoutMismatches(cal.layout, check.layout)]);
+  report('mismatch', [...deviceMismatches(cal, check.info), ...facadeMismatches(cal, check.facade)]);
   requireSteps(cal, check.required ?? PROJECTION_STEPS);
   report('stale', staleness(cal, check));
   return warnings;
@@ -370,24 +391,38 @@ function problemsError(kind: 'mismatch' | 'stale', problems: Problem[]): Calibra
   return new CalibrationFileError(kind, message, { field, fix: FORCE_FIX });
 }
 
-function deviceMismatches(cal: DeviceCalibration, info: CalibrationCheck['info']): Problem[] {
-  return (['model', 'serialNumber', 'firmwareVersion'] as const)
-    .filter((key) => cal.device[key] !== info[key])
-    .map((key) => ({
+function deviceMismatches(cal: DeviceCalibration, info: CalibratedDevice): Problem[] {
+  const now = calibratedDevice(info);
+  const compared: [string, unknown, unknown][] = [
+    ...(['model', 'serialNumber', 'firmwareVersion'] as const).map(
+      (key) => [key, cal.device[key], now[key]] as [string, unknown, unknown],
+    ),
+    ...(['bitDepth', 'maxAdu', 'widthPx', 'heightPx'] as const).map(
+      (key) => [`camera.${key}`, cal.device.camera[key], now.camera[key]] as [string, unknown, unknown],
+    ),
+    ...(['widthMirrors', 'heightMirrors'] as const).map(
+      (key) => [`dmd.${key}`, cal.device.dmd[key], now.dmd[key]] as [string, unknown, unknown],
+    ),
+  ];
+  return compared
+    .filter(([, was, is]) => was !== is)
+    .map(([key, was, is]) => ({
       field: `device.${key}`,
-      message: `calibrated on ${key} "${cal.device[key]}", but the device has "${info[key]}"`,
+      message: `calibrated on ${key} "${String(was)}", but the device has "${String(is)}"`,
     }));
 }
 
-function layoutMismatches(calibrated: DmdLayout, expected: DmdLayout | undefined): Problem[] {
+function facadeMismatches(cal: DeviceCalibration, expected: CalibrationCheck['facade']): Problem[] {
   if (!expected) return [];
+  const calibrated = cal.layout;
   const compared: [string, number, number][] = [
-    ['inputs', calibrated.inputs, expected.inputs],
-    ['referenceCount', calibrated.referenceCount, expected.referenceCount],
-    ['referenceElements', calibrated.referenceElements, expected.referenceElements],
-    ['mirrorsPerElement', calibrated.mirrorsPerElement, expected.mirrorsPerElement],
-    ['roi.width', calibrated.roi.width, expected.roi.width],
-    ['roi.height', calibrated.roi.height, expected.roi.height],
+    ['inputs', calibrated.inputs, expected.layout.inputs],
+    ['outputs', cal.outputs, expected.outputs],
+    ['referenceCount', calibrated.referenceCount, expected.layout.referenceCount],
+    ['referenceElements', calibrated.referenceElements, expected.layout.referenceElements],
+    ['mirrorsPerElement', calibrated.mirrorsPerElement, expected.layout.mirrorsPerElement],
+    ['roi.width', calibrated.roi.width, expected.layout.roi.width],
+    ['roi.height', calibrated.roi.height, expected.layout.roi.height],
   ];
   return compared
     .filter(([, was, is]) => was !== is)
@@ -409,8 +444,10 @@ function requireSteps(cal: DeviceCalibration, required: readonly CalibrationStep
 function staleness(cal: DeviceCalibration, check: CalibrationCheck): Problem[] {
   const interval = cal.steps.stability?.recalibrationIntervalS;
   const measured = interval !== undefined && Number.isFinite(interval);
-  const maxAgeS = measured ? interval : (check.maxAgeS ?? DEFAULT_MAX_CALIBRATION_AGE_S);
-  const limit = measured ? 'the recalibration interval the stability step measured' : 'the maximum age';
+  const maxAgeAllowedS = check.maxAgeS ?? DEFAULT_MAX_CALIBRATION_AGE_S;
+  const byInterval = measured && interval < maxAgeAllowedS;
+  const maxAgeS = byInterval ? interval : maxAgeAllowedS;
+  const limit = byInterval ? 'the recalibration interval the stability step measured' : 'the maximum age';
   const ageS = ((check.now ?? new Date()).getTime() - Date.parse(cal.createdAt)) / 1000;
   if (Number.isNaN(ageS))
     return [{ field: 'createdAt', message: `"${cal.createdAt}" is no date, so its age is unknown` }];

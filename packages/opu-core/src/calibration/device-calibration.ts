@@ -1,4 +1,4 @@
-import type { OpuInfo } from '../device/info.js';
+import type { CameraInfo, DmdInfo, OpuInfo } from '../device/info.js';
 import type { OpuSettings } from '../device/settings.js';
 import type { DmdLayout } from '../opu/layout.js';
 import type { TransmissionMatrix } from './transmission-matrix.js';
@@ -14,6 +14,30 @@ export const CALIBRATION_STEPS = [
   'transmissionMatrix',
 ] as const;
 export type CalibrationStepName = (typeof CALIBRATION_STEPS)[number];
+
+/** The steps `project()` needs, and that every later step of the facade's layout builds on. */
+export const PROJECTION_STEPS: readonly CalibrationStepName[] = ['triggerLag', 'dark', 'exposure', 'reference'];
+
+/**
+ * The device a calibration belongs to: its identity, and the sensor and DMD configuration its numbers are in
+ * (the same serial number with another bit depth gives other ADU).
+ */
+export interface CalibratedDevice extends Pick<OpuInfo, 'model' | 'serialNumber' | 'firmwareVersion'> {
+  camera: Pick<CameraInfo, 'bitDepth' | 'maxAdu' | 'widthPx' | 'heightPx'>;
+  dmd: Pick<DmdInfo, 'widthMirrors' | 'heightMirrors'>;
+}
+
+/** What a calibration records of the device it ran on (an `OpuInfo`, or a calibration's own record). */
+export function calibratedDevice(info: CalibratedDevice): CalibratedDevice {
+  const { model, serialNumber, firmwareVersion, camera, dmd } = info;
+  return {
+    model,
+    serialNumber,
+    firmwareVersion,
+    camera: { bitDepth: camera.bitDepth, maxAdu: camera.maxAdu, widthPx: camera.widthPx, heightPx: camera.heightPx },
+    dmd: { widthMirrors: dmd.widthMirrors, heightMirrors: dmd.heightMirrors },
+  };
+}
 
 /** What every step records about its own run. */
 export interface StepRun {
@@ -113,10 +137,12 @@ export interface CalibrationSteps {
  */
 export interface DeviceCalibration {
   createdAt: string;
-  device: Pick<OpuInfo, 'model' | 'serialNumber' | 'firmwareVersion'>;
+  device: CalibratedDevice;
   /** Device settings the facade's measurements were made with (input region, ROI, gain, exposure). */
   settings: OpuSettings;
   layout: DmdLayout;
+  /** Outputs of the facade: the first `outputs` pixels of the layout's ROI, in ROI order. */
+  outputs: number;
   /** Seed of the random calibration patterns. */
   seed: number;
   steps: Partial<CalibrationSteps>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
-import { ArgumentError, UnsupportedError } from '../errors.js';
+import { ArgumentError, CalibrationFileError, UnsupportedError } from '../errors.js';
 import { type AcquisitionStats, addStats, ExposureControlledAcquirer, emptyStats } from '../opu/acquisition.js';
 import {
   type LinearCalibration,
@@ -12,11 +12,14 @@ import {
 } from '../opu/calibration.js';
 import { type DmdLayout, makeLayout } from '../opu/layout.js';
 import { findAutoExposure } from './auto-exposure.js';
+import { checkCalibration } from './calibration-file.js';
 import {
   CALIBRATION_STEPS,
   type CalibrationStepName,
   type CalibrationSteps,
+  calibratedDevice,
   type DeviceCalibration,
+  PROJECTION_STEPS,
   type StepRun,
 } from './device-calibration.js';
 import { measureLinearity } from './linearity.js';
@@ -35,6 +38,9 @@ export interface CalibrationTarget {
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().gt(0).lt(1);
+const origin = z
+  .object({ left: z.number().int().nonnegative(), top: z.number().int().nonnegative() })
+  .default({ left: 0, top: 0 });
 
 /** Every number the pipeline takes, with its default. */
 export const pipelineSettingsSchema = z.object({
@@ -74,18 +80,26 @@ export const pipelineSettingsSchema = z.object({
       oversampling: z.number().min(1).default(2),
       anchorAveragedFrames: positiveInt.default(8),
       testInputs: positiveInt.default(32),
+      /** Top-left mirror of the matrix's rectangle on the DMD (its columns, then its anchors). */
+      dmdOrigin: origin,
+      /** Top-left pixel of its rows on the camera. */
+      cameraOrigin: origin,
     })
     .optional(),
 });
 export type PipelineSettings = z.input<typeof pipelineSettingsSchema>;
 type ResolvedSettings = z.output<typeof pipelineSettingsSchema>;
+type TransmissionMatrixSettings = NonNullable<ResolvedSettings['transmissionMatrix']>;
 
 export type CalibrationEvent =
   | { type: 'step'; step: CalibrationStepName; status: 'started' | 'skipped' | 'done'; index: number; total: number }
   | { type: 'progress'; step: CalibrationStepName; framesDone: number; framesPlanned?: number };
 
 export interface PipelineOptions extends PipelineSettings {
-  /** Steps to run; their prerequisites (trigger lag, dark, exposure, reference) run too. Default: all that apply. */
+  /**
+   * Steps to run, with the steps they build on (see `prerequisites`); default: all, the transmission matrix when
+   * its size is given.
+   */
   steps?: readonly CalibrationStepName[];
   /** A calibration to continue: its completed steps are kept, not measured again. */
   resume?: DeviceCalibration;
@@ -93,9 +107,6 @@ export interface PipelineOptions extends PipelineSettings {
   /** Called after every completed step with the calibration so far (e.g. to save it, so that a crash can resume). */
   onCheckpoint?: (calibration: DeviceCalibration) => Promise<void>;
 }
-
-/** Steps everything after them builds on. */
-const FOUNDATION: readonly CalibrationStepName[] = ['triggerLag', 'dark', 'exposure', 'reference'];
 
 /**
  * Runs the calibration steps in order on the facade's layout and returns what they measured. Every step reports
@@ -108,24 +119,24 @@ export async function runCalibrationPipeline(
   const settings = parseSettings(options);
   const { device, layout, acquirer } = target;
   const calibration: DeviceCalibration = options.resume
-    ? { ...options.resume, steps: { ...options.resume.steps } }
+    ? resumable(options.resume, target, settings)
     : {
         createdAt: new Date().toISOString(),
-        device: {
-          model: device.info.model,
-          serialNumber: device.info.serialNumber,
-          firmwareVersion: device.info.firmwareVersion,
-        },
+        device: calibratedDevice(device.info),
         settings: { ...device.settings },
         layout,
+        outputs: acquirer.outputs,
         seed: settings.seed,
         steps: {},
       };
   if (options.resume) {
-    await device.configure(options.resume.settings);
-    restoreAcquirer(options.resume, acquirer);
+    await device.configure(calibration.settings);
+    restoreAcquirer(calibration, acquirer);
   }
   const plan = plannedSteps(options.steps, settings);
+  // a matrix that cannot fit fails now, not after the steps before it
+  const tm = settings.transmissionMatrix;
+  if (plan.includes('transmissionMatrix') && tm) transmissionMatrixLayout(device, tm);
   for (const [index, step] of plan.entries()) {
     const event = { type: 'step', step, index, total: plan.length } as const;
     if (calibration.steps[step]) {
@@ -158,6 +169,48 @@ export async function runCalibrationPipeline(
     await options.onCheckpoint?.(calibration);
   }
   return calibration;
+}
+
+/**
+ * The calibration to continue, checked against the target: the same device and facade, and its own seed (a step
+ * measured with other patterns would not match the rest). A transmission matrix of another size or method is
+ * measured again.
+ */
+function resumable(
+  resume: DeviceCalibration,
+  target: CalibrationTarget,
+  settings: ResolvedSettings,
+): DeviceCalibration {
+  const fix = 'delete the partial calibration, or calibrate without resuming';
+  try {
+    checkCalibration(resume, {
+      info: target.device.info,
+      facade: { layout: target.layout, outputs: target.acquirer.outputs },
+      required: [],
+      maxAgeS: Number.POSITIVE_INFINITY,
+    });
+  } catch (error) {
+    if (error instanceof CalibrationFileError) {
+      throw new CalibrationFileError(error.kind, `cannot resume: ${error.message.split('. Fix:')[0]}`, {
+        field: error.field,
+        fix,
+      });
+    }
+    throw error;
+  }
+  if (resume.seed !== settings.seed) {
+    throw new CalibrationFileError('mismatch', `cannot resume: it was measured with seed ${resume.seed}`, {
+      field: 'options.seed',
+      fix: `resume with seed ${resume.seed}, or ${fix}`,
+    });
+  }
+  const steps = { ...resume.steps };
+  const tm = steps.transmissionMatrix;
+  const wanted = settings.transmissionMatrix;
+  if (tm && wanted && (tm.rows !== wanted.rows || tm.cols !== wanted.cols || tm.method !== wanted.method)) {
+    delete steps.transmissionMatrix;
+  }
+  return { ...resume, steps };
 }
 
 function parseSettings(options: PipelineOptions): ResolvedSettings {
@@ -194,10 +247,18 @@ function plannedSteps(
       fix: 'pass transmissionMatrix: { rows, cols } (opu calibrate --tm ROWSxCOLS)',
     });
   }
-  const needsFoundation = [...wanted].some((s) => s !== 'transmissionMatrix');
-  return CALIBRATION_STEPS.filter(
-    (s) => wanted.has(s) || (s === 'triggerLag' && wanted.size > 0) || (needsFoundation && FOUNDATION.includes(s)),
-  );
+  for (const step of [...wanted]) for (const needed of prerequisites(step)) wanted.add(needed);
+  return CALIBRATION_STEPS.filter((s) => wanted.has(s));
+}
+
+/**
+ * The steps a step builds on: those of `project()` before it; all of them for the checks that project; the trigger
+ * lag alone for the transmission matrix, which measures its own dark level and responsivity on its own layout.
+ */
+function prerequisites(step: CalibrationStepName): readonly CalibrationStepName[] {
+  if (step === 'transmissionMatrix') return ['triggerLag'];
+  const index = PROJECTION_STEPS.indexOf(step);
+  return index >= 0 ? PROJECTION_STEPS.slice(0, index) : PROJECTION_STEPS;
 }
 
 interface StepContext {
@@ -309,7 +370,7 @@ const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
   async transmissionMatrix({ target, settings, stats, onProgress }) {
     const tm = settings.transmissionMatrix!;
     const { device } = target;
-    const layout = transmissionMatrixLayout(device, tm.rows, tm.cols, tm.anchors);
+    const layout = transmissionMatrixLayout(device, tm);
     const restore = { ...device.settings };
     await device.configure({
       inputRegion: layout.region,
@@ -345,11 +406,13 @@ const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
 
 /**
  * The transmission matrix's own layout: `cols` one-mirror data elements, then `anchors` disjoint anchor blocks of
- * about half as many mirrors (a half-lit signal's field strength), and `rows` pixels.
+ * about half as many mirrors (a half-lit signal's field strength), in a rectangle at `dmdOrigin`; and `rows` pixels
+ * in a rectangle at `cameraOrigin`.
  */
-function transmissionMatrixLayout(device: OpuDevice, rows: number, cols: number, anchors: number): DmdLayout {
+function transmissionMatrixLayout(device: OpuDevice, tm: TransmissionMatrixSettings): DmdLayout {
   const { dmd, camera } = device.info;
-  const layout = makeLayout(
+  const { rows, cols, anchors, dmdOrigin, cameraOrigin } = tm;
+  const fitted = makeLayout(
     {
       inputs: cols,
       outputs: rows,
@@ -357,20 +420,31 @@ function transmissionMatrixLayout(device: OpuDevice, rows: number, cols: number,
       referenceElements: Math.ceil(cols / 2),
       mirrorsPerElement: 1,
     },
-    dmd.widthMirrors,
-    camera.widthPx,
+    dmd.widthMirrors - dmdOrigin.left,
+    camera.widthPx - cameraOrigin.left,
   );
-  if (layout.region.height > dmd.heightMirrors) {
-    throw new UnsupportedError(`${cols} columns and ${anchors} anchors do not fit on the DMD`, {
-      field: 'options.transmissionMatrix.cols',
-      fix: 'retrieve fewer columns or use fewer anchors',
-    });
+  const layout = {
+    ...fitted,
+    region: { ...fitted.region, ...dmdOrigin },
+    roi: { ...fitted.roi, ...cameraOrigin },
+  };
+  if (layout.region.top + layout.region.height > dmd.heightMirrors) {
+    throw new UnsupportedError(
+      `${cols} columns and ${anchors} anchors do not fit on the DMD from row ${dmdOrigin.top}`,
+      {
+        field: 'options.transmissionMatrix.cols',
+        fix: 'retrieve fewer columns, use fewer anchors or move dmdOrigin',
+      },
+    );
   }
-  if (layout.roi.height > camera.heightPx) {
-    throw new UnsupportedError(`${rows} rows exceed the ${camera.widthPx}×${camera.heightPx} sensor`, {
-      field: 'options.transmissionMatrix.rows',
-      fix: `retrieve at most ${camera.widthPx * camera.heightPx} rows`,
-    });
+  if (layout.roi.top + layout.roi.height > camera.heightPx) {
+    throw new UnsupportedError(
+      `${rows} rows do not fit on the ${camera.widthPx}×${camera.heightPx} sensor from row ${cameraOrigin.top}`,
+      {
+        field: 'options.transmissionMatrix.rows',
+        fix: 'retrieve fewer rows or move cameraOrigin',
+      },
+    );
   }
   return layout;
 }

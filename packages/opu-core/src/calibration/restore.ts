@@ -14,16 +14,10 @@ export function restoreAcquirer(calibration: DeviceCalibration, acquirer: Exposu
   if (exposure) acquirer.responsivity = exposure.responsivity;
 }
 
-/** Outputs of the facade the calibration was made for: one dark level per output. */
-export function calibratedOutputs(calibration: DeviceCalibration): number | undefined {
-  return calibration.steps.dark?.offsetAdu.length;
-}
-
 /** What `project()` needs, from a calibration whose trigger-lag, dark, exposure and reference steps are done. */
 export function linearCalibrationOf(calibration: DeviceCalibration): LinearCalibration {
-  const { triggerLag, exposure, reference } = calibration.steps;
-  const outputs = calibratedOutputs(calibration);
-  if (!triggerLag || !exposure || !reference || outputs === undefined) {
+  const { triggerLag, dark, exposure, reference } = calibration.steps;
+  if (!triggerLag || !dark || !exposure || !reference) {
     throw new ArgumentError('the calibration lacks the trigger-lag, dark, exposure or reference step', {
       field: 'calibration.steps',
       fix: 'run the whole calibration (opu calibrate) or resume it',
@@ -39,7 +33,7 @@ export function linearCalibrationOf(calibration: DeviceCalibration): LinearCalib
     referenceCount: layout.referenceCount,
     referenceElements: layout.referenceElements,
     mirrorsPerElement: layout.mirrorsPerElement,
-    outputs,
+    outputs: calibration.outputs,
     responsivity: exposure.responsivity,
     referenceIntensity: reference.referenceIntensity,
     weights: reference.weights,

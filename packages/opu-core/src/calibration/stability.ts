@@ -2,6 +2,7 @@ import { allocateDmdFrames, type DmdFrames } from '../device/frames.js';
 import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../opu/acquisition.js';
 import { type DmdLayout, lightElements } from '../opu/layout.js';
 import { seededUniform } from '../random.js';
+import { pearson } from '../stats.js';
 
 export interface StabilityOptions {
   /** Measurements of the probe frames, spread evenly over `durationS` (the first one twice, back to back). */
@@ -25,7 +26,7 @@ export interface Stability {
 
 /** A decline smaller than this over the whole span is not worth a re-calibration, significant or not. */
 const MIN_DECLINE = 1e-3;
-/** Standard errors a decline must exceed to count: keeps a stable medium's false alarms near one in a thousand. */
+/** Standard errors a decline must exceed to count, on top of MIN_DECLINE. */
 const SIGNIFICANCE = 3;
 
 /**
@@ -109,7 +110,8 @@ export function fitDecay(
   timesS.forEach((t, r) => {
     residual += (y[r]! - slope * t) ** 2;
   });
-  const dof = Math.max(1, timesS.length - 1);
+  // the t = 0 point is c₀ itself (y = 0) and carries no information; the slope takes one more degree of freedom
+  const dof = Math.max(1, timesS.length - 2);
   const slopeError = Math.sqrt(residual / dof / Math.max(stt, 1e-30));
   const span = Math.max(...timesS);
   const declines = slope < 0 && -slope > SIGNIFICANCE * slopeError && 1 - Math.exp(slope * span) > MIN_DECLINE;
@@ -134,7 +136,7 @@ export function fitDecay(
  * whose decorrelation starts slowly (quadratically, like the simulator's hand-over) is fitted by a longer τ than its
  * early decline, and the measured crossing is the better advice. Undefined when the span never reached it.
  */
-function thresholdCrossing(
+export function thresholdCrossing(
   timesS: number[],
   correlation: number[],
   noiseFloor: number,
@@ -151,27 +153,4 @@ function thresholdCrossing(
     previous = relative;
   }
   return undefined;
-}
-
-export function pearson(a: Float32Array, b: Float32Array): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i]! - ma;
-    const db = b[i]! - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  return sab / Math.sqrt(saa * sbb);
 }

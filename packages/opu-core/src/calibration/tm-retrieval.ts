@@ -3,6 +3,7 @@ import { ArgumentError } from '../errors.js';
 import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../opu/acquisition.js';
 import { type DmdLayout, lightElements, lightReference } from '../opu/layout.js';
 import { seededUniform } from '../random.js';
+import { pearson, relativeError } from '../stats.js';
 import { Dft } from './fft.js';
 import {
   type AnchorGeometry,
@@ -345,40 +346,8 @@ async function measureFit(
   }
   return {
     intensityCorrelation: pearson(predicted, measured),
-    intensityRelativeError: relativeError(predicted, measured),
+    intensityRelativeError: relativeError(measured, predicted),
   };
-}
-
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const count = a.length;
-  let meanA = 0;
-  let meanB = 0;
-  for (let q = 0; q < count; q++) {
-    meanA += a[q]! / count;
-    meanB += b[q]! / count;
-  }
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let q = 0; q < count; q++) {
-    const da = a[q]! - meanA;
-    const db = b[q]! - meanB;
-    ab += da * db;
-    aa += da * da;
-    bb += db * db;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
-
-/** ‖estimate − reference‖ / ‖reference‖. */
-function relativeError(estimate: ArrayLike<number>, reference: ArrayLike<number>): number {
-  let difference = 0;
-  let norm = 0;
-  for (let q = 0; q < reference.length; q++) {
-    difference += (estimate[q]! - reference[q]!) ** 2;
-    norm += reference[q]! ** 2;
-  }
-  return Math.sqrt(difference / norm);
 }
 
 function conditionSummary(geometry: AnchorGeometry) {

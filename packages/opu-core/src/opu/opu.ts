@@ -1,7 +1,7 @@
 import { checkCalibration } from '../calibration/calibration-file.js';
 import type { DeviceCalibration } from '../calibration/device-calibration.js';
 import { type PipelineOptions, runCalibrationPipeline } from '../calibration/pipeline.js';
-import { calibratedOutputs, linearCalibrationOf, restoreAcquirer } from '../calibration/restore.js';
+import { linearCalibrationOf, restoreAcquirer } from '../calibration/restore.js';
 import { allocateDmdFrames, type DmdFrames, litMirrors, packDmdFrames } from '../device/frames.js';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
@@ -162,8 +162,8 @@ export class Opu implements AsyncDisposable {
         );
       }
     }
-    if (calibratedOutputs(saved) !== requested.outputs) {
-      throw new CalibrationFileError('mismatch', `the calibration was made for ${calibratedOutputs(saved)} outputs`, {
+    if (saved.outputs !== requested.outputs) {
+      throw new CalibrationFileError('mismatch', `the calibration was made for ${saved.outputs} outputs`, {
         field: 'outputs',
         fix: 'drop outputs from the URL and options, or calibrate for this many outputs',
       });
@@ -173,12 +173,16 @@ export class Opu implements AsyncDisposable {
     const opu = new Opu(device, layout, resolved);
     restoreAcquirer(saved, opu.#acquirer);
     opu.#calibration = linearCalibrationOf(saved);
-    opu.calibrationWarnings = warnings;
+    opu.#calibrationWarnings = warnings;
     return opu;
   }
 
+  #calibrationWarnings: readonly string[] = [];
+
   /** What a forced calibration's checks found wrong (another device, stale); empty otherwise. */
-  calibrationWarnings: readonly string[] = [];
+  get calibrationWarnings(): readonly string[] {
+    return this.#calibrationWarnings;
+  }
 
   get inputs(): number {
     return this.layout.inputs;
@@ -433,7 +437,7 @@ type ResolvedOptions = Required<Omit<OpuOptions, 'calibrate' | 'mirrorsPerElemen
 /** The facade options a saved calibration was made with. */
 function layoutOptionsOf(calibration: DeviceCalibration): Partial<OpuOptions> {
   const { inputs, referenceCount, referenceElements, mirrorsPerElement } = calibration.layout;
-  return { inputs, outputs: calibratedOutputs(calibration), referenceCount, referenceElements, mirrorsPerElement };
+  return { inputs, outputs: calibration.outputs, referenceCount, referenceElements, mirrorsPerElement };
 }
 
 function defaultMirrorsPerElement(options: ResolvedOptions, dmdMirrors: number): number {

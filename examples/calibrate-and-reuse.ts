@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openOpu, renderCalibrationReport, saveCalibration, seededNormal, writeFileAtomic } from 'opu-core';
 import 'opu-sim';
-import { expectedProjectionMatrix, type SimulatedOpuDevice, transmissionMatrixError } from 'opu-sim';
+import { projectionErrorAgainstTruth, type SimulatedOpuDevice, transmissionMatrixErrorOnItsLayout } from 'opu-sim';
 
 const url = process.argv[2] ?? 'sim://?inputs=256&outputs=512&seed=7';
 const dir = process.argv[3] ?? join('runs', 'calibration');
@@ -29,8 +29,7 @@ const file = join(dir, 'opu.opucal');
   await saveCalibration(file, calibration);
   await writeFileAtomic(join(dir, 'opu.html'), renderCalibrationReport(calibration, { source: url }));
   const tm = calibration.steps.transmissionMatrix!;
-  const device = opu.device as SimulatedOpuDevice;
-  await device.configure({ inputRegion: tm.layout.region, outputRoi: tm.layout.roi });
+  const truth = await transmissionMatrixErrorOnItsLayout(tm, opu.device as SimulatedOpuDevice);
   console.log(
     `calibrated ${calibration.device.serialNumber}: exposure ${calibration.steps.exposure!.exposureUs.toFixed(0)} µs, ` +
       `reference SNR ${calibration.steps.reference!.snr.toFixed(0)}, ` +
@@ -38,7 +37,7 @@ const file = join(dir, 'opu.opucal');
   );
   console.log(
     `transmission matrix ${tm.rows}×${tm.cols}: intensity correlation ${tm.quality.intensityCorrelation.toFixed(4)}, ` +
-      `${(100 * transmissionMatrixError(tm, device).relativeError).toFixed(1)}% from the true matrix`,
+      `${(100 * truth.relativeError).toFixed(1)}% from the true matrix`,
   );
 }
 
@@ -48,16 +47,6 @@ console.log(`reopened from ${file}: ${device.framesAcquired} calibration frames 
 const rows = 8;
 const e = Float32Array.from({ length: rows * opu.inputs }, seededNormal(11));
 const { data } = await opu.project(e);
-const B = expectedProjectionMatrix(device, opu.layout, opu.calibration!);
-let residual = 0;
-let norm = 0;
-for (let r = 0; r < rows; r++) {
-  for (let i = 0; i < opu.outputs; i++) {
-    let exact = 0;
-    for (let j = 0; j < opu.inputs; j++) exact += e[r * opu.inputs + j]! * B[i * opu.inputs + j]!;
-    residual += (data[r * opu.outputs + i]! - exact) ** 2;
-    norm += exact ** 2;
-  }
-}
-console.log(`project(): ${(100 * Math.sqrt(residual / norm)).toFixed(2)}% from the exact projection`);
+const error = projectionErrorAgainstTruth(opu, e, data)!;
+console.log(`project(): ${(100 * error).toFixed(2)}% from the exact projection`);
 console.log(`report: ${join(dir, 'opu.html')}`);

@@ -1,5 +1,5 @@
 import { type Opu, relativeError, seededNormal, seededUniform } from 'opu-core';
-import { expectedProjectionMatrix, type SimulatedOpuDevice } from 'opu-sim';
+import { projectionErrorAgainstTruth } from 'opu-sim';
 
 export type InputKind = 'ternary' | 'binary' | 'gaussian';
 
@@ -21,8 +21,7 @@ export function inputBatch(kind: InputKind, rows: number, n: number, seed: numbe
 
 /** ‖y − e·Bᵀ‖ / ‖e·Bᵀ‖ with B the simulator's ground-truth matrix for this facade's calibration. */
 export function relativeErrorAgainstTruth(opu: Opu, e: Float32Array, y: Float32Array): number {
-  const B = expectedProjectionMatrix(opu.device as SimulatedOpuDevice, opu.layout, opu.calibration!);
-  return relativeError(matmulTransposed(e, B, opu.inputs, opu.outputs), y);
+  return projectionErrorAgainstTruth(opu, e, y)!;
 }
 
 /** e (rows × n) · Bᵀ (B is m × n). */

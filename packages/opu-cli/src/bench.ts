@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type Opu, type OpuResult, openOpu, seededNormal, seededUniform } from 'opu-core';
+import { projectionErrorAgainstTruth } from 'opu-sim';
 import { UsageError } from './exit.js';
-import { relativeErrorAgainstTruth } from './truth.js';
 
 export const BENCH_USAGE = `usage: opu bench <url> [--calibration FILE] [--force] [--rows N] [--seed N] [--json]
 Measures the OPU on three workloads of N rows (default 64): ternary project() (DFA errors), real-valued project()
@@ -23,7 +23,7 @@ const WORKLOADS: Workload[] = [
         return u < 0.25 ? 0.5 : u < 0.5 ? -0.5 : 0;
       });
       const result = await opu.project(e);
-      return { result, error: relativeErrorAgainstTruth(opu, e, result.data) };
+      return { result, error: projectionErrorAgainstTruth(opu, e, result.data) };
     },
   },
   {
@@ -32,7 +32,7 @@ const WORKLOADS: Workload[] = [
       const normal = seededNormal(seed);
       const e = Float32Array.from({ length: rows * opu.inputs }, normal);
       const result = await opu.project(e, { precisionBits: 8 });
-      return { result, error: relativeErrorAgainstTruth(opu, e, result.data) };
+      return { result, error: projectionErrorAgainstTruth(opu, e, result.data) };
     },
   },
   {

@@ -14,7 +14,7 @@ import {
   type TransmissionMatrix,
   writeFileAtomic,
 } from 'opu-core';
-import { SimulatedOpuDevice, transmissionMatrixError } from 'opu-sim';
+import { SimulatedOpuDevice, transmissionMatrixErrorOnItsLayout } from 'opu-sim';
 import { UsageError } from './exit.js';
 import { calibrationProgress } from './progress.js';
 
@@ -178,20 +178,10 @@ const exists = (path: string) =>
     () => false,
   );
 
-/**
- * On a simulator, the retrieved matrix against the true one (up to each row's phase and conjugation), measured
- * over the layout the matrix was retrieved on.
- */
+/** On a simulator, the retrieved matrix against the true one (up to each row's phase and conjugation). */
 async function errorAgainstTruth(opu: Opu, tm: TransmissionMatrix): Promise<number | undefined> {
-  const device = opu.device;
-  if (!(device instanceof SimulatedOpuDevice)) return undefined;
-  const restore = { ...device.settings };
-  await device.configure({ inputRegion: tm.layout.region, outputRoi: tm.layout.roi });
-  try {
-    return transmissionMatrixError(tm, device).relativeError;
-  } finally {
-    await device.configure(restore);
-  }
+  if (!(opu.device instanceof SimulatedOpuDevice)) return undefined;
+  return (await transmissionMatrixErrorOnItsLayout(tm, opu.device)).relativeError;
 }
 
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;

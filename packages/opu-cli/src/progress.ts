@@ -29,10 +29,10 @@ export function calibrationProgress(json: boolean, stream: NodeJS.WriteStream = 
       const label = `${event.step}`.padEnd(19);
       if (event.type === 'step') {
         clearBar();
-        if (event.status === 'started' && !stream.isTTY) return;
-        const mark = { started: '…', skipped: '↷', done: '✓' }[event.status];
+        if (event.status === 'started') return;
         const note = event.status === 'skipped' ? ' (kept from the resumed calibration)' : '';
-        if (event.status !== 'started') stream.write(`${mark} [${event.index + 1}/${event.total}] ${label}${note}\n`);
+        const mark = event.status === 'skipped' ? '↷' : '✓';
+        stream.write(`${mark} [${event.index + 1}/${event.total}] ${label}${note}\n`);
         return;
       }
       if (!stream.isTTY) return;

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openOpu, writeFileAtomic } from 'opu-core';
+import { projectionErrorAgainstTruth } from 'opu-sim';
 import { UsageError } from './exit.js';
-import { relativeErrorAgainstTruth } from './truth.js';
 
 export const PROJECT_USAGE = `usage: opu project <url> --in FILE [--calibration FILE] [--force] [--out FILE] [--precision-bits N] [--json]
 Projects each row of FILE (CSV: one vector per line; .json: an array of arrays) through the OPU and writes the
@@ -43,7 +43,7 @@ export async function project(argv: string[]): Promise<number> {
   const result = await opu.project(data, precisionBits === undefined ? {} : { precisionBits });
   const csv = toCsv(result.data, result.rows, result.cols);
   if (values.out) await writeFileAtomic(values.out, csv);
-  const error = relativeErrorAgainstTruth(opu, data, result.data);
+  const error = projectionErrorAgainstTruth(opu, data, result.data);
   const summary = {
     rows: result.rows,
     outputs: result.cols,

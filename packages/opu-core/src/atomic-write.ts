@@ -37,12 +37,17 @@ async function writeDurably(path: string, data: AtomicWriteData): Promise<void> 
   }
 }
 
+/** Codes of file systems that cannot flush a directory (some network and FUSE mounts): the rename still happened. */
+const UNSYNCABLE_DIRECTORY = new Set(['EINVAL', 'EPERM', 'ENOTSUP', 'EISDIR']);
+
 async function syncDirectory(directory: string): Promise<void> {
   // Windows cannot open a directory for flushing; its file systems journal the rename instead.
   if (process.platform === 'win32') return;
   const handle = await open(directory, 'r');
   try {
     await handle.sync();
+  } catch (error) {
+    if (!UNSYNCABLE_DIRECTORY.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
   } finally {
     await handle.close();
   }

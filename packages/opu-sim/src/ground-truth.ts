@@ -2,10 +2,13 @@ import {
   ArgumentError,
   type DmdLayout,
   type LinearCalibration,
+  minFrameTimeUs,
+  type Opu,
   referenceStart,
+  relativeError,
   type TransmissionMatrix,
 } from 'opu-core';
-import type { SimulatedOpuDevice } from './simulated-opu.js';
+import { SimulatedOpuDevice } from './simulated-opu.js';
 
 /**
  * The matrix B (outputs × inputs, row-major) that `Opu.project()` should realize on this simulated device:
@@ -145,4 +148,48 @@ function elementMatrix(tm: TransmissionMatrix, device: SimulatedOpuDevice): { re
     }
   }
   return { re, im };
+}
+
+/**
+ * `transmissionMatrixError` on the matrix's own layout: the device is configured with its region and ROI for the
+ * comparison (frame time as the ROI needs) and restored afterwards.
+ */
+export async function transmissionMatrixErrorOnItsLayout(
+  tm: TransmissionMatrix,
+  device: SimulatedOpuDevice,
+): Promise<TransmissionMatrixError> {
+  const restore = { ...device.settings };
+  const { region, roi } = tm.layout;
+  const frameTimeUs = Math.max(
+    restore.frameTimeUs,
+    Math.ceil(minFrameTimeUs(device.info, restore.exposureUs, roi.height)),
+  );
+  await device.configure({ inputRegion: region, outputRoi: roi, frameTimeUs });
+  try {
+    return transmissionMatrixError(tm, device);
+  } finally {
+    await device.configure(restore);
+  }
+}
+
+/**
+ * ‖P − e·Bᵀ‖ / ‖e·Bᵀ‖ of a projection P of rows e (rows × inputs) against the matrix B the facade realizes on the
+ * simulator's true medium; undefined when the facade's device is not a simulator (hardware has no ground truth).
+ */
+export function projectionErrorAgainstTruth(opu: Opu, e: Float32Array, projected: Float32Array): number | undefined {
+  const device = opu.device;
+  if (!(device instanceof SimulatedOpuDevice) || !opu.calibration) return undefined;
+  const B = expectedProjectionMatrix(device, opu.layout, opu.calibration);
+  const n = opu.inputs;
+  const m = opu.outputs;
+  const rows = e.length / n;
+  const exact = new Float64Array(rows * m);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < m; i++) {
+      let sum = 0;
+      for (let j = 0; j < n; j++) sum += e[r * n + j]! * B[i * n + j]!;
+      exact[r * m + i] = sum;
+    }
+  }
+  return relativeError(exact, projected);
 }

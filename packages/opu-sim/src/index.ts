@@ -4,7 +4,13 @@ import { simBackend } from './backend.js';
 export { simBackend, simOptionsFromParams } from './backend.js';
 export { type Exposure, SimulatedCamera } from './camera.js';
 export { type Clock, SimulatedClock } from './clock.js';
-export { expectedProjectionMatrix, type TransmissionMatrixError, transmissionMatrixError } from './ground-truth.js';
+export {
+  expectedProjectionMatrix,
+  projectionErrorAgainstTruth,
+  type TransmissionMatrixError,
+  transmissionMatrixError,
+  transmissionMatrixErrorOnItsLayout,
+} from './ground-truth.js';
 export { type ComplexField, type FieldGeometry, type PackedFrames, TransmissionMedium } from './medium.js';
 export {
   IDEAL_CAMERA,

@@ -63,7 +63,7 @@ export interface DarkResult extends StepRun {
 }
 
 export interface ExposureResult extends StepRun {
-  /** Lit mirrors of the brightest frame the exposure is for: half of the data and one reference. */
+  /** Lit mirrors of the test frames the exposure is for: half of the data elements and one reference. */
   litMirrors: number;
   /** The longest exposure with no saturated pixel on any test frame, times the margin: the device setting. */
   exposureUs: number;

@@ -45,7 +45,7 @@ const origin = z
 /** Every number the pipeline takes, with its default. */
 export const pipelineSettingsSchema = z.object({
   seed: z.number().int().min(0).default(0),
-  /** Frames averaged per dark level (two exposures). */
+  /** Frames averaged per dark level (two exposures), and for the responsivity's all-data-on frame. */
   darkFrames: positiveInt.default(32),
   exposure: z
     .object({

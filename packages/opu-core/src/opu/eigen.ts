@@ -1,6 +1,6 @@
 /**
  * Largest eigenvalue and its unit eigenvector of a small symmetric matrix (row-major k × k), by cyclic Jacobi
- * rotations: exact to rounding for the k ≤ 4 reference Gram matrices used here.
+ * rotations: exact to rounding for the small Gram matrices used here (up to 4 references, up to ~20 anchors).
  */
 export function topEigenpair(matrix: Float64Array, k: number, vector: Float64Array): number {
   const a = Float64Array.from(matrix);

@@ -39,3 +39,4 @@ export {
 export { type PlotOptions, plot, type Series } from './plot.js';
 export { seededNormal, seededUniform } from './random.js';
 export { pearson, relativeError } from './stats.js';
+export { parseOrThrow } from './validation.js';

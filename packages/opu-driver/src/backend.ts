@@ -1,4 +1,4 @@
-import { ConfigurationError, type OpuBackend } from 'opu-core';
+import { ConfigurationError, type OpuBackend, parseOrThrow } from 'opu-core';
 import { type DiscoveryOptions, discoverOpuPort } from './discovery.js';
 import { type SerialDeviceOptionsInput, serialDeviceOptionsSchema } from './options.js';
 import { SerialOpuDevice } from './serial-device.js';
@@ -35,14 +35,7 @@ function driverOptions(params: Map<string, string>): { options: SerialDeviceOpti
       });
     }
   }
-  const parsed = serialDeviceOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigurationError(issue.message, {
-      field: `url.${issue.path.join('.')}`,
-      fix: 'see docs/opu-driver.md for the ranges',
-    });
-  }
+  parseOrThrow(serialDeviceOptionsSchema, options, 'url', 'see docs/opu-driver.md for the ranges', ConfigurationError);
   return { options, ...(baudRate === undefined ? {} : { baudRate }) };
 }
 

@@ -1,16 +1,16 @@
 import { crc32 } from 'node:zlib';
 import {
-  ArgumentError,
   allocateDmdFrames,
   bytesPerFrame,
   type CameraFrames,
   DeviceError,
   type DmdFrames,
-  litMirrors,
+  litMirrorCounts,
   type OpenedDevice,
   OpuDevice,
   type OpuInfo,
   type OpuSettings,
+  parseOrThrow,
   rectangleArea,
   settingsSchema,
   TimeoutError,
@@ -86,15 +86,12 @@ export class SerialOpuDevice extends OpuDevice {
   constructor(init: SerialOpuDeviceInit) {
     super();
     this.#connect = init.connect;
-    const parsed = serialDeviceOptionsSchema.safeParse(init.options ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ArgumentError(issue.message, {
-        field: ['options', ...issue.path.map(String)].join('.'),
-        fix: 'see docs/opu-driver.md for each option and its range',
-      });
-    }
-    this.options = parsed.data;
+    this.options = parseOrThrow(
+      serialDeviceOptionsSchema,
+      init.options ?? {},
+      'options',
+      'see docs/opu-driver.md for each option and its range',
+    );
   }
 
   /** Whether the link is up; after a loss it is re-established by the next call. */
@@ -202,7 +199,7 @@ export class SerialOpuDevice extends OpuDevice {
         frameTimeUs: settings.frameTimeUs,
         gainDb: settings.gainDb,
         timestampsUs: Float64Array.from(received.reports, (r) => r.timeUs),
-        litMirrors: Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f)),
+        litMirrors: litMirrorCounts(frames),
         saturatedPixels: Uint32Array.from(received.reports, (r) => r.saturatedPixels),
         transfer: {
           retries: this.stats.retries - before.retries,

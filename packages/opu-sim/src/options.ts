@@ -1,4 +1,4 @@
-import { ArgumentError, type CameraBitDepth, rectangleSchema } from 'opu-core';
+import { type CameraBitDepth, parseOrThrow, rectangleSchema } from 'opu-core';
 import { z } from 'zod';
 
 /**
@@ -101,13 +101,5 @@ export const IDEAL_CAMERA = {
 } as const;
 
 export function resolveSimOptions(options: SimOptions = {}): ResolvedSimOptions {
-  const parsed = simOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ArgumentError(issue.message, {
-      field: ['options', ...issue.path.map(String)].join('.'),
-      fix: 'see docs/physics.md for each parameter’s unit and range',
-    });
-  }
-  return parsed.data;
+  return parseOrThrow(simOptionsSchema, options, 'options', 'see docs/physics.md for each parameter’s unit and range');
 }

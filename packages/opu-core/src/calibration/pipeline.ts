@@ -11,6 +11,7 @@ import {
   measureTriggerLag,
 } from '../opu/calibration.js';
 import { type DmdLayout, makeLayout } from '../opu/layout.js';
+import { parseOrThrow } from '../validation.js';
 import { findAutoExposure } from './auto-exposure.js';
 import { checkCalibration } from './calibration-file.js';
 import {
@@ -215,15 +216,12 @@ function resumable(
 
 function parseSettings(options: PipelineOptions): ResolvedSettings {
   const { steps: _steps, resume: _resume, onEvent: _onEvent, onCheckpoint: _onCheckpoint, ...numbers } = options;
-  const parsed = pipelineSettingsSchema.safeParse(numbers);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ArgumentError(issue.message, {
-      field: ['options', ...issue.path.map(String)].join('.'),
-      fix: 'see docs/calibration.md for each setting and its range',
-    });
-  }
-  return parsed.data;
+  return parseOrThrow(
+    pipelineSettingsSchema,
+    numbers,
+    'options',
+    'see docs/calibration.md for each setting and its range',
+  );
 }
 
 function plannedSteps(

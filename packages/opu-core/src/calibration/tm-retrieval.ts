@@ -1,4 +1,4 @@
-import { allocateDmdFrames, bytesPerFrame, type DmdFrames, litMirrors } from '../device/frames.js';
+import { allocateDmdFrames, bytesPerFrame, type DmdFrames, litMirrorCounts } from '../device/frames.js';
 import { ArgumentError } from '../errors.js';
 import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../opu/acquisition.js';
 import { type DmdLayout, lightElements, lightReference } from '../opu/layout.js';
@@ -78,7 +78,7 @@ export async function retrieveTransmissionMatrix(
   for (let t0 = 0; t0 < design.signals; t0 += chunk) {
     const count = Math.min(chunk, design.signals - t0);
     const frames = signalFrames(acquirer, layout, design, t0, count);
-    const intensity = await acquirer.acquireNormalized(frames, litCounts(frames), stats, progress);
+    const intensity = await acquirer.acquireNormalized(frames, litMirrorCounts(frames), stats, progress);
     placeSignals(geometry, intensity, count, placed);
     design.accumulate(placed, t0, count, acquirer.outputs);
   }
@@ -281,7 +281,7 @@ async function measureAnchors(
       lightReference(frames, r * patterns + S + p, layout, l);
     });
   }
-  const intensity = await acquirer.acquireNormalized(frames, litCounts(frames), stats, progress);
+  const intensity = await acquirer.acquireNormalized(frames, litMirrorCounts(frames), stats, progress);
   const mean = new Float64Array(patterns * m);
   for (let f = 0; f < frames.count; f++) {
     const p = f % patterns;
@@ -330,7 +330,7 @@ async function measureFit(
   const frames = allocateDmdFrames(inputs, acquirer.device.inputSize);
   for (let f = 0; f < inputs; f++)
     for (let j = 0; j < n; j++) if (x[f * n + j]) lightElements(frames, f, layout, j, j + 1);
-  const measured = await acquirer.acquireNormalized(frames, litCounts(frames), stats, progress);
+  const measured = await acquirer.acquireNormalized(frames, litMirrorCounts(frames), stats, progress);
   const predicted = new Float64Array(inputs * m);
   for (let f = 0; f < inputs; f++) {
     for (let i = 0; i < m; i++) {
@@ -355,10 +355,6 @@ function conditionSummary(geometry: AnchorGeometry) {
   const middle = sorted.length / 2;
   const median = sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
   return { anchorConditionMedian: median, anchorConditionMax: sorted[sorted.length - 1]! };
-}
-
-function litCounts(frames: DmdFrames): Uint32Array {
-  return Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
 }
 
 /** Frames measured so far (saturated re-acquisitions included) against the frames planned. */

@@ -93,6 +93,11 @@ export function litMirrors(frames: DmdFrames, f: number): number {
   return n;
 }
 
+/** Lit mirrors of every frame of the batch. */
+export function litMirrorCounts(frames: DmdFrames): Uint32Array {
+  return Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
+}
+
 export type CameraPixels = Uint8Array | Uint16Array;
 
 export interface AcquisitionMetadata {

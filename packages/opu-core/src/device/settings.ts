@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ArgumentError } from '../errors.js';
+import { parseOrThrow } from '../validation.js';
 import { minFrameTimeUs, type OpuInfo } from './info.js';
 
 /** A rectangle on the DMD (mirrors) or on the camera (pixels); `left`/`top` are 0-based. */
@@ -32,13 +33,7 @@ export function rectangleArea(r: Rectangle): number {
  * Throws `ArgumentError` naming the first offending field and how to fix it.
  */
 export function validateSettings(candidate: unknown, info: OpuInfo): OpuSettings {
-  const parsed = settingsSchema.safeParse(candidate);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = ['settings', ...issue.path.map(String)].join('.');
-    throw new ArgumentError(issue.message, { field, fix: 'pass a value of the documented type and range' });
-  }
-  const s = parsed.data;
+  const s = parseOrThrow(settingsSchema, candidate, 'settings', 'pass a value of the documented type and range');
   const { limits, dmd, camera } = info;
   const inRange = (field: keyof typeof limits & keyof OpuSettings, unit: string) => {
     const value = s[field] as number;

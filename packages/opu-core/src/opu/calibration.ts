@@ -1,4 +1,11 @@
-import { allocateDmdFrames, type CameraFrames, type DmdFrames, litMirrors, setMirror } from '../device/frames.js';
+import {
+  allocateDmdFrames,
+  type CameraFrames,
+  type DmdFrames,
+  litMirrorCounts,
+  litMirrors,
+  setMirror,
+} from '../device/frames.js';
 import { MeasurementError } from '../errors.js';
 import { seededUniform } from '../random.js';
 import {
@@ -101,7 +108,7 @@ export async function measureReferenceFields(
       showReference((K + p) * N + n, l);
     });
   }
-  const lit = Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
+  const lit = litMirrorCounts(frames);
   const intensity = await acquirer.acquireNormalized(frames, lit, stats, onAcquired);
   const mean = new Float64Array(patterns * m);
   for (let f = 0; f < frames.count; f++) {
@@ -237,7 +244,7 @@ export async function measureResponsivity(
   });
   for (let f = count; f < frames.count; f++) lightElements(frames, f, layout, 0, n);
   await bringExposureIntoRange(acquirer, gatherFrames(frames, [...Array(count).keys()]), stats);
-  const lit = Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
+  const lit = litMirrorCounts(frames);
   const intensity = await acquirer.acquireNormalized(frames, lit, stats);
   let random_ = 0;
   let allOn = 0;

@@ -2,7 +2,7 @@ import { checkCalibration } from '../calibration/calibration-file.js';
 import type { DeviceCalibration } from '../calibration/device-calibration.js';
 import { type PipelineOptions, runCalibrationPipeline } from '../calibration/pipeline.js';
 import { linearCalibrationOf, restoreAcquirer } from '../calibration/restore.js';
-import { allocateDmdFrames, type DmdFrames, litMirrors, packDmdFrames } from '../device/frames.js';
+import { allocateDmdFrames, type DmdFrames, litMirrorCounts, packDmdFrames } from '../device/frames.js';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { ArgumentError, CalibrationFileError, DeviceStateError, UnsupportedError } from '../errors.js';
@@ -377,7 +377,7 @@ export class Opu implements AsyncDisposable {
     onAcquired?: FramesAcquired,
     litFloor?: number,
   ): Promise<Float32Array> {
-    const lit = Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
+    const lit = litMirrorCounts(frames);
     return this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired, litFloor);
   }
 

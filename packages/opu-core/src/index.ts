@@ -1,13 +1,8 @@
 export * from './atomic-write.js';
 export * from './calibration/calibration-file.js';
 export * from './calibration/device-calibration.js';
-export {
-  type CalibrationEvent,
-  type CalibrationTarget,
-  type PipelineOptions,
-  type PipelineSettings,
-  pipelineSettingsSchema,
-} from './calibration/pipeline.js';
+export type { CalibrationEvent, CalibrationTarget, PipelineOptions } from './calibration/pipeline.js';
+export { type PipelineSettings, pipelineSettingsSchema } from './calibration/pipeline-settings.js';
 export { type ReportExtras, renderCalibrationReport } from './calibration/report.js';
 export type * from './calibration/transmission-matrix.js';
 export * from './device/frames.js';

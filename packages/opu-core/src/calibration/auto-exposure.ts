@@ -1,7 +1,7 @@
-import { allocateDmdFrames, type CameraFrames, type DmdFrames } from '../device/frames.js';
+import type { CameraFrames } from '../device/frames.js';
 import { MeasurementError } from '../errors.js';
 import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../opu/acquisition.js';
-import { type DmdLayout, lightElements, lightReference } from '../opu/layout.js';
+import { type DmdLayout, randomHalfLitFrames } from '../opu/layout.js';
 import { seededUniform } from '../random.js';
 
 export interface AutoExposureOptions {
@@ -43,7 +43,8 @@ export async function findAutoExposure(
   stats: AcquisitionStats,
   onAcquired?: FramesAcquired,
 ): Promise<AutoExposure> {
-  const frames = halfLitFrames(acquirer.device.inputSize, layout, options.testFrames, options.seed);
+  const random = seededUniform(options.seed);
+  const frames = randomHalfLitFrames(acquirer.device.inputSize, layout, options.testFrames, random, true);
   const litMirrors = (Math.ceil(layout.inputs / 2) + layout.referenceElements) * layout.mirrorsPerElement;
   const { min, max } = acquirer.device.info.limits.exposureUs;
   const sweep = { exposureUs: [] as number[], maxAdu: [] as number[], saturated: [] as number[] };
@@ -91,17 +92,6 @@ export async function findAutoExposure(
     ...speckleImage(acquirer, shots[0]!),
     ...intensityHistogram(acquirer, shots),
   };
-}
-
-/** Random frames lighting each data element with probability 1/2, plus one reference block in turn. */
-function halfLitFrames(mirrors: number, layout: DmdLayout, count: number, seed: number): DmdFrames {
-  const random = seededUniform(seed);
-  const frames = allocateDmdFrames(count, mirrors);
-  for (let f = 0; f < count; f++) {
-    for (let j = 0; j < layout.inputs; j++) if (random() < 0.5) lightElements(frames, f, layout, j, j + 1);
-    lightReference(frames, f, layout, f % layout.referenceCount);
-  }
-  return frames;
 }
 
 function brightest(shots: CameraFrames[]): { maxAdu: number; saturated: number } {

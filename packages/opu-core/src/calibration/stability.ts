@@ -1,6 +1,6 @@
-import { allocateDmdFrames, type DmdFrames } from '../device/frames.js';
+import { allocateDmdFrames } from '../device/frames.js';
 import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../opu/acquisition.js';
-import { type DmdLayout, lightElements } from '../opu/layout.js';
+import { type DmdLayout, randomHalfLitFrames } from '../opu/layout.js';
 import { seededUniform } from '../random.js';
 import { pearson } from '../stats.js';
 
@@ -44,7 +44,8 @@ export async function measureStability(
   stats: AcquisitionStats,
   onAcquired?: FramesAcquired,
 ): Promise<Stability> {
-  const probe = probeFrames(acquirer.device.inputSize, layout, options.probeFrames, options.seed);
+  const random = seededUniform(options.seed);
+  const probe = randomHalfLitFrames(acquirer.device.inputSize, layout, options.probeFrames, random, false);
   const measure = async () => {
     const shots = await acquirer.acquireRaw(probe, stats, onAcquired);
     const m = acquirer.outputs;
@@ -65,15 +66,6 @@ export async function measureStability(
     correlation.push(pearson(first.intensity, next.intensity));
   }
   return { timesS, correlation, noiseFloor, ...fitDecay(timesS, correlation, noiseFloor, options.threshold) };
-}
-
-function probeFrames(mirrors: number, layout: DmdLayout, count: number, seed: number): DmdFrames {
-  const random = seededUniform(seed);
-  const frames = allocateDmdFrames(count, mirrors);
-  for (let f = 0; f < count; f++) {
-    for (let j = 0; j < layout.inputs; j++) if (random() < 0.5) lightElements(frames, f, layout, j, j + 1);
-  }
-  return frames;
 }
 
 /** Lets `seconds` of device time pass with blank frames at the longest frame time, then restores the frame time. */

@@ -1,4 +1,4 @@
-import { type DmdFrames, setMirror } from '../device/frames.js';
+import { allocateDmdFrames, type DmdFrames, setMirror } from '../device/frames.js';
 import type { Rectangle } from '../device/settings.js';
 
 /** The most compact rectangle of at most `maxWidth` columns holding at least `count` elements. */
@@ -57,4 +57,23 @@ export function lightElements(frames: DmdFrames, f: number, layout: DmdLayout, f
 export function lightReference(frames: DmdFrames, f: number, layout: DmdLayout, k: number): void {
   const start = referenceStart(layout, k);
   lightElements(frames, f, layout, start, start + layout.referenceElements);
+}
+
+/**
+ * `count` frames lighting each data element with probability 1/2, the typical frame of the facade; with
+ * `withReference`, frame f also shows reference f mod referenceCount, as `project()` does.
+ */
+export function randomHalfLitFrames(
+  mirrors: number,
+  layout: DmdLayout,
+  count: number,
+  random: () => number,
+  withReference: boolean,
+): DmdFrames {
+  const frames = allocateDmdFrames(count, mirrors);
+  for (let f = 0; f < count; f++) {
+    for (let j = 0; j < layout.inputs; j++) if (random() < 0.5) lightElements(frames, f, layout, j, j + 1);
+    if (withReference) lightReference(frames, f, layout, f % layout.referenceCount);
+  }
+  return frames;
 }

@@ -141,7 +141,10 @@ export interface MediumFieldsRequest {
   frames: number;
   /** The whole matrix, column-major (mirrors × pixels), when it is cached; otherwise tiles are generated. */
   cached?: { re: Float32Array; im: Float32Array };
-  /** 'lists' adds a column per lit mirror, 'tables' the subset sums of 8 mirrors; 'auto' picks the cheaper. */
+  /**
+   * 'lists' adds a column per lit mirror, 'tables' the subset sums of 8 mirrors; 'auto' picks the cheaper for this
+   * batch. All three give the same bits (and C++ the same as TypeScript), so the choice only changes the speed.
+   */
   kernel?: keyof typeof FieldKernel;
   /** frames × pixels. With `outIm` the complex field; without it, the intensity |field|² in `outRe`. */
   outRe: Float32Array;

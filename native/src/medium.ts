@@ -1,7 +1,7 @@
 /**
  * Kernels of the simulated medium, TypeScript implementation: generating tiles of the transmission matrix from the
  * counter-based RNG, and summing its columns over the lit mirrors of binary frames. The C++ kernels in
- * addon/src/medium.cc implement the same signatures; tiles are bit-identical, sums equal to float rounding.
+ * addon/src/medium.cc implement the same signatures, bit-identical: tiles and sums alike.
  */
 import { complexNormal, philox4x32, Stream } from './random.js';
 
@@ -54,8 +54,18 @@ export function fillMediumTileTs(
 /**
  * Σ_q N_epoch[p, q]·x_f[q] for every frame f and pixel p: frames × pixels into outRe/outIm, or |·|² into outRe
  * when outIm is empty. `packed` holds each frame's mirrors as bits (frames × ⌈mirrors/8⌉ bytes, bit i of byte g =
- * mirror 8g + i). Columns come from `cachedRe/Im` (column-major, mirrors × pixels) or, when those are empty, from
- * tiles generated on the fly.
+ * mirror 8g + i; bits past the last mirror are ignored). Columns come from `cachedRe/Im` (column-major, mirrors ×
+ * pixels) or, when those are empty, from tiles generated on the fly.
+ *
+ * Every kernel, in C++ and TypeScript, adds the same float32 terms in the same order, so the result is one function
+ * of the frame, bit for bit, whichever kernel 'auto' picks for the batch (see `canonical order` below):
+ * - for each group g of 8 mirrors, in ascending order, with a non-zero byte b: acc += part(b), with acc from +0;
+ * - part(b) = lo + hi when both nibbles of b are non-zero, else the non-zero one, where lo (hi) is the sum of the
+ *   columns of the lit mirrors of the low (high) nibble in ascending mirror order: ((c_i + c_j) + c_k) + …;
+ * - intensities are fround(fround(re·re) + fround(im·im)).
+ * The lists kernel computes part(b) from the columns; the tables kernel looks it up in a table of all 256 subset
+ * sums built with exactly those additions. Zeros' signs may differ in between, but acc starts at +0 and can never
+ * become −0, so they never show. Each pixel is independent (the C++ vectorizes across pixels only).
  */
 export function mediumFieldsTs(
   seed: number,
@@ -80,8 +90,9 @@ export function mediumFieldsTs(
   const accIm = fused ? new Float32Array(frames * PIXEL_BLOCK) : outIm;
   const tileRe = cached ? cachedRe : new Float32Array(PIXEL_BLOCK * MIRROR_BLOCK);
   const tileIm = cached ? cachedIm : new Float32Array(PIXEL_BLOCK * MIRROR_BLOCK);
-  const tableRe = useTables ? new Float32Array(256 * PIXEL_BLOCK) : undefined;
-  const tableIm = useTables ? new Float32Array(256 * PIXEL_BLOCK) : undefined;
+  // Tables: the 256 subset sums of a group's 8 columns. Lists: the nibbles' partial sums of one byte.
+  const tableRe = new Float32Array((useTables ? 256 : 2) * PIXEL_BLOCK);
+  const tableIm = new Float32Array(tableRe.length);
   if (!fused) {
     outRe.fill(0, 0, frames * m);
     outIm.fill(0, 0, frames * m);
@@ -110,51 +121,142 @@ export function mediumFieldsTs(
         colStride = np;
       }
       for (let g = q0 >> 3; g < (q1 + 7) >> 3; g++) {
-        const width = Math.min(8, n - 8 * g);
-        if (useTables) {
-          // T[s] = T[s without its lowest bit] + column of that bit: every subset of the 8 columns.
-          for (let s = 1; s < 1 << width; s++) {
-            const low = s & -s;
-            const prev = (s ^ low) * np;
-            const col = offset + (8 * g + 31 - Math.clz32(low)) * colStride;
-            const dst = s * np;
-            for (let i = 0; i < np; i++) {
-              tableRe![dst + i] = tableRe![prev + i]! + tileRe[col + i]!;
-              tableIm![dst + i] = tableIm![prev + i]! + tileIm[col + i]!;
-            }
-          }
-        }
+        const mask = (1 << Math.min(8, n - 8 * g)) - 1;
+        const col0 = offset + 8 * g * colStride;
+        if (useTables) buildTable(tileRe, tileIm, col0, colStride, mask, np, tableRe, tableIm);
         for (let f = 0; f < frames; f++) {
-          let bits = packed[f * groups + g]!;
+          const bits = packed[f * groups + g]! & mask;
           if (bits === 0) continue;
           const out = f * stride + origin;
-          if (useTables) {
-            const src = bits * np;
-            for (let i = 0; i < np; i++) {
-              accRe[out + i]! += tableRe![src + i]!;
-              accIm[out + i]! += tableIm![src + i]!;
+          let srcRe: Float32Array = tableRe;
+          let srcIm: Float32Array = tableIm;
+          let src = bits * np;
+          if (!useTables) {
+            // part(bits) from the columns, in the order buildTable uses.
+            const lo = bits & 15;
+            const hi = bits >> 4;
+            if (lo !== 0 && hi !== 0) {
+              const a = nibbleSum(tileRe, tileIm, col0, colStride, lo, np, tableRe, tableIm, 0);
+              const b = nibbleSum(tileRe, tileIm, col0 + 4 * colStride, colStride, hi, np, tableRe, tableIm, np);
+              for (let i = 0; i < np; i++) {
+                accRe[out + i]! += Math.fround(a.re[a.at + i]! + b.re[b.at + i]!);
+                accIm[out + i]! += Math.fround(a.im[a.at + i]! + b.im[b.at + i]!);
+              }
+              continue;
             }
-            continue;
+            const part =
+              lo !== 0
+                ? nibbleSum(tileRe, tileIm, col0, colStride, lo, np, tableRe, tableIm, 0)
+                : nibbleSum(tileRe, tileIm, col0 + 4 * colStride, colStride, hi, np, tableRe, tableIm, 0);
+            srcRe = part.re;
+            srcIm = part.im;
+            src = part.at;
           }
-          for (; bits !== 0; bits &= bits - 1) {
-            const col = offset + (8 * g + 31 - Math.clz32(bits & -bits)) * colStride;
-            for (let i = 0; i < np; i++) {
-              accRe[out + i]! += tileRe[col + i]!;
-              accIm[out + i]! += tileIm[col + i]!;
-            }
+          for (let i = 0; i < np; i++) {
+            accRe[out + i]! += srcRe[src + i]!;
+            accIm[out + i]! += srcIm[src + i]!;
           }
         }
       }
     }
     if (fused) {
       for (let f = 0; f < frames; f++) {
-        for (let i = 0; i < np; i++) outRe[f * m + p0 + i] = accRe[f * np + i]! ** 2 + accIm[f * np + i]! ** 2;
+        for (let i = 0; i < np; i++) {
+          const re = accRe[f * np + i]!;
+          const im = accIm[f * np + i]!;
+          outRe[f * m + p0 + i] = Math.fround(Math.fround(re * re) + Math.fround(im * im));
+        }
       }
     }
   }
 }
 
-function tablesPay(packed: Uint8Array, frames: number, groups: number): boolean {
+/**
+ * The 256 subset sums of the 8 columns at col0 + k·colStride (k < 8, bits outside `mask` absent), np pixels each,
+ * into table[s·np ..]: a nibble's subsets as T[s] = T[s minus its highest bit] + that bit's column (ascending
+ * order, from +0), and a byte with both nibbles as T[lo] + T[hi].
+ */
+function buildTable(
+  colRe: Float32Array,
+  colIm: Float32Array,
+  col0: number,
+  colStride: number,
+  mask: number,
+  np: number,
+  tableRe: Float32Array,
+  tableIm: Float32Array,
+): void {
+  tableRe.fill(0, 0, np);
+  tableIm.fill(0, 0, np);
+  for (let s = 1; s < 256; s++) {
+    const dst = s * np;
+    if ((s & mask) !== s) continue; // never looked up: bits past the last mirror are masked off
+    const lo = s & 15;
+    const hi = s & 0xf0;
+    let a: number;
+    let b: number;
+    let bRe: Float32Array;
+    let bIm: Float32Array;
+    if (lo !== 0 && hi !== 0) {
+      a = lo * np;
+      b = hi * np;
+      bRe = tableRe;
+      bIm = tableIm;
+    } else {
+      const high = 31 - Math.clz32(s);
+      a = (s ^ (1 << high)) * np;
+      b = col0 + high * colStride;
+      bRe = colRe;
+      bIm = colIm;
+    }
+    for (let i = 0; i < np; i++) {
+      tableRe[dst + i] = tableRe[a + i]! + bRe[b + i]!;
+      tableIm[dst + i] = tableIm[a + i]! + bIm[b + i]!;
+    }
+  }
+}
+
+interface Part {
+  re: Float32Array;
+  im: Float32Array;
+  at: number;
+}
+
+/**
+ * The ascending sum of the columns at col0 + k·colStride selected by the bits of `nibble` (non-zero), as buildTable
+ * computes it: the column itself for a single bit, otherwise summed into scratch[at ..].
+ */
+function nibbleSum(
+  colRe: Float32Array,
+  colIm: Float32Array,
+  col0: number,
+  colStride: number,
+  nibble: number,
+  np: number,
+  scratchRe: Float32Array,
+  scratchIm: Float32Array,
+  at: number,
+): Part {
+  const first = col0 + (31 - Math.clz32(nibble & -nibble)) * colStride;
+  let rest = nibble & (nibble - 1);
+  if (rest === 0) return { re: colRe, im: colIm, at: first };
+  const second = col0 + (31 - Math.clz32(rest & -rest)) * colStride;
+  for (let i = 0; i < np; i++) {
+    scratchRe[at + i] = colRe[first + i]! + colRe[second + i]!;
+    scratchIm[at + i] = colIm[first + i]! + colIm[second + i]!;
+  }
+  for (rest &= rest - 1; rest !== 0; rest &= rest - 1) {
+    const col = col0 + (31 - Math.clz32(rest & -rest)) * colStride;
+    for (let i = 0; i < np; i++) {
+      scratchRe[at + i]! += colRe[col + i]!;
+      scratchIm[at + i]! += colIm[col + i]!;
+    }
+  }
+  return { re: scratchRe, im: scratchIm, at };
+}
+
+/** Whether 'auto' uses the tables for this batch (exported for tests; the C++ decides alike). */
+export function tablesPay(packed: Uint8Array, frames: number, groups: number): boolean {
   let lit = 0;
   let nonEmpty = 0;
   for (let i = 0; i < frames * groups; i++) {

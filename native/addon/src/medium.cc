@@ -3,6 +3,12 @@
 // each group of 4 mirrors (method of four Russians). Pixel blocks run in parallel on the pool, each thread with its
 // own tile, table and accumulators; with `outIm` null the intensities are written directly (no complex field of
 // the whole batch is ever stored).
+//
+// Both kernels add the same float32 terms in the same order as the TypeScript ones (native/src/medium.ts documents
+// that order), so a frame's field does not depend on the kernel 'auto' picks for its batch: per byte b of a frame,
+// ascending, acc += part(b), with part(b) = lo + hi (or the non-zero one of them) and lo, hi the ascending sums of
+// the lit columns of each nibble. Vectors only ever span pixels; nothing is reassociated (no -ffast-math, and
+// -ffp-contract=off in binding.gyp keeps a·a + b·b from becoming an FMA).
 #include "medium.h"
 
 #include <algorithm>
@@ -35,18 +41,73 @@ bool anyLit(const uint8_t* packed, int frames, int groups, int g0, int g1) {
   return false;
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void addInto(float* __restrict acc,
-                                                                            const float* __restrict src, int count) {
-  for (int i = 0; i < count; ++i) acc[i] += src[i];
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+
+// The ascending sum of `count` (≥ 1) columns at pixel i, 16 pixels at a time or one (the same additions per lane).
+__attribute__((always_inline)) inline void sum16(const float* const* cols, int count, int i, v16& s) {
+  v16 x;
+  std::memcpy(&s, cols[0] + i, 64);
+  for (int k = 1; k < count; ++k) std::memcpy(&x, cols[k] + i, 64), s += x;
+}
+__attribute__((always_inline)) inline float sum1(const float* const* cols, int count, int i) {
+  float s = cols[0][i];
+  for (int k = 1; k < count; ++k) s += cols[k][i];
+  return s;
 }
 
+// acc += col for re and im: the list kernel's step for a byte with one lit mirror (the common case of sparse
+// frames), whose column is the byte's sum.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void addColumn(float* __restrict accRe,
+                                                                              float* __restrict accIm,
+                                                                              const float* __restrict colRe,
+                                                                              const float* __restrict colIm, int np) {
+  for (int i = 0; i < np; ++i) accRe[i] += colRe[i];
+  for (int i = 0; i < np; ++i) accIm[i] += colIm[i];
+}
+
+// acc[i] += part(byte) for i < np, the list kernel's step: part = lo + hi, lo (hi) the ascending sum of the byte's
+// lit columns in its low (high) nibble, cols[0..nlo) (cols[nlo..nlo + nhi)); either may be empty, not both.
+// Exactly what tableChunk adds.
+__attribute__((always_inline)) inline void addByteOne(float* __restrict acc, const float* const* cols, int nlo,
+                                                      int nhi, int np) {
+  int i = 0;
+  if (nlo && nhi) {
+    for (; i + 16 <= np; i += 16) {
+      v16 a, part, other;
+      sum16(cols, nlo, i, part);
+      sum16(cols + nlo, nhi, i, other);
+      std::memcpy(&a, acc + i, 64);
+      a += part + other;
+      std::memcpy(acc + i, &a, 64);
+    }
+    for (; i < np; ++i) acc[i] += sum1(cols, nlo, i) + sum1(cols + nlo, nhi, i);
+    return;
+  }
+  const int count = nlo + nhi;
+  for (; i + 16 <= np; i += 16) {
+    v16 a, part;
+    sum16(cols, count, i, part);
+    std::memcpy(&a, acc + i, 64);
+    a += part;
+    std::memcpy(acc + i, &a, 64);
+  }
+  for (; i < np; ++i) acc[i] += sum1(cols, count, i);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void addByte(float* __restrict accRe,
+                                                                            float* __restrict accIm,
+                                                                            const float* const* colsRe,
+                                                                            const float* const* colsIm, int nlo,
+                                                                            int nhi, int np) {
+  addByteOne(accRe, colsRe, nlo, nhi, np);
+  addByteOne(accIm, colsIm, nlo, nhi, np);
+}
 
 // The table kernel, blocked for registers: 64 pixels of one frame (4 + 4 vectors of 16 floats, re and im) stay in
 // registers while every group of 4 mirrors of a 128-mirror chunk adds its precomputed subset sum (16-entry tables,
 // 32 of them, 256 KB: L2). GCC's vector extensions compile this one source for AVX-512, AVX2 or SSE.
 constexpr int kBlockPixels = 64;
 constexpr int kChunkMirrors = 128;
-typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void tableChunk(
     const float* __restrict colRe, const float* __restrict colIm, long colStride, int mirrors,
@@ -65,9 +126,10 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void tableChunk(
         std::memset(dst, 0, 2 * P * sizeof(float));
         continue;
       }
-      const int low = sub & -sub;
-      const float* prev = t + (sub ^ low) * 2 * P;
-      const long col = static_cast<long>(4 * j + __builtin_ctz(low)) * colStride;
+      // T[sub] = T[sub minus its highest bit] + that bit's column: the ascending sum, from +0.
+      const int high = 31 - __builtin_clz(sub);
+      const float* prev = t + (sub ^ (1 << high)) * 2 * P;
+      const long col = static_cast<long>(4 * j + high) * colStride;
       for (int i = 0; i < P; ++i) {
         dst[i] = prev[i] + colRe[col + i];
         dst[P + i] = prev[P + i] + colIm[col + i];
@@ -75,6 +137,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void tableChunk(
     }
   }
   const int bytes = (mirrors + 7) / 8;
+  // Bits past the last mirror (in the last byte of the last chunk) are ignored, as by the list kernel.
+  const unsigned lastMask = mirrors % 8 ? (1u << (mirrors % 8)) - 1 : 0xffu;
   for (int f = 0; f < frames; ++f) {
     const uint8_t* row = packed + static_cast<long>(f) * groups + byte0;
     v16 re0, re1, re2, re3, im0, im1, im2, im3;
@@ -90,23 +154,34 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void tableChunk(
     std::memcpy(&im3, aIm + 48, 64);
     bool touched = false;
     for (int b = 0; b < bytes; ++b) {
-      const unsigned bits = row[b];
+      const unsigned bits = row[b] & (b == bytes - 1 ? lastMask : 0xffu);
       if (!bits) continue;
       touched = true;
-      for (int half = 0; half < 2; ++half) {
-        const unsigned sub = (bits >> (4 * half)) & 15;
-        if (!sub) continue;
-        const float* t = tables + (static_cast<long>(2 * b + half) * 16 + sub) * 2 * P;
-        v16 x;
-        std::memcpy(&x, t, 64), re0 += x;
-        std::memcpy(&x, t + 16, 64), re1 += x;
-        std::memcpy(&x, t + 32, 64), re2 += x;
-        std::memcpy(&x, t + 48, 64), re3 += x;
-        std::memcpy(&x, t + 64, 64), im0 += x;
-        std::memcpy(&x, t + 80, 64), im1 += x;
-        std::memcpy(&x, t + 96, 64), im2 += x;
-        std::memcpy(&x, t + 112, 64), im3 += x;
+      const unsigned lo = bits & 15, hi = bits >> 4;
+      const float* t = tables + (static_cast<long>(2 * b) * 16 + lo) * 2 * P;
+      const float* u = tables + (static_cast<long>(2 * b + 1) * 16 + hi) * 2 * P;
+      v16 x, y;
+      if (lo && hi) {
+        // acc += (lo + hi): the byte's partial sum first, as the list kernel forms it.
+        std::memcpy(&x, t, 64), std::memcpy(&y, u, 64), re0 += x + y;
+        std::memcpy(&x, t + 16, 64), std::memcpy(&y, u + 16, 64), re1 += x + y;
+        std::memcpy(&x, t + 32, 64), std::memcpy(&y, u + 32, 64), re2 += x + y;
+        std::memcpy(&x, t + 48, 64), std::memcpy(&y, u + 48, 64), re3 += x + y;
+        std::memcpy(&x, t + 64, 64), std::memcpy(&y, u + 64, 64), im0 += x + y;
+        std::memcpy(&x, t + 80, 64), std::memcpy(&y, u + 80, 64), im1 += x + y;
+        std::memcpy(&x, t + 96, 64), std::memcpy(&y, u + 96, 64), im2 += x + y;
+        std::memcpy(&x, t + 112, 64), std::memcpy(&y, u + 112, 64), im3 += x + y;
+        continue;
       }
+      if (!lo) t = u;
+      std::memcpy(&x, t, 64), re0 += x;
+      std::memcpy(&x, t + 16, 64), re1 += x;
+      std::memcpy(&x, t + 32, 64), re2 += x;
+      std::memcpy(&x, t + 48, 64), re3 += x;
+      std::memcpy(&x, t + 64, 64), im0 += x;
+      std::memcpy(&x, t + 80, 64), im1 += x;
+      std::memcpy(&x, t + 96, 64), im2 += x;
+      std::memcpy(&x, t + 112, 64), im3 += x;
     }
     if (!touched) continue;
     std::memcpy(aRe, &re0, 64);
@@ -149,7 +224,8 @@ void tableBlock(uint32_t seed, uint32_t epoch, const int32_t* pixels, int m, con
   }
 }
 
-// Copies a pixel block's sums (frames × stride, np used) into the output: intensities when outIm is null.
+// Copies a pixel block's sums (frames × stride, np used) into the output: intensities when outIm is null, as
+// float32 products and sum (TypeScript: fround(fround(re·re) + fround(im·im))).
 void writeBlock(const float* accRe, const float* accIm, int stride, int frames, int np, int m, int p0, float* outRe,
                 float* outIm) {
   for (int f = 0; f < frames; ++f) {
@@ -247,16 +323,29 @@ void mediumFields(uint32_t seed, uint32_t epoch, const int32_t* pixels, int m, c
         colStride = np;
       }
       for (int g = q0 / 8; g < (q1 + 7) / 8; ++g) {
+        const int width = std::min(8, n - 8 * g);
+        const unsigned mask = (1u << width) - 1;
         for (int f = 0; f < frames; ++f) {
-          unsigned bits = packed[static_cast<long>(f) * groups + g];
+          const unsigned bits = packed[static_cast<long>(f) * groups + g] & mask;
           if (!bits) continue;
           float* aRe = &accRe[static_cast<size_t>(f) * np];
           float* aIm = &accIm[static_cast<size_t>(f) * np];
-          for (; bits; bits &= bits - 1) {
+          if (!(bits & (bits - 1))) {
             const long col = offset + static_cast<long>(8 * g + __builtin_ctz(bits)) * colStride;
-            addInto(aRe, srcRe + col, np);
-            addInto(aIm, srcIm + col, np);
+            addColumn(aRe, aIm, srcRe + col, srcIm + col, np);
+            continue;
           }
+          // The lit columns, ascending: the low nibble's, then the high nibble's.
+          const float* colsRe[8];
+          const float* colsIm[8];
+          int k = 0;
+          for (unsigned rest = bits; rest; rest &= rest - 1, ++k) {
+            const long col = offset + static_cast<long>(8 * g + __builtin_ctz(rest)) * colStride;
+            colsRe[k] = srcRe + col;
+            colsIm[k] = srcIm + col;
+          }
+          const int nlo = __builtin_popcount(bits & 15);
+          addByte(aRe, aIm, colsRe, colsIm, nlo, k - nlo, np);
         }
       }
     }

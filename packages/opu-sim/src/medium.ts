@@ -57,7 +57,11 @@ export class TransmissionMedium {
     return Number.isFinite(this.#epochS);
   }
 
-  /** Noise-free field `R(t_f)·x_f` of each frame at each pixel, frames × pixels, row-major. */
+  /**
+   * Noise-free field `R(t_f)·x_f` of each frame at each pixel, frames × pixels, row-major. Each frame's numbers are a
+   * function of that frame and its time only: not of the rest of its batch, the field kernel, the matrix cache, or
+   * C++ versus TypeScript (the kernels add the same float32 terms in the same order; see opu-native's medium.ts).
+   */
   fields(frames: PackedFrames, geometry: FieldGeometry, timesS: Float64Array): ComplexField {
     if (!this.drifts) return this.#epochFields(frames, geometry, 0, 1);
     const m = geometry.pixels.length;
@@ -101,7 +105,12 @@ export class TransmissionMedium {
       return out;
     }
     const field = this.fields(frames, geometry, timesS);
-    for (let i = 0; i < out.length; i++) out[i] = field.re[i]! ** 2 + field.im[i]! ** 2;
+    // In float32 like the kernels' fused intensities (products rounded, then their sum by the store).
+    for (let i = 0; i < out.length; i++) {
+      const re = field.re[i]!;
+      const im = field.im[i]!;
+      out[i] = Math.fround(re * re) + Math.fround(im * im);
+    }
     return out;
   }
 

@@ -75,7 +75,8 @@ export const simOptionsSchema = z.object({
   maxFramesPerAcquisition: z.number().int().positive().default(4096),
   /**
    * How fields are summed: 'lists' adds one matrix column per lit mirror, 'tables' adds precomputed sums of every
-   * subset of 8 mirrors (faster on dense frames and large batches); 'auto' picks the one with less work.
+   * subset of 8 mirrors (faster on dense frames and large batches); 'auto' picks the one with less work. All three
+   * sum in the same order, so the choice never changes a number.
    */
   fieldKernel: z.enum(['auto', 'lists', 'tables']).default('auto'),
   /** The whole transmission matrix of the current region × ROI is kept in memory when it fits in this budget. */

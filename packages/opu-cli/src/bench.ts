@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type Opu, type OpuResult, openOpu, seededNormal, seededUniform } from 'opu-core';
 import { projectionErrorAgainstTruth } from 'opu-sim';
-import { UsageError } from './exit.js';
+import { calibrationOption, deviceUrl, UsageError } from './exit.js';
 
 export const BENCH_USAGE = `usage: opu bench <url> [--calibration FILE] [--force] [--rows N] [--seed N] [--json]
 Measures the OPU on three workloads of N rows (default 64): ternary project() (DFA errors), real-valued project()
@@ -58,16 +58,12 @@ export async function bench(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
     },
   });
-  const url = positionals[0];
-  if (!url || positionals.length > 1) throw new UsageError('give exactly one device URL');
+  const url = deviceUrl(positionals);
   const rows = Number(values.rows ?? 64);
   const seed = Number(values.seed ?? 1);
   if (!Number.isInteger(rows) || rows < 1) throw new UsageError(`--rows ${values.rows} is not a positive integer`);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed ${values.seed} is not an integer ≥ 0`);
-  await using opu = await openOpu(
-    url,
-    values.calibration ? { calibration: values.calibration, force: values.force ?? false } : {},
-  );
+  await using opu = await openOpu(url, calibrationOption(values));
   for (const warning of opu.calibrationWarnings) process.stderr.write(`opu bench: warning: ${warning}\n`);
   if (!values.json) {
     process.stdout.write(

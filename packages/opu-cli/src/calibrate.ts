@@ -15,7 +15,7 @@ import {
   writeFileAtomic,
 } from 'opu-core';
 import { SimulatedOpuDevice, transmissionMatrixErrorOnItsLayout } from 'opu-sim';
-import { UsageError } from './exit.js';
+import { deviceUrl, UsageError } from './exit.js';
 import { calibrationProgress } from './progress.js';
 
 export const CALIBRATE_USAGE = `usage: opu calibrate <url> [--out FILE] [--tm ROWSxCOLS] [--method anchors|circulant] [--anchors S]
@@ -47,8 +47,7 @@ export async function calibrate(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
     },
   });
-  const url = positionals[0];
-  if (!url || positionals.length > 1) throw new UsageError('give exactly one device URL');
+  const url = deviceUrl(positionals);
   const pipeline = pipelineOptions(values);
   const json = values.json ?? false;
   await using opu = await openOpu(url, { calibrate: false });

@@ -9,6 +9,18 @@ export const EXIT = { ok: 0, device: 1, usage: 2, calibration: 3 } as const;
 /** A command-line mistake: exits with 2 and the usage of the command. */
 export class UsageError extends Error {}
 
+/** The one device URL a command takes as its positional argument. */
+export function deviceUrl(positionals: string[]): string {
+  const url = positionals[0];
+  if (!url || positionals.length > 1) throw new UsageError('give exactly one device URL');
+  return url;
+}
+
+/** `openOpu` options for `--calibration FILE [--force]`: the saved calibration, or none (calibrate while opening). */
+export function calibrationOption(values: { calibration?: string; force?: boolean }) {
+  return values.calibration ? { calibration: values.calibration, force: values.force ?? false } : {};
+}
+
 /** Prints the error for people (or as JSON) and returns the exit code that says what kind it was. */
 export function report(error: unknown, program: string, json: boolean): number {
   const parseArgs = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ?? false;

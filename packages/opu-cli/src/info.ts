@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { deviceFromUrl } from 'opu-core';
-import { UsageError } from './exit.js';
+import { deviceUrl } from './exit.js';
 
 export const INFO_USAGE = `usage: opu info <url> [--json]
 Opens the device (sim://?seed=7, serial:///dev/ttyACM0, serial://auto) and prints what it is and its settings.`;
@@ -12,8 +12,7 @@ export async function info(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { json: { type: 'boolean' } },
   });
-  const url = positionals[0];
-  if (!url || positionals.length > 1) throw new UsageError('give exactly one device URL');
+  const url = deviceUrl(positionals);
   await using device = deviceFromUrl(url);
   await device.open();
   const { info: description, settings } = device;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openOpu, writeFileAtomic } from 'opu-core';
 import { projectionErrorAgainstTruth } from 'opu-sim';
-import { UsageError } from './exit.js';
+import { calibrationOption, deviceUrl, UsageError } from './exit.js';
 
 export const PROJECT_USAGE = `usage: opu project <url> --in FILE [--calibration FILE] [--force] [--out FILE] [--precision-bits N] [--json]
 Projects each row of FILE (CSV: one vector per line; .json: an array of arrays) through the OPU and writes the
@@ -23,8 +23,7 @@ export async function project(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
     },
   });
-  const url = positionals[0];
-  if (!url || positionals.length > 1) throw new UsageError('give exactly one device URL');
+  const url = deviceUrl(positionals);
   if (!values.in) throw new UsageError('give the input vectors with --in FILE');
   const precisionBits = values['precision-bits'] === undefined ? undefined : Number(values['precision-bits']);
   if (precisionBits !== undefined && !(Number.isInteger(precisionBits) && precisionBits >= 1 && precisionBits <= 16)) {
@@ -33,7 +32,7 @@ export async function project(argv: string[]): Promise<number> {
   const { data, width } = await readRows(values.in);
   const urlSetsInputs = url.includes('inputs=');
   await using opu = await openOpu(url, {
-    ...(values.calibration ? { calibration: values.calibration, force: values.force ?? false } : {}),
+    ...calibrationOption(values),
     ...(values.calibration || urlSetsInputs ? {} : { inputs: width }),
   });
   for (const warning of opu.calibrationWarnings) process.stderr.write(`opu project: warning: ${warning}\n`);

@@ -87,7 +87,7 @@ export interface ExposureResult extends StepRun {
 export interface ReferenceResult extends StepRun {
   /** Frames averaged per reference pattern, chosen to reach the target SNR. */
   averagedFrames: number;
-  /** Median over pixels of mean / standard error of the averaged |b_k|². */
+  /** Median over outputs and references of |b_k|² over the standard error of its average. */
   snr: number;
   targetSnr: number;
   /** Dark-subtracted |b_k|² per µs, referenceCount × outputs. */

@@ -14,7 +14,10 @@ export interface TransmissionMatrixQuality {
   /** Condition number of each output's anchor geometry (2 × 2 multilateration system): median and largest. */
   anchorConditionMedian: number;
   anchorConditionMax: number;
-  /** DMD frames shown and device time spent by the retrieval, test inputs included. */
+  /**
+   * DMD frames shown and device time spent by the retrieval itself, test inputs included (the calibration step's
+   * own figures add the dark level and responsivity it measures first).
+   */
   frames: number;
   deviceTimeUs: number;
 }

@@ -174,6 +174,17 @@ describe('the calibration pipeline on the simulator with the default realistic c
     expect(opu.calibration!.amplitude).toBe(resumed.steps.reference!.amplitude);
   });
 
+  it('measures a one-frame trigger lag and the saved calibration compensates it when reopened', async () => {
+    const file = join(dir, 'lagging.opucal');
+    await using opu = await openSim({ seed: 24, camera: { triggerLagFrames: 1 } });
+    const lagging = await opu.runCalibration({ steps: ['reference'] });
+    expect(lagging.steps.triggerLag!.lagFrames).toBe(1);
+    await saveCalibration(file, lagging);
+    await using reopened = await openOpu('sim://?seed=24&triggerLagFrames=1', { calibration: file });
+    const e = inputBatch('ternary', 8, inputs, 6);
+    expect(relativeErrorAgainstTruth(reopened, e, (await reopened.project(e)).data)).toBeLessThan(0.1);
+  });
+
   it('detects a drifting medium and suggests a re-calibration interval from its decorrelation time', async () => {
     await using opu = await openSim({ seed: 22, medium: { driftTimeConstantS: 20 } });
     const result = await opu.runCalibration({ ...QUICK, steps: ['stability'], stability: { durationS: 8 } });

@@ -11,6 +11,7 @@ const alias = {
   'opu-native': src('./native/src/index.ts'),
   'dfa-nn': src('./packages/dfa-nn/src/index.ts'),
   'opu-driver': src('./packages/opu-driver/src/index.ts'),
+  'opu-randnla': src('./packages/opu-randnla/src/index.ts'),
 };
 
 export default defineConfig({
@@ -28,6 +29,15 @@ export default defineConfig({
         test: {
           name: 'opu-driver',
           root: './packages/opu-driver',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'opu-randnla',
+          root: './packages/opu-randnla',
           include: ['test/**/*.test.ts'],
           testTimeout: 60_000,
         },

@@ -14,6 +14,8 @@ import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDe
 import { inputBatch, matmulTransposed, relativeError } from '../test/helpers.js';
 import { calibrationBenchmark } from './calibration.js';
 import { mnistBenchmark } from './mnist.js';
+import { randnlaBenchmark } from './randnla.js';
+import { randomFeaturesBenchmark } from './random-features.js';
 import { serialBenchmark } from './serial.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -451,6 +453,14 @@ const mnist = await mnistBenchmark({
 for (const line of mnist.lines) log(line);
 for (const [path, svg] of mnist.svgs) writeAtomically(path, svg);
 for (const line of await calibrationBenchmark()) log(line);
+console.log('optical random features on MNIST …');
+const randomFeatures = await randomFeaturesBenchmark();
+for (const line of randomFeatures.lines) log(line);
+for (const [path, svg] of randomFeatures.svgs) writeAtomically(path, svg);
+console.log('randomized linear algebra …');
+const randnla = await randnlaBenchmark();
+for (const line of randnla.lines) log(line);
+for (const [path, svg] of randnla.svgs) writeAtomically(path, svg);
 console.log('serial link …');
 for (const line of await serialBenchmark()) log(line);
 log('## Peak memory of a large device');

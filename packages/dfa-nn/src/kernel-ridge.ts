@@ -1,6 +1,5 @@
-import { ArgumentError } from 'opu-core';
+import { ArgumentError, choleskyFactor, choleskySolveRows } from 'opu-core';
 import { kernels } from 'opu-native';
-import { choleskyInPlace, choleskySolveInPlace } from './dense-cholesky.js';
 import { countArg, matrixArg, nonNegativeArg } from './matrix-args.js';
 import { opticalKernel, squaredNorms } from './random-features.js';
 
@@ -65,7 +64,7 @@ export function fitKernelRidge(
   for (let i = 0; i < rows; i++) trace += a[i * rows + i]!;
   const lambda = (relativeLambda * trace) / rows;
   for (let i = 0; i < rows; i++) a[i * rows + i]! += lambda;
-  if (!choleskyInPlace(a, rows)) {
+  if (!choleskyFactor(a, rows)) {
     throw new ArgumentError('the regularized kernel matrix is not positive definite', {
       field: 'options.relativeLambda',
       fix: 'pass a larger relativeLambda (duplicate rows make K singular)',
@@ -75,7 +74,7 @@ export function fitKernelRidge(
   for (let i = 0; i < y.length; i++) targetMeans[i % targets]! += y[i]! / rows;
   const alpha = new Float64Array(rows * targets);
   for (let i = 0; i < alpha.length; i++) alpha[i] = y[i]! - targetMeans[i % targets]!;
-  choleskySolveInPlace(a, rows, alpha, targets);
+  choleskySolveRows(a, rows, alpha, targets);
   return { ...fit, alpha: Float32Array.from(alpha), targetMeans };
 }
 

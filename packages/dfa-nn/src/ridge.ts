@@ -1,6 +1,5 @@
-import { ArgumentError } from 'opu-core';
+import { ArgumentError, choleskyFactor, choleskySolveRows } from 'opu-core';
 import { kernels } from 'opu-native';
-import { choleskyInPlace, choleskySolveInPlace } from './dense-cholesky.js';
 import { countArg, matrixArg, nonNegativeArg } from './matrix-args.js';
 
 export interface RidgeFit {
@@ -193,7 +192,7 @@ function solvePrimal(
   for (let j = 0; j < features; j++) a[j * features + j]! += lambda;
   factorOrThrow(a, features);
   const w = Float64Array.from(xty);
-  choleskySolveInPlace(a, features, w, targets);
+  choleskySolveRows(a, features, w, targets);
   return Float32Array.from(w);
 }
 
@@ -226,7 +225,7 @@ function solveDual(
   factorOrThrow(a, rows);
   const alpha = new Float64Array(rows * targets);
   for (let i = 0; i < alpha.length; i++) alpha[i] = y[i]! - yMeans[i % targets]!;
-  choleskySolveInPlace(a, rows, alpha, targets);
+  choleskySolveRows(a, rows, alpha, targets);
   const alpha32 = Float32Array.from(alpha);
   const weights = new Float32Array(features * targets);
   for (let c0 = 0; c0 < features; c0 += blockCols) {
@@ -241,7 +240,7 @@ function solveDual(
 }
 
 function factorOrThrow(a: Float64Array, n: number): void {
-  if (!choleskyInPlace(a, n)) {
+  if (!choleskyFactor(a, n)) {
     throw new ArgumentError('the regularized Gram matrix is singular or not positive definite', {
       field: 'lambda',
       fix: 'pass a larger lambda (features that are constant or duplicated make XᵀX singular)',

@@ -5,6 +5,7 @@ export type { CalibrationEvent, CalibrationTarget, PipelineOptions } from './cal
 export { type PipelineSettings, pipelineSettingsSchema } from './calibration/pipeline-settings.js';
 export { type ReportExtras, renderCalibrationReport } from './calibration/report.js';
 export type * from './calibration/transmission-matrix.js';
+export { choleskyFactor, choleskySolveRows } from './cholesky.js';
 export * from './device/frames.js';
 export * from './device/info.js';
 export * from './device/opu-device.js';

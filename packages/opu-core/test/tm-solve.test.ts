@@ -5,11 +5,10 @@ import {
   anchorPairs,
   binaryGram,
   CirculantSolver,
-  choleskyFactor,
-  choleskySolveRows,
   circulantShift,
   placeSignals,
 } from '../src/calibration/tm-solve.js';
+import { choleskyFactor, choleskySolveRows } from '../src/cholesky.js';
 import { seededNormal, seededUniform } from '../src/random.js';
 
 function binaryPatterns(count: number, n: number, seed: number): Uint8Array {

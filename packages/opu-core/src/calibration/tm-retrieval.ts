@@ -1,3 +1,4 @@
+import { choleskyFactor, choleskySolveRows } from '../cholesky.js';
 import { allocateDmdFrames, bytesPerFrame, type DmdFrames, litMirrorCounts } from '../device/frames.js';
 import { ArgumentError } from '../errors.js';
 import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../opu/acquisition.js';
@@ -12,8 +13,6 @@ import {
   anchorPairs,
   binaryGram,
   CirculantSolver,
-  choleskyFactor,
-  choleskySolveRows,
   circulantShift,
   placeSignals,
 } from './tm-solve.js';

@@ -62,3 +62,25 @@ export class CalibrationFileError extends OpuError {
     this.kind = kind;
   }
 }
+
+export interface StorageErrorDetails extends OpuErrorDetails {
+  /** The system's error code, e.g. `ENOSPC`, `EACCES`, `EROFS`. */
+  code?: string;
+  /** Bytes free to this user on the file system of the file, when they could be measured. */
+  freeBytes?: number;
+}
+
+/**
+ * A file could not be written (disk full, no permission, a read-only or failing disk). `field` is the file's path.
+ * The file as it was before the write is unchanged unless the message says otherwise.
+ */
+export class StorageError extends OpuError {
+  readonly code: string | undefined;
+  readonly freeBytes: number | undefined;
+
+  constructor(message: string, details: StorageErrorDetails = {}) {
+    super(message, details);
+    this.code = details.code;
+    this.freeBytes = details.freeBytes;
+  }
+}

@@ -14,7 +14,7 @@ import {
   saveCalibration,
 } from '../src/calibration/calibration-file.js';
 import type { DeviceCalibration } from '../src/calibration/device-calibration.js';
-import { ArgumentError, CalibrationFileError, OpuError } from '../src/errors.js';
+import { ArgumentError, CalibrationFileError, OpuError, StorageError } from '../src/errors.js';
 import type { DmdLayout } from '../src/opu/layout.js';
 import { seededUniform } from '../src/random.js';
 
@@ -476,10 +476,12 @@ describe('saveCalibration / loadCalibration', () => {
       expect((await readdir(dir)).sort()).toEqual(['calibration.opucal', 'occupied']);
     });
 
-    it('passes I/O errors through unchanged', async () => {
-      await expect(saveCalibration(join(directory, 'no-such-dir', 'c.opucal'), good)).rejects.toMatchObject({
-        code: 'ENOENT',
-      });
+    it('reports I/O errors as a StorageError naming the path', async () => {
+      const path = join(directory, 'no-such-dir', 'c.opucal');
+      const error = await saveCalibration(path, good).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).toMatchObject({ field: path, code: 'ENOENT' });
+      expect((error as Error).message).toMatch(/Fix: create the directory or write elsewhere/);
     });
   });
 });

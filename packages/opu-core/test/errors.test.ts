@@ -6,6 +6,7 @@ import {
   DeviceStateError,
   MeasurementError,
   OpuError,
+  StorageError,
   TimeoutError,
   UnsupportedError,
 } from '../src/errors.js';
@@ -25,6 +26,10 @@ describe('error classes', () => {
     const configuration = new ConfigurationError('x');
     expect(configuration).toBeInstanceOf(OpuError);
     expect(configuration).not.toBeInstanceOf(DeviceError);
+    const storage = new StorageError('cannot be written', { field: '/a/b', code: 'ENOSPC', freeBytes: 4096 });
+    expect(storage).toBeInstanceOf(OpuError);
+    expect(storage).not.toBeInstanceOf(DeviceError);
+    expect(storage).toMatchObject({ field: '/a/b', code: 'ENOSPC', freeBytes: 4096 });
     expect(new DeviceStateError('x')).not.toBeInstanceOf(ArgumentError);
     expect(new ArgumentError('x')).not.toBeInstanceOf(DeviceStateError);
   });
@@ -39,6 +44,7 @@ describe('error classes', () => {
       UnsupportedError,
       TimeoutError,
       MeasurementError,
+      StorageError,
     };
     for (const [name, Class] of Object.entries(classes)) {
       const error = new Class('m');

@@ -7,21 +7,23 @@
  *   npm run train -- --algorithm bp --epochs 5 --hidden 800,800
  *   npm run train -- --projector digital --json --out runs/digital
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type Algorithm,
+  CheckpointMismatchError,
   type EpochMetrics,
   type FeedbackScale,
   loadMnist,
   Mlp,
   OpuProjector,
   plot,
+  type ResumedTraining,
   runTraining,
   Trainer,
 } from 'dfa-nn';
-import { openOpu } from 'opu-core';
+import { OpuError, openOpu, writeFileAtomic } from 'opu-core';
 import 'opu-sim';
 
 const usageError = (message: string): never => {
@@ -42,6 +44,7 @@ const options = {
   seed: { type: 'string', default: '1' },
   out: { type: 'string', default: 'runs/mnist' },
   resume: { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
@@ -65,8 +68,11 @@ if (values.help) {
   --feedback-gain 1                   a factor on DFA/IFA's hidden-layer feedback
   --overlap                           project batch t while batch t+1 runs forward (one-step delay)
   --out runs/mnist                    checkpoint and plots go here
-  --resume                            continue from the checkpoint in --out
-  --json                              JSON lines instead of a progress bar`);
+  --resume                            continue from the checkpoint in --out (same options as the run that wrote it)
+  --force                             with --resume: accept options that differ from the checkpoint's
+  --json                              JSON lines instead of a progress bar
+exit codes: 0 done, 1 a file could not be written or the checkpoint is damaged, 2 bad options or options that
+differ from the checkpoint's (without --force)`);
   process.exit(0);
 }
 const algorithms: Algorithm[] = ['bp', 'fa', 'dfa', 'ifa', 'shallow'];
@@ -102,6 +108,12 @@ if (!(learningRate > 0 && Number.isFinite(learningRate))) {
 const optical = values.projector === 'opu' && (algorithm === 'dfa' || algorithm === 'ifa');
 const emit = (event: object) => values.json && console.log(JSON.stringify(event));
 const say = (line: string) => values.json || console.log(line);
+/** A typed error (a full disk, a checkpoint of another configuration) ends the run with its message, not a stack. */
+const exitOnTypedError = (error: unknown): never => {
+  if (!(error instanceof OpuError)) throw error;
+  console.error(error.message);
+  process.exit(error instanceof CheckpointMismatchError ? 2 : 1);
+};
 
 mkdirSync(values.out, { recursive: true });
 const train = loadMnist('train', trainRows);
@@ -144,6 +156,11 @@ const report = (m: EpochMetrics) => {
       `loss ${m.trainLoss.toFixed(3)}, alignment ${m.alignment.map((a) => `${a.angleDeg.toFixed(1)}°`).join(' ')}`,
   );
 };
+const resumed = ({ epochsDone, changes }: ResumedTraining) => {
+  emit({ event: 'resume', epochsDone, changes });
+  const forced = changes.map((c) => `${c.setting} ${JSON.stringify(c.saved)} → ${JSON.stringify(c.now)}`);
+  say(`  resuming after epoch ${epochsDone}${forced.length ? ` (--force: ${forced.join(', ')})` : ''}`);
+};
 const state = await runTraining(trainer, {
   train,
   test,
@@ -151,16 +168,15 @@ const state = await runTraining(trainer, {
   batchSize,
   checkpoint: join(values.out, 'checkpoint.bin'),
   resume: values.resume,
+  force: values.force,
   onBatch: bar,
   onEpoch: report,
-});
+  onResume: resumed,
+}).catch(exitOnTypedError);
 
 const epochAxis = state.history.map((m) => m.epoch + 1);
-const write = (name: string, svg: string) => {
-  writeFileSync(join(values.out, `${name}.tmp`), svg);
-  renameSync(join(values.out, `${name}.tmp`), join(values.out, name));
-};
-write(
+const write = (name: string, svg: string) => writeFileAtomic(join(values.out, name), svg).catch(exitOnTypedError);
+await write(
   'error.svg',
   plot(
     [
@@ -182,7 +198,7 @@ write(
     { title: `${algorithm.toUpperCase()} on MNIST: error per epoch`, xLabel: 'epoch', yLabel: 'error (%)' },
   ),
 );
-write(
+await write(
   'alignment.svg',
   plot(
     hidden.map((_, l) => ({

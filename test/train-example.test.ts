@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { KiB, mountSmallDisk, temporaryFiles } from '../packages/opu-core/test/helpers/small-disk.js';
 
 /** The README's training example as a user runs it: a process, JSON lines, a checkpoint, plots, exit codes. */
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -60,6 +61,45 @@ describe('examples/train-mnist-dfa', () => {
     expect(resumedEpochs.map((e) => e.epoch)).toEqual([1]);
     expect(resumedEpochs[0]).toEqual(epochs[1]);
     expect(existsSync(join(split, 'checkpoint.bin'))).toBe(true);
+  });
+
+  it('on a full disk keeps the checkpoint and the plots and exits 1 naming the file; refuses changed options unless --force', async () => {
+    const disk = await mountSmallDisk(1024 * KiB);
+    const run = (args: string[]) =>
+      spawnSync(tsx, ['examples/train-mnist-dfa.ts', ...small, '--out', disk.dir, ...args], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+    try {
+      expect(run(['--epochs', '1']).status).toBe(0);
+      const files = ['checkpoint.bin', 'error.svg', 'alignment.svg'];
+      const before = files.map((name) => readFileSync(join(disk.dir, name)));
+      await disk.leaveFree(0);
+      // the second epoch's checkpoint, then (nothing left to train) the plots cannot be written
+      for (const [epochs, file] of [
+        ['2', 'checkpoint.bin'],
+        ['1', 'error.svg'],
+      ]) {
+        const full = run(['--epochs', epochs!, '--resume']);
+        expect(full.status).toBe(1);
+        expect(full.stderr).toMatch(new RegExp(`${join(disk.dir, file!)}: cannot be written \\(ENOSPC.*; 0 B free`));
+        expect(files.map((name) => readFileSync(join(disk.dir, name)))).toEqual(before);
+      }
+      await disk.leaveFree(Number.POSITIVE_INFINITY);
+      const changed = run(['--epochs', '2', '--resume', '--batch', '60']);
+      expect(changed.status).toBe(2);
+      expect(changed.stderr).toMatch(/saved with another configuration \(saved → now: batchSize 50 → 60\).*--force/);
+      const forced = run(['--epochs', '2', '--resume', '--batch', '60', '--force']);
+      expect(forced.status).toBe(0);
+      expect(JSON.parse(forced.stdout.split('\n')[0]!)).toEqual({
+        event: 'resume',
+        epochsDone: 1,
+        changes: [{ setting: 'batchSize', saved: 50, now: 60 }],
+      });
+      expect(await temporaryFiles(disk.dir)).toEqual([]);
+    } finally {
+      disk.unmount();
+    }
   });
 
   it('refuses bad options with exit code 2 and a message naming the option', () => {

@@ -1,5 +1,17 @@
 export { type PlotOptions, plot, type Series } from 'opu-core';
-export { type EpochMetrics, loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
+export {
+  CheckpointMismatchError,
+  type ConfigurationChange,
+  type EpochMetrics,
+  type LoadedCheckpoint,
+  type LoadOptions,
+  loadCheckpoint,
+  type RunSettings,
+  saveCheckpoint,
+  type TrainingConfiguration,
+  type TrainingState,
+  trainingConfiguration,
+} from './checkpoint.js';
 export { type Dataset, makeDataset, permutation, subset, trainValidationSplit } from './dataset.js';
 export { type IdxArray, parseIdx, readIdx } from './idx.js';
 export {
@@ -81,7 +93,7 @@ export {
   type RidgeFit,
   type RidgeOptions,
 } from './ridge.js';
-export { runTraining, type TrainingOptions } from './run-training.js';
+export { type ResumedTraining, runTraining, type TrainingOptions } from './run-training.js';
 export {
   type Algorithm,
   type BatchResult,

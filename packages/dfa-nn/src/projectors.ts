@@ -19,12 +19,14 @@ export interface FeedbackProjector {
 export class DigitalProjector implements FeedbackProjector {
   readonly inputs: number;
   readonly outputs: number;
+  readonly seed: number;
   /** outputs × inputs, N(0, 1). */
   readonly matrix: Float32Array;
 
   constructor(inputs: number, outputs: number, seed = 0) {
     this.inputs = inputs;
     this.outputs = outputs;
+    this.seed = seed;
     this.matrix = Float32Array.from({ length: inputs * outputs }, seededNormal(seed));
   }
 
@@ -61,10 +63,13 @@ export interface ProjectionCost {
 export class OpuProjector implements FeedbackProjector {
   readonly opu: Opu;
   readonly cost: ProjectionCost = { calls: 0, frames: 0, deviceTimeUs: 0, wallTimeMs: 0, saturationRetries: 0 };
+  /** See `OpuProjectorOptions`; undefined: real values are projected. */
+  readonly ternarizeThreshold: number | undefined;
   readonly #ternary: TernaryEncoder | undefined;
 
   constructor(opu: Opu, options: OpuProjectorOptions = {}) {
     this.opu = opu;
+    this.ternarizeThreshold = options.ternarizeThreshold;
     this.#ternary =
       options.ternarizeThreshold === undefined
         ? undefined

@@ -66,14 +66,16 @@ export async function calibrate(argv: string[]): Promise<number> {
       onEvent: progress.onEvent,
       onCheckpoint: (sofar) => saveCalibration(partial, sofar),
     });
+    await saveCalibration(out, calibration);
   } catch (error) {
-    progress.finish();
-    const kept = resume || (await exists(partial)) ? ` Finished steps are in ${partial}; add --resume to go on.` : '';
-    if (error instanceof Error) error.message += kept;
+    // the partial file holds every step finished before the failure, all of them when only the final save failed
+    if (await exists(partial)) {
+      addSentence(error, `The finished steps are kept in ${partial}; run the same command with --resume to go on`);
+    }
     throw error;
+  } finally {
+    progress.finish();
   }
-  progress.finish();
-  await saveCalibration(out, calibration);
   await rm(partial, { force: true });
   const truthError = calibration.steps.transmissionMatrix
     ? await errorAgainstTruth(opu, calibration.steps.transmissionMatrix)
@@ -84,7 +86,9 @@ export async function calibrate(argv: string[]): Promise<number> {
       maxAdu: opu.device.info.camera.maxAdu,
       ...(truthError === undefined ? {} : { truthRelativeError: truthError }),
     });
-    await writeFileAtomic(report, html);
+    await writeFileAtomic(report, html).catch((error: unknown) => {
+      throw addSentence(error, `The calibration itself is saved in ${out}; only its report could not be written`);
+    });
   }
   const summary = summarize(calibration, truthError);
   if (json) {
@@ -169,6 +173,12 @@ function pipelineOptions(values: Record<string, string | boolean | undefined>): 
 /** The finished steps of an interrupted run, if any; the pipeline checks that they fit this device. */
 async function resumable(partial: string): Promise<DeviceCalibration | undefined> {
   return (await exists(partial)) ? loadCalibration(partial) : undefined;
+}
+
+/** Appends a sentence to an error's message (keeping its class, which sets the exit code); returns the error. */
+function addSentence(error: unknown, sentence: string): unknown {
+  if (error instanceof Error) error.message = `${error.message.replace(/\.?$/, '.')} ${sentence}.`;
+  return error;
 }
 
 const exists = (path: string) =>

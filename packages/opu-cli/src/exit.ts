@@ -1,10 +1,11 @@
-import { CalibrationFileError, ConfigurationError, OpuError } from 'opu-core';
+import { CalibrationFileError, ConfigurationError, OpuError, StorageError } from 'opu-core';
 
 /**
  * Exit codes: 0 done, 1 the device or the link failed, 2 the command line or a URL is wrong, 3 a calibration file
- * cannot be used (corrupt, from another device, stale, incomplete).
+ * cannot be used (corrupt, from another device, stale, incomplete), 4 a file could not be written (a full disk, no
+ * permission; the file there before is unchanged).
  */
-export const EXIT = { ok: 0, device: 1, usage: 2, calibration: 3 } as const;
+export const EXIT = { ok: 0, device: 1, usage: 2, calibration: 3, storage: 4 } as const;
 
 /** A command-line mistake: exits with 2 and the usage of the command. */
 export class UsageError extends Error {}
@@ -28,9 +29,15 @@ export function report(error: unknown, program: string, json: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
   if (json) {
     const field = error instanceof OpuError ? error.field : undefined;
-    const kind = error instanceof CalibrationFileError ? { problem: error.kind } : {};
-    process.stdout.write(`${JSON.stringify({ error: message, kind: (error as Error).name, field, ...kind })}\n`);
+    const details =
+      error instanceof CalibrationFileError
+        ? { problem: error.kind }
+        : error instanceof StorageError
+          ? { code: error.code, freeBytes: error.freeBytes }
+          : {};
+    process.stdout.write(`${JSON.stringify({ error: message, kind: (error as Error).name, field, ...details })}\n`);
   } else process.stderr.write(`${program}: ${message}\n`);
   if (usage) return EXIT.usage;
+  if (error instanceof StorageError) return EXIT.storage;
   return error instanceof CalibrationFileError ? EXIT.calibration : EXIT.device;
 }

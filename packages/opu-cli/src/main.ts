@@ -2,7 +2,7 @@
 /**
  * The `opu` command: devices, info, calibrate, project, bench, emulate.
  * Exit codes: 0 done, 1 the device or the link failed, 2 the command line or a URL is wrong, 3 a calibration file
- * cannot be used.
+ * cannot be used, 4 a file could not be written.
  */
 import 'opu-sim';
 import 'opu-driver';
@@ -21,7 +21,8 @@ const USAGE = `usage: opu <command> [options]   (opu <command> --help for each)
   project <url>      project the vectors of a file (--in FILE) as a quick check
   bench <url>        throughput and accuracy of project() and transform()
   emulate [sim://…]  play a simulated OPU on a pseudo-terminal (prints its path)
-exit codes: 0 done, 1 device or link failed, 2 bad command line or URL, 3 unusable calibration file`;
+exit codes: 0 done, 1 device or link failed, 2 bad command line or URL, 3 unusable calibration file,
+            4 a file could not be written (disk full, no permission)`;
 
 const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
   devices: { usage: DEVICES_USAGE, run: devices },

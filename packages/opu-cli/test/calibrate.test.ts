@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type DeviceCalibration, loadCalibration } from 'opu-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KiB, mountSmallDisk, type SmallDisk, temporaryFiles } from '../../opu-core/test/helpers/small-disk.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const main = 'packages/opu-cli/src/main.ts';
@@ -233,5 +234,96 @@ describe('opu calibrate, project and bench', () => {
     expect((await opu('calibrate', 'sim://', '--out', 'a.html')).code).toBe(2);
     expect((await opu('calibrate', 'sim://', '--steps', 'dark,bogus')).code).toBe(2);
     expect((await opu('project', 'sim://')).code).toBe(2);
+  });
+});
+
+describe('opu calibrate and project on a full disk', () => {
+  let disk: SmallDisk;
+  beforeAll(async () => {
+    disk = await mountSmallDisk(512 * KiB);
+  });
+  afterAll(() => disk.unmount());
+
+  const url = `sim://?seed=7&${FACADE}`;
+  const contents = (names: string[]) => Promise.all(names.map((name) => readFile(join(disk.dir, name))));
+
+  it('exits 4 naming the file and the free space, keeps every previous file and says how --resume goes on', async () => {
+    const file = join(disk.dir, 'c.opucal');
+    const partial = `${file}.partial`;
+    const calibrate = (...more: string[]) => opu('calibrate', url, '--out', file, ...QUICK, ...more);
+    const resumeHint = `The finished steps are kept in ${partial}; run the same command with --resume to go on.`;
+    expect((await calibrate('--steps', 'dark')).code).toBe(0);
+
+    // a step's partial save fails: the partial with the steps before it stays
+    await copyFile(file, partial);
+    const kept = ['c.opucal', 'c.opucal.partial', 'c.html'];
+    let before = await contents(kept);
+    await disk.leaveFree(0);
+    const stepSave = await calibrate('--resume');
+    expect(stepSave.code).toBe(4);
+    expect(stepSave.stderr).toContain(
+      `${partial}: cannot be written (ENOSPC: no space left on device, write); 0 B free`,
+    );
+    expect(stepSave.stderr).toContain(`nothing at this path was changed. ${resumeHint}`);
+    expect(await contents(kept)).toEqual(before);
+    expect(await temporaryFiles(disk.dir)).toEqual([]);
+
+    // room again: --resume finishes, and the temporary files of killed writers go
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const killed = [`.c.opucal.${dead}.0123456789ab.tmp`, `.c.opucal.partial.${dead}.0123456789ab.tmp`];
+    await disk.leaveFree(Number.POSITIVE_INFINITY);
+    for (const name of killed) await writeFile(join(disk.dir, name), 'half a file');
+    expect((await calibrate('--resume')).code).toBe(0);
+    expect(Object.keys((await loadCalibration(file)).steps)).toHaveLength(7);
+    expect(existsSync(partial)).toBe(false);
+    expect(await temporaryFiles(disk.dir)).toEqual([]);
+
+    // the final save fails: the previous calibration stays, the partial holds every step
+    await copyFile(file, partial);
+    before = await contents(kept);
+    await disk.leaveFree(4 * KiB);
+    const finalSave = await calibrate('--resume');
+    expect(finalSave.code).toBe(4);
+    expect(finalSave.stderr).toContain(
+      `${file}: cannot be written (ENOSPC: no space left on device, write); 4 KiB free`,
+    );
+    expect(finalSave.stderr).toContain(resumeHint);
+    expect(await contents(kept)).toEqual(before);
+    expect(await temporaryFiles(disk.dir)).toEqual([]);
+
+    // room for the calibration but not for its report: the previous report stays
+    const pageBytes = 4 * KiB;
+    const calibrationBytes = Math.ceil((await stat(file)).size / pageBytes) * pageBytes;
+    expect((await stat(join(disk.dir, 'c.html'))).size).toBeGreaterThan(calibrationBytes);
+    await rm(file);
+    await writeFile(join(disk.dir, 'c.html'), 'the previous report\n');
+    await disk.leaveFree(calibrationBytes);
+    const reportSave = await calibrate('--resume');
+    expect(reportSave.code).toBe(4);
+    expect(reportSave.stderr).toContain(`${join(disk.dir, 'c.html')}: cannot be written (ENOSPC`);
+    expect(reportSave.stderr).toContain(
+      `The calibration itself is saved in ${file}; only its report could not be written.`,
+    );
+    expect(await readFile(join(disk.dir, 'c.html'), 'utf8')).toBe('the previous report\n');
+    expect(Object.keys((await loadCalibration(file)).steps)).toHaveLength(7);
+    expect(await temporaryFiles(disk.dir)).toEqual([]);
+  });
+
+  it('opu project --out exits 4 and keeps the previous CSV', async () => {
+    await disk.leaveFree(Number.POSITIVE_INFINITY);
+    const dir = join(disk.dir, 'project');
+    await mkdir(dir);
+    const input = join(dir, 'in.csv');
+    await writeFile(input, `${Array(32).fill('0.5').join(',')}\n`);
+    const out = join(dir, 'out.csv');
+    const project = () => opu('project', url, '--in', input, '--out', out, '--json');
+    expect((await project()).code).toBe(0);
+    const before = await readFile(out);
+    await disk.leaveFree(0);
+    const full = await project();
+    expect(full.code).toBe(4);
+    expect(JSON.parse(full.stdout)).toMatchObject({ kind: 'StorageError', field: out, code: 'ENOSPC', freeBytes: 0 });
+    expect(await readFile(out)).toEqual(before);
+    expect(await temporaryFiles(dir)).toEqual([]);
   });
 });

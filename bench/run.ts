@@ -4,11 +4,10 @@
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { plot } from 'dfa-nn';
-import { Opu, packDmdFrames, seededUniform } from 'opu-core';
+import { Opu, packDmdFrames, seededUniform, writeFileAtomic } from 'opu-core';
 import { type Kernels, kernels, typescriptKernels } from 'opu-native';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { inputBatch, matmulTransposed, relativeError } from '../test/helpers.js';
@@ -210,9 +209,9 @@ function torchEpochSeconds(
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
-function writeAtomically(relative: string, text: string) {
-  writeFileSync(`${root}${relative}.tmp`, text);
-  renameSync(`${root}${relative}.tmp`, `${root}${relative}`);
+/** Writes a file of the repository (docs/…) with the SDK's one atomic writer. */
+function writeAtomically(relative: string, text: string): Promise<void> {
+  return writeFileAtomic(`${root}${relative}`, text);
 }
 
 async function speckleSurvival() {
@@ -400,7 +399,7 @@ for (const [label, options, keep] of [
   log(await projectionFidelity(options, label, keep));
 }
 log('');
-writeAtomically(
+await writeAtomically(
   'docs/projection-fidelity.svg',
   plot(
     [
@@ -418,7 +417,7 @@ log('![project() against the true matrix](projection-fidelity.svg)');
 log('');
 console.log('speckle statistics …');
 const speckle = await speckleSurvival();
-writeAtomically(
+await writeAtomically(
   'docs/speckle-statistics.svg',
   plot(
     [
@@ -451,16 +450,16 @@ const mnist = await mnistBenchmark({
   torchSeconds: torch,
 });
 for (const line of mnist.lines) log(line);
-for (const [path, svg] of mnist.svgs) writeAtomically(path, svg);
+for (const [path, svg] of mnist.svgs) await writeAtomically(path, svg);
 for (const line of await calibrationBenchmark()) log(line);
 console.log('optical random features on MNIST …');
 const randomFeatures = await randomFeaturesBenchmark();
 for (const line of randomFeatures.lines) log(line);
-for (const [path, svg] of randomFeatures.svgs) writeAtomically(path, svg);
+for (const [path, svg] of randomFeatures.svgs) await writeAtomically(path, svg);
 console.log('randomized linear algebra …');
 const randnla = await randnlaBenchmark();
 for (const line of randnla.lines) log(line);
-for (const [path, svg] of randnla.svgs) writeAtomically(path, svg);
+for (const [path, svg] of randnla.svgs) await writeAtomically(path, svg);
 console.log('serial link …');
 for (const line of await serialBenchmark()) log(line);
 log('## Peak memory of a large device');
@@ -483,5 +482,5 @@ const header = [
     'kernels named below; `OPU_NATIVE=0 npm run bench` measures it on the TypeScript fallback.',
   '',
 ];
-writeAtomically('docs/benchmarks.md', `${[...header, ...lines].join('\n')}\n`);
+await writeAtomically('docs/benchmarks.md', `${[...header, ...lines].join('\n')}\n`);
 console.log('wrote docs/benchmarks.md and its plots (docs/*.svg)');

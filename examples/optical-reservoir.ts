@@ -6,7 +6,7 @@
  *   npx tsx examples/optical-reservoir.ts                      # 4000 training, 1000 test steps, plot in runs/reservoir/
  *   npx tsx examples/optical-reservoir.ts out/ --train 1000 --test 300 --seed 5
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -21,7 +21,7 @@ import {
   reservoirForecast,
   reservoirShape,
 } from 'dfa-nn';
-import { Opu } from 'opu-core';
+import { Opu, writeFileAtomic } from 'opu-core';
 import { SimulatedOpuDevice } from 'opu-sim';
 
 const { values, positionals } = parseArgs({
@@ -89,7 +89,7 @@ const steps = Array.from({ length: shown }, (_, r) => train + r + 10);
 const column = (f: Forecast, k: number) => Array.from({ length: shown }, (_, r) => f.predictions[r * 2 + k]!);
 await mkdir(dir, { recursive: true });
 const file = join(dir, 'reservoir-prediction.svg');
-await writeFile(
+await writeFileAtomic(
   file,
   plot(
     [

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { mountSmallDisk, temporaryFiles } from '../packages/opu-core/test/helpers/small-disk.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -29,6 +30,25 @@ describe('examples/optical-reservoir.ts, as a user runs it', () => {
       expect(readFileSync(join(dir, 'reservoir-prediction.svg'), 'utf8')).toMatch(/^<svg[\s\S]*10 steps ahead/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('on a full disk fails naming the plot and keeps the previous one', async () => {
+    const disk = await mountSmallDisk(256 * 1024);
+    try {
+      const file = join(disk.dir, 'reservoir-prediction.svg');
+      writeFileSync(file, '<svg>the previous plot</svg>\n');
+      await disk.leaveFree(0);
+      const run = spawnSync(tsx, ['examples/optical-reservoir.ts', disk.dir, '--train', '300', '--test', '100'], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`${file}: cannot be written (ENOSPC: no space left on device, write); 0 B free`);
+      expect(readFileSync(file, 'utf8')).toBe('<svg>the previous plot</svg>\n');
+      expect(await temporaryFiles(disk.dir)).toEqual([]);
+    } finally {
+      disk.unmount();
     }
   });
 });

@@ -1,7 +1,7 @@
-import { Opu, packDmdFrames } from 'opu-core';
+import { ArgumentError, Opu, packDmdFrames } from 'opu-core';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
-import { type InputKind, inputBatch, relativeErrorAgainstTruth } from './helpers.js';
+import { type InputKind, inputBatch, matmulTransposed, relativeError, relativeErrorAgainstTruth } from './helpers.js';
 
 const n = 256;
 const m = 512;
@@ -125,6 +125,90 @@ describe('project() against the simulator’s ground truth', () => {
     expect(meta.deviceTimeUs).toBeGreaterThanOrEqual(meta.frames * meta.exposureUsMin);
     expect(meta.vectorsPerDeviceSecond).toBeCloseTo(8 / (meta.deviceTimeUs * 1e-6), 6);
     expect(meta.exposureUsMax).toBeLessThanOrEqual(opu.device.info.limits.exposureUs.max);
+  });
+});
+
+describe('project() near the float32 maximum', () => {
+  const FLOAT32_MAX = 3.4028234663852886e38;
+
+  const peak = (values: ArrayLike<number>) => Array.from(values).reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+
+  /** Scales rows [0, rows) of e in place so that each one's largest true output is `target`. */
+  function scaleRowsToOutputPeak(e: Float32Array, B: Float32Array, rows: number, target: number): void {
+    const exact = matmulTransposed(e, B, n, m);
+    for (let r = 0; r < rows; r++) {
+      const scale = target / peak(exact.subarray(r * m, (r + 1) * m));
+      for (let j = 0; j < n; j++) e[r * n + j]! *= scale;
+    }
+  }
+
+  /**
+   * Columns j ≠ k of B whose difference peaks lowest relative to column j's own peak: a row X·(δ_j − δ_k) has a
+   * projection X·(B_ij − B_ik) that fits float32 for an X at which X·B_ij alone does not.
+   */
+  function cancellingColumns(B: Float32Array): { j: number; k: number; differencePeak: number; ratio: number } {
+    const column = (j: number) => Float64Array.from({ length: m }, (_, i) => B[i * n + j]!);
+    let best = { j: 0, k: 1, differencePeak: 0, ratio: Number.POSITIVE_INFINITY };
+    for (let j = 0; j < n; j++) {
+      const bj = column(j);
+      const ownPeak = peak(bj);
+      for (let k = 0; k < n; k++) {
+        if (k === j) continue;
+        let differencePeak = 0;
+        for (let i = 0; i < m; i++) differencePeak = Math.max(differencePeak, Math.abs(bj[i]! - B[i * n + k]!));
+        const ratio = differencePeak / ownPeak;
+        if (ratio < best.ratio) best = { j, k, differencePeak, ratio };
+      }
+    }
+    return best;
+  }
+
+  it('projects real rows whose largest outputs are half the float32 maximum, finite and as accurately', async () => {
+    await using opu = await openSim(IDEAL, 22);
+    const B = expectedProjectionMatrix(opu.device as SimulatedOpuDevice, opu.layout, opu.calibration!);
+    const e = inputBatch('gaussian', 4, n, 23);
+    scaleRowsToOutputPeak(e, B, 4, FLOAT32_MAX / 2);
+    const result = await opu.project(e);
+    expect(result.meta.encoding).toBe('bitplanes');
+    expect(result.data.every(Number.isFinite)).toBe(true);
+    expect(relativeErrorAgainstTruth(opu, e, result.data)).toBeLessThan(0.01);
+  });
+
+  it('sums a row’s pieces beyond float32 when the row’s projection still fits in it (ternary rows)', async () => {
+    await using opu = await openSim(IDEAL, 22);
+    const B = expectedProjectionMatrix(opu.device as SimulatedOpuDevice, opu.layout, opu.calibration!);
+    const e = inputBatch('ternary', 4, n, 24);
+    scaleRowsToOutputPeak(e, B, 3, FLOAT32_MAX / 2);
+    // Row 3 is X·(δ_j − δ_k), X ≈ 1e38: its positive piece alone projects beyond float32, the row does not.
+    const { j, k, differencePeak, ratio } = cancellingColumns(B);
+    expect(ratio).toBeLessThan(0.85);
+    const x = (0.9 * FLOAT32_MAX) / differencePeak;
+    e.fill(0, 3 * n, 4 * n);
+    e[3 * n + j] = x;
+    e[3 * n + k] = -x;
+    const result = await opu.project(e);
+    expect(result.meta.encoding).toBe('ternary');
+    expect(result.data.every(Number.isFinite)).toBe(true);
+    expect(relativeErrorAgainstTruth(opu, e, result.data)).toBeLessThan(0.01);
+  });
+
+  it('refuses a row whose projection float32 cannot hold, naming it, and the fix it names works', async () => {
+    await using opu = await openSim(IDEAL, 22);
+    const e = inputBatch('gaussian', 3, n, 25);
+    const row = e.subarray(2 * n, 3 * n);
+    const scale = 3e38 / peak(row);
+    for (let j = 0; j < n; j++) row[j]! *= scale;
+    const error = (await opu.project(e).catch((caught: unknown) => caught)) as ArgumentError;
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect(error.field).toBe('e[2]');
+    expect(error.message).toMatch(/beyond float32/);
+    expect(error.fix).toMatch(/divide the row by a power of two/);
+    // The fix: project the row divided by 2^8 and multiply the result back in float64.
+    const divided = row.map((v) => v / 256);
+    const projected = Float64Array.from((await opu.project(divided)).data, (v) => v * 256);
+    const B = expectedProjectionMatrix(opu.device as SimulatedOpuDevice, opu.layout, opu.calibration!);
+    expect(peak(matmulTransposed(row, B, n, m))).toBeGreaterThan(FLOAT32_MAX);
+    expect(relativeError(matmulTransposed(row, B, n, m), projected)).toBeLessThan(0.01);
   });
 });
 

@@ -51,12 +51,17 @@ export class SeparatedBitPlaneEncoder {
     this.scale = choiceOption(options.scale ?? 'batch', ['row', 'batch'], 'options.scale');
   }
 
-  encode(x: Float32Array, features: number): BitPlanes {
+  /**
+   * Encodes the batch into `into` when given (at least rows × 2p × features bytes): a caller that encodes a large
+   * batch slice by slice reuses one buffer and never holds every plane at once. With scale 'row', a slice of rows
+   * encodes exactly as it does within its batch.
+   */
+  encode(x: Float32Array, features: number, into?: Uint8Array): BitPlanes {
     const rows = batchRows(x, features);
     const p = this.precisionBits;
     const top = 2 ** p - 1;
     const scales = rowScales(x, features, rows, this.scale);
-    const planes = new Uint8Array(rows * 2 * p * features);
+    const planes = planeBuffer(rows * 2 * p * features, into);
     for (let r = 0; r < rows; r++) {
       const s = scales[r]!;
       // A zero scale means an all-zero row: its planes stay zero (and 0/0 must not reach Math.round).
@@ -70,6 +75,18 @@ export class SeparatedBitPlaneEncoder {
     }
     return { planes, rows, features, precisionBits: p, scales };
   }
+}
+
+/** `length` zeroed bytes: the start of `into`, or a new buffer. */
+function planeBuffer(length: number, into: Uint8Array | undefined): Uint8Array {
+  if (into === undefined) return new Uint8Array(length);
+  if (into.length < length) {
+    throw new ArgumentError(`holds ${into.length} bytes, the planes need ${length}`, {
+      field: 'into',
+      fix: 'pass a buffer of at least rows × 2 × precisionBits × features bytes',
+    });
+  }
+  return into.subarray(0, length).fill(0);
 }
 
 /** Each row's max |x|, or the batch's max repeated for every row. */

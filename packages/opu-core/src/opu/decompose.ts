@@ -1,19 +1,65 @@
 import { planeWeights, SeparatedBitPlaneEncoder } from '../encoding/separated-bit-planes.js';
 import { ArgumentError } from '../errors.js';
 
-/** Binary vectors whose weighted sum is the batch: `Σ_p weight_p · vector_p` gives row `row_p`. */
-export interface BinaryPieces {
-  /** pieces × features, 0/1. */
-  vectors: Uint8Array;
-  weights: Float64Array;
-  rows: Int32Array;
-  count: number;
+export type ProjectionEncoding = 'auto' | 'ternary' | 'bitplanes';
+
+/** How a whole batch splits into binary pieces, decided once so that every pass of the batch agrees. */
+export interface Decomposition {
   encoding: 'ternary' | 'bitplanes';
-  /** Most pieces any row needed: 2 for ternary rows, up to 2·precision for bit planes. */
+  features: number;
+  precisionBits: number;
+  /** Most pieces one row can need: 2 for a ternary row, 2·precision for bit planes. */
   maxPiecesPerRow: number;
 }
 
-export type ProjectionEncoding = 'auto' | 'ternary' | 'bitplanes';
+/**
+ * Binary vectors whose weighted sum is rows [firstRow, endRow) of the batch: `Σ_p weight_p · vector_p` over the
+ * pieces with `rows[p] = r` gives row r. Pieces come row by row.
+ */
+export interface BinaryPieces {
+  firstRow: number;
+  endRow: number;
+  /** count × features, 0/1. */
+  vectors: Uint8Array;
+  weights: Float64Array;
+  /** The batch row of each piece. */
+  rows: Int32Array;
+  count: number;
+}
+
+/**
+ * Chooses the encoding of the whole batch: ternary when every row is a·t⁺ − b·t⁻ (one magnitude per sign, t±
+ * binary: the fast path for DFA errors, two pieces per row), separated bit planes with a per-row scale otherwise.
+ * Decided before any piece is measured, so that a non-ternary last row cannot switch a batch half-way.
+ */
+export function planDecomposition(
+  x: Float32Array,
+  features: number,
+  encoding: ProjectionEncoding,
+  precisionBits: number,
+): Decomposition {
+  const ternary = encoding !== 'bitplanes' && everyRowTernary(x, features, encoding === 'ternary');
+  return {
+    encoding: ternary ? 'ternary' : 'bitplanes',
+    features,
+    precisionBits,
+    maxPiecesPerRow: ternary ? 2 : 2 * precisionBits,
+  };
+}
+
+/** Whether every row has one magnitude per sign; with `required`, a row that has more is an error naming it. */
+function everyRowTernary(x: Float32Array, features: number, required: boolean): boolean {
+  const rows = x.length / features;
+  for (let r = 0; r < rows; r++) {
+    if (signedLevels(x, r * features, features) !== undefined) continue;
+    if (!required) return false;
+    throw new ArgumentError('row is not ternary (its entries of one sign differ in magnitude)', {
+      field: `e[${r}]`,
+      fix: "ternarize the error first (TernaryEncoder) or use encoding: 'bitplanes' or 'auto'",
+    });
+  }
+  return true;
+}
 
 /**
  * The two magnitudes of a row whose positive entries all equal a and negative entries all equal −b: the row is
@@ -35,79 +81,113 @@ function signedLevels(x: Float32Array, start: number, features: number): [number
   return [a, b];
 }
 
+/** Bytes that decomposing one row holds at most: its pieces, and for bit planes the encoder's planes beside them. */
+export function decompositionBytesPerRow(plan: Decomposition): number {
+  const vectorBytes = plan.encoding === 'bitplanes' ? 2 * plan.features : plan.features;
+  return plan.maxPiecesPerRow * (vectorBytes + Float64Array.BYTES_PER_ELEMENT + Int32Array.BYTES_PER_ELEMENT);
+}
+
 /**
- * Splits real rows into binary vectors that a DMD can show. Ternary rows a·t⁺ − b·t⁻ (one magnitude per sign) need
- * two pieces (the fast path for DFA errors); other rows use separated bit planes, 2·precision pieces, with a per-row scale.
- * All-zero pieces are dropped: they cost frames and contribute nothing.
+ * Splits the batch into binary pieces `rowsPerPass` rows at a time. Every pass reuses the same buffers, so the
+ * batch never holds more than one pass of pieces: consume a pass before asking for the next. All-zero pieces are
+ * dropped: they cost frames and contribute nothing.
  */
-export function decompose(
+export function* decomposeInPasses(x: Float32Array, plan: Decomposition, rowsPerPass: number): Generator<BinaryPieces> {
+  const rows = x.length / plan.features;
+  const capacity = Math.min(rows, rowsPerPass) * plan.maxPiecesPerRow;
+  const pieces: BinaryPieces = {
+    firstRow: 0,
+    endRow: 0,
+    vectors: new Uint8Array(capacity * plan.features),
+    weights: new Float64Array(capacity),
+    rows: new Int32Array(capacity),
+    count: 0,
+  };
+  const split = plan.encoding === 'ternary' ? ternaryPieces : bitPlanePieces(plan, capacity);
+  for (let first = 0; first < rows; first += rowsPerPass) {
+    pieces.firstRow = first;
+    pieces.endRow = Math.min(rows, first + rowsPerPass);
+    pieces.count = 0;
+    split(x, plan.features, pieces);
+    yield pieces;
+  }
+}
+
+/** Pieces in the whole batch: what a progress bar plans for, counted pass by pass in bounded memory. */
+export function countPieces(x: Float32Array, plan: Decomposition, rowsPerPass: number): number {
+  let count = 0;
+  for (const pieces of decomposeInPasses(x, plan, rowsPerPass)) count += pieces.count;
+  return count;
+}
+
+/** Writes the rows [pieces.firstRow, pieces.endRow) of `x` into `pieces`. */
+type RowSplitter = (x: Float32Array, features: number, pieces: BinaryPieces) => void;
+
+/** Each row a·t⁺ − b·t⁻ as the pieces (t⁺, a) and (t⁻, −b). */
+const ternaryPieces: RowSplitter = (x, features, pieces) => {
+  for (let r = pieces.firstRow; r < pieces.endRow; r++) {
+    const [a, b] = signedLevels(x, r * features, features)!;
+    signPiece(x, features, r, 1, a, pieces);
+    signPiece(x, features, r, -1, -b, pieces);
+  }
+};
+
+/** Appends the indicator of row r's entries of this sign as a piece of this weight. */
+function signPiece(
   x: Float32Array,
   features: number,
-  encoding: ProjectionEncoding,
-  precisionBits: number,
-): BinaryPieces {
-  const rows = x.length / features;
-  const levels = new Float64Array(2 * rows);
-  let ternary = encoding !== 'bitplanes';
-  for (let r = 0; r < rows && ternary; r++) {
-    const ab = signedLevels(x, r * features, features);
-    if (ab === undefined) {
-      if (encoding === 'ternary') {
-        throw new ArgumentError('row is not ternary (its entries of one sign differ in magnitude)', {
-          field: `e[${r}]`,
-          fix: "ternarize the error first (TernaryEncoder) or use encoding: 'bitplanes' or 'auto'",
-        });
-      }
-      ternary = false;
-    } else levels.set(ab, 2 * r);
-  }
-  const vectors: number[][] = [];
-  const weights: number[] = [];
-  const owners: number[] = [];
-  const keep = (bits: Uint8Array, start: number, weight: number, row: number) => {
-    const v = bits.subarray(start, start + features);
-    if (weight === 0 || !v.some((b) => b !== 0)) return;
-    vectors.push(Array.from(v));
-    weights.push(weight);
-    owners.push(row);
-  };
-  if (ternary) {
-    const pos = new Uint8Array(features);
-    const neg = new Uint8Array(features);
-    for (let r = 0; r < rows; r++) {
-      for (let j = 0; j < features; j++) {
-        const v = x[r * features + j]!;
-        pos[j] = v > 0 ? 1 : 0;
-        neg[j] = v < 0 ? 1 : 0;
-      }
-      keep(pos, 0, levels[2 * r]!, r);
-      keep(neg, 0, -levels[2 * r + 1]!, r);
-    }
-  } else {
-    const planes = new SeparatedBitPlaneEncoder({ precisionBits, scale: 'row' }).encode(x, features);
-    const p = precisionBits;
-    const weightOf = planeWeights(p);
-    for (let r = 0; r < rows; r++) {
-      const s = planes.scales[r]!;
+  r: number,
+  sign: 1 | -1,
+  weight: number,
+  pieces: BinaryPieces,
+): void {
+  const v = pieces.vectors.subarray(pieces.count * features, (pieces.count + 1) * features);
+  for (let j = 0; j < features; j++) v[j] = Math.sign(x[r * features + j]!) === sign ? 1 : 0;
+  keepPiece(pieces, v, weight, r);
+}
+
+/**
+ * Each row's separated bit planes, against its own max |x| (so a slice of rows encodes exactly as it would within
+ * the whole batch): plane b of the positive part weighs s·w_b, of the negative part −s·w_b.
+ */
+function bitPlanePieces(plan: Decomposition, capacity: number): RowSplitter {
+  const p = plan.precisionBits;
+  const encoder = new SeparatedBitPlaneEncoder({ precisionBits: p, scale: 'row' });
+  const weightOf = planeWeights(p);
+  const planes = new Uint8Array(capacity * plan.features);
+  return (x, features, pieces) => {
+    const { firstRow, endRow } = pieces;
+    const encoded = encoder.encode(x.subarray(firstRow * features, endRow * features), features, planes);
+    for (let r = firstRow; r < endRow; r++) {
+      const s = encoded.scales[r - firstRow]!;
+      const rowPlanes = (r - firstRow) * 2 * p;
       for (let b = 0; b < p; b++) {
         const w = s * weightOf[b]!;
-        keep(planes.planes, (r * 2 * p + b) * features, w, r);
-        keep(planes.planes, (r * 2 * p + p + b) * features, -w, r);
+        copyPiece(encoded.planes, features, rowPlanes + b, w, r, pieces);
+        copyPiece(encoded.planes, features, rowPlanes + p + b, -w, r, pieces);
       }
     }
-  }
-  const count = weights.length;
-  const flat = new Uint8Array(count * features);
-  for (const [i, v] of vectors.entries()) flat.set(v, i * features);
-  let maxPiecesPerRow = 0;
-  const perRow = new Int32Array(rows);
-  for (const r of owners) maxPiecesPerRow = Math.max(maxPiecesPerRow, ++perRow[r]!);
-  return {
-    vectors: flat,
-    weights: Float64Array.from(weights),
-    rows: Int32Array.from(owners),
-    count,
-    encoding: ternary ? 'ternary' : 'bitplanes',
-    maxPiecesPerRow,
   };
+}
+
+/** Appends plane `index` of `planes` as a piece, unless it contributes nothing. */
+function copyPiece(
+  planes: Uint8Array,
+  features: number,
+  index: number,
+  weight: number,
+  row: number,
+  pieces: BinaryPieces,
+): void {
+  const v = pieces.vectors.subarray(pieces.count * features, (pieces.count + 1) * features);
+  v.set(planes.subarray(index * features, (index + 1) * features));
+  keepPiece(pieces, v, weight, row);
+}
+
+/** Counts the vector just written at the end of `pieces` as a piece, unless it is empty or weighs nothing. */
+function keepPiece(pieces: BinaryPieces, v: Uint8Array, weight: number, row: number): void {
+  if (weight === 0 || !v.includes(1)) return;
+  pieces.weights[pieces.count] = weight;
+  pieces.rows[pieces.count] = row;
+  pieces.count++;
 }

@@ -2,13 +2,21 @@ import { checkCalibration } from '../calibration/calibration-file.js';
 import type { DeviceCalibration } from '../calibration/device-calibration.js';
 import { type PipelineOptions, runCalibrationPipeline } from '../calibration/pipeline.js';
 import { linearCalibrationOf, restoreAcquirer } from '../calibration/restore.js';
-import { allocateDmdFrames, type DmdFrames, litMirrorCounts, packDmdFrames } from '../device/frames.js';
+import { allocateDmdFrames, bytesPerFrame, type DmdFrames, litMirrorCounts, packDmdFrames } from '../device/frames.js';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { ArgumentError, CalibrationFileError, DeviceStateError, UnsupportedError } from '../errors.js';
 import { type AcquisitionStats, ExposureControlledAcquirer, emptyStats, type FramesAcquired } from './acquisition.js';
 import { calibrateLinear, type LinearCalibration } from './calibration.js';
-import { type BinaryPieces, decompose, type ProjectionEncoding } from './decompose.js';
+import {
+  type BinaryPieces,
+  countPieces,
+  type Decomposition,
+  decomposeInPasses,
+  decompositionBytesPerRow,
+  type ProjectionEncoding,
+  planDecomposition,
+} from './decompose.js';
 import { type DmdLayout, lightElements, lightReference, makeLayout } from './layout.js';
 
 export interface OpuOptions {
@@ -73,8 +81,17 @@ export interface OpuResult {
   meta: ResultMetadata;
 }
 
-/** Budget for the intensities one pass holds in memory. */
+/**
+ * Budget for what one pass of `project()` holds besides the input and the result: a slice of rows as binary pieces,
+ * and their float64 sums. The whole batch never is in pieces at once, so any batch size runs in bounded memory.
+ */
 const PASS_BYTES = 64 * 2 ** 20;
+/** Budget for one measurement (of a pass's pieces, or of `transform()`'s rows): DMD frames and their intensities. */
+const MEASUREMENT_BYTES = 64 * 2 ** 20;
+/** JavaScript heap the acquirer spends per frame: its lit count, and the sort order and groups it exposes by. */
+const ACQUIRER_BYTES_PER_FRAME = 32;
+/** Values in the longest Float32Array Node 20 (V8) allocates: the most a result can hold. */
+const MAX_RESULT_VALUES = 2 ** 32;
 
 /**
  * The facade over any `OpuDevice`: native intensity features and linear random projections.
@@ -221,9 +238,9 @@ export class Opu implements AsyncDisposable {
           layout: this.layout,
           acquirer: this.#acquirer,
           project: async (rows, calibration) => {
-            const count = this.#rowsOf(rows, 'rows');
-            const pieces = decompose(rows, this.inputs, 'auto', 8);
-            return this.#projectPieces(pieces, count, calibration, undefined, performance.now());
+            const out = allocateResult(this.#rowsOf(rows, 'rows'), this.outputs, 'rows');
+            const plan = planDecomposition(rows, this.inputs, 'auto', 8);
+            return this.#projectRows(rows, plan, out, calibration, undefined, performance.now());
           },
         },
         options,
@@ -240,19 +257,31 @@ export class Opu implements AsyncDisposable {
   async transform(x: ArrayLike<number>, options: Pick<ProjectOptions, 'onProgress'> = {}): Promise<OpuResult> {
     const started = performance.now();
     this.#requireCalibration('transform()');
+    const n = this.inputs;
+    const m = this.outputs;
     const rows = this.#rowsOf(x, 'x');
-    const frames = packDmdFrames(x, rows, this.inputs, {
-      mirrorsPerFrame: this.device.inputSize,
-      mirrorsPerValue: this.layout.mirrorsPerElement,
-      field: 'x',
-    });
+    requireBinary(x, n, 'x');
+    const out = allocateResult(rows, m, 'x');
     return this.#exclusive(async () => {
       const calibration = this.#requireCalibration('transform()');
       const stats = emptyStats();
-      const intensity = await this.#acquire(frames, stats, progressCounter(rows, options.onProgress));
+      const progress = progressCounter(rows, options.onProgress);
       const elementIntensity = calibration.responsivity * calibration.mirrorsPerElement;
-      for (let i = 0; i < intensity.length; i++) intensity[i]! /= elementIntensity;
-      return { data: intensity, rows, cols: this.outputs, meta: this.#meta('binary', rows, stats, started) };
+      // Rows are packed and measured a budget at a time: the frames of a whole batch can outgrow its input.
+      const rowsPerMeasurement = Math.max(1, Math.floor(MEASUREMENT_BYTES / (n + this.#bytesPerMeasuredFrame())));
+      const bits = new Uint8Array(Math.min(rows, rowsPerMeasurement) * n);
+      for (let first = 0; first < rows; first += rowsPerMeasurement) {
+        const count = Math.min(rows, first + rowsPerMeasurement) - first;
+        for (let k = 0; k < count * n; k++) bits[k] = x[first * n + k]!;
+        const frames = packDmdFrames(bits.subarray(0, count * n), count, n, {
+          mirrorsPerFrame: this.device.inputSize,
+          mirrorsPerValue: this.layout.mirrorsPerElement,
+          field: 'x',
+        });
+        const intensity = await this.#acquire(frames, stats, progress);
+        for (let k = 0; k < intensity.length; k++) out[first * m + k] = intensity[k]! / elementIntensity;
+      }
+      return { data: out, rows, cols: m, meta: this.#meta('binary', rows, stats, started) };
     });
   }
 
@@ -280,29 +309,59 @@ export class Opu implements AsyncDisposable {
         fix: 'use 4–8 bits (error ≈ 6.6% to 0.4%)',
       });
     }
-    const pieces = decompose(e, n, options.encoding ?? 'auto', precision);
+    const out = allocateResult(rows, this.outputs, 'e');
+    const plan = planDecomposition(e, n, options.encoding ?? 'auto', precision);
     return this.#exclusive(async () => {
       const calibration = this.#requireCalibration('project()');
-      return this.#projectPieces(pieces, rows, calibration, options.onProgress, started);
+      return this.#projectRows(e, plan, out, calibration, options.onProgress, started);
     });
   }
 
-  async #projectPieces(
-    pieces: BinaryPieces,
-    rows: number,
+  /** Projects the rows of `e` into `out` pass by pass: decompose a slice of rows, measure its pieces, sum them. */
+  async #projectRows(
+    e: Float32Array,
+    plan: Decomposition,
+    out: Float32Array,
     calibration: LinearCalibration,
     onProgress: ProjectOptions['onProgress'],
     started: number,
   ): Promise<OpuResult> {
+    const m = this.outputs;
+    const rows = out.length / m;
+    const stats = emptyStats();
+    const rowBytes = decompositionBytesPerRow(plan) + m * Float64Array.BYTES_PER_ELEMENT;
+    const rowsPerPass = Math.max(1, Math.floor(PASS_BYTES / rowBytes));
+    const framesPerPiece = calibration.referenceCount + 1;
+    // Pieces are made pass by pass, so a progress bar's total costs a decomposition of its own, without measuring.
+    const progress = onProgress && progressCounter(countPieces(e, plan, rowsPerPass) * framesPerPiece, onProgress);
+    const sums = new Float64Array(Math.min(rows, rowsPerPass) * m);
+    for (const pieces of decomposeInPasses(e, plan, rowsPerPass)) {
+      sums.fill(0);
+      await this.#accumulatePieces(pieces, calibration, sums, stats, progress);
+      storeRowSums(sums, pieces.firstRow, pieces.endRow, out, m);
+    }
+    return { data: out, rows, cols: m, meta: this.#meta(plan.encoding, rows, stats, started) };
+  }
+
+  /**
+   * Adds weight · B·vector of every piece to its row's sum (rows from `pieces.firstRow`), measuring one budget of
+   * pieces at a time. The sums are float64: a row near the float32 maximum has pieces whose partial sums overflow
+   * float32 even when the row's projection does not.
+   */
+  async #accumulatePieces(
+    pieces: BinaryPieces,
+    calibration: LinearCalibration,
+    sums: Float64Array,
+    stats: AcquisitionStats,
+    progress: FramesAcquired | undefined,
+  ): Promise<void> {
     const n = this.inputs;
     const m = this.outputs;
-    const out = new Float32Array(rows * m);
-    const stats = emptyStats();
     const framesPerPiece = calibration.referenceCount + 1;
-    const perPass = Math.max(1, Math.floor(PASS_BYTES / (framesPerPiece * m * 4)));
-    const progress = progressCounter(pieces.count * framesPerPiece, onProgress);
-    for (let p0 = 0; p0 < pieces.count; p0 += perPass) {
-      const p1 = Math.min(pieces.count, p0 + perPass);
+    const pieceBytes = framesPerPiece * this.#bytesPerMeasuredFrame() + m * Float32Array.BYTES_PER_ELEMENT;
+    const perMeasurement = Math.max(1, Math.floor(MEASUREMENT_BYTES / pieceBytes));
+    for (let p0 = 0; p0 < pieces.count; p0 += perMeasurement) {
+      const p1 = Math.min(pieces.count, p0 + perMeasurement);
       const lin = await this.#linearMeasure(
         pieces.vectors.subarray(p0 * n, p1 * n),
         p1 - p0,
@@ -312,11 +371,16 @@ export class Opu implements AsyncDisposable {
       );
       for (let p = p0; p < p1; p++) {
         const w = pieces.weights[p]!;
-        const row = pieces.rows[p]!;
-        for (let i = 0; i < m; i++) out[row * m + i]! += w * lin[(p - p0) * m + i]!;
+        const row = (pieces.rows[p]! - pieces.firstRow) * m;
+        for (let i = 0; i < m; i++) sums[row + i]! += w * lin[(p - p0) * m + i]!;
       }
     }
-    return { data: out, rows, cols: m, meta: this.#meta(pieces.encoding, rows, stats, started) };
+  }
+
+  /** Memory one measured frame takes: its mirrors packed twice (batch and exposure group), intensities, bookkeeping. */
+  #bytesPerMeasuredFrame(): number {
+    const intensityBytes = this.outputs * Float32Array.BYTES_PER_ELEMENT;
+    return 2 * bytesPerFrame(this.device.inputSize) + intensityBytes + ACQUIRER_BYTES_PER_FRAME;
   }
 
   async close(): Promise<void> {
@@ -415,6 +479,59 @@ export class Opu implements AsyncDisposable {
       wallTimeMs: performance.now() - started,
       vectorsPerDeviceSecond: stats.deviceTimeUs > 0 ? rows / (stats.deviceTimeUs * 1e-6) : 0,
     };
+  }
+}
+
+/** A zeroed `rows × outputs` result, refused before any frame is shown when no Float32Array can hold it. */
+function allocateResult(rows: number, outputs: number, field: string): Float32Array {
+  const maxRows = Math.floor(MAX_RESULT_VALUES / outputs);
+  const tooLarge = `${rows} rows × ${outputs} outputs`;
+  const fix = `split it into batches of at most ${maxRows} rows`;
+  if (rows > maxRows) {
+    throw new ArgumentError(`${tooLarge} exceed the ${MAX_RESULT_VALUES} values one Float32Array holds`, {
+      field,
+      fix,
+    });
+  }
+  try {
+    return new Float32Array(rows * outputs);
+  } catch (cause) {
+    if (!(cause instanceof RangeError)) throw cause;
+    throw new ArgumentError(`${tooLarge} do not fit in memory`, { field, fix: 'split it into smaller batches', cause });
+  }
+}
+
+/**
+ * Rounds rows [firstRow, endRow)'s float64 sums into the float32 result. Weights and measured values are finite, so
+ * a sum beyond the float32 range is a projection that float32 cannot represent: refused, never returned as ±Infinity.
+ */
+function storeRowSums(sums: Float64Array, firstRow: number, endRow: number, out: Float32Array, outputs: number): void {
+  for (let r = firstRow; r < endRow; r++) {
+    for (let i = 0; i < outputs; i++) {
+      const sum = sums[(r - firstRow) * outputs + i]!;
+      const value = Math.fround(sum);
+      if (!Number.isFinite(value)) {
+        throw new ArgumentError(
+          `its projection reaches ${sum.toPrecision(3)} at output ${i}, beyond float32’s ±3.4e38`,
+          {
+            field: `e[${r}]`,
+            fix: 'divide the row by a power of two and multiply its projection by the same in float64 (project() is linear)',
+          },
+        );
+      }
+      out[r * outputs + i] = value;
+    }
+  }
+}
+
+/** Rejects any value but 0 and 1 before the first frame: `transform()` packs its frames one measurement at a time. */
+function requireBinary(x: ArrayLike<number>, inputs: number, field: string): void {
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] === 0 || x[i] === 1) continue;
+    throw new ArgumentError(`value ${x[i]} is not binary`, {
+      field: `${field}[${Math.floor(i / inputs)}][${i % inputs}]`,
+      fix: 'DMD frames take 0 or 1 only: encode real values first (encoders in opu-core) or use project()',
+    });
   }
 }
 

@@ -9,7 +9,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { bytesPerFrame, type DmdFrames, type OpuSettings, seededUniform } from 'opu-core';
-import { encodeHeartbeat, MessageType, openSerialTransport, ProtocolLink, SerialOpuDevice } from 'opu-driver';
+import {
+  encodeHeartbeat,
+  encodeHello,
+  MessageType,
+  openSerialTransport,
+  PROTOCOL_VERSION,
+  ProtocolLink,
+  SerialOpuDevice,
+} from 'opu-driver';
 import { DMD, SENSOR } from './link-device.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -129,9 +137,17 @@ async function protocolRun(
 /** Round trips of one small request (HEARTBEAT, 8 bytes) to the device process, in ms, sorted. */
 async function roundTrips(count: number): Promise<number[]> {
   const emulated = await deviceProcess('emulate');
-  const link = new ProtocolLink(await openSerialTransport(emulated.path));
+  const link = new ProtocolLink(await openSerialTransport(emulated.path), { role: 'host' });
   const times: number[] = [];
   try {
+    const hello = encodeHello({
+      major: PROTOCOL_VERSION,
+      minor: 0,
+      maxPayloadBytes: 2 ** 20,
+      credits: 32,
+      chunkBytes: 2 ** 16,
+    });
+    await link.request(MessageType.hello, hello, MessageType.helloReply, 5000);
     for (let i = 0; i < count + 50; i++) {
       const t = performance.now();
       await link.request(MessageType.heartbeat, encodeHeartbeat(BigInt(i)), MessageType.heartbeatReply, 5000);

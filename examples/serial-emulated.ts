@@ -56,7 +56,7 @@ try {
   );
   console.log(
     `link: ${device.stats.retries} retries, ${device.stats.droppedFrames} damaged frames dropped, ` +
-      `${device.stats.reconnects} reconnects`,
+      `${device.stats.staleFrames} stale frames ignored, ${device.stats.reconnects} reconnects`,
   );
   if (differing > 0) process.exitCode = 1;
 } finally {

@@ -1,4 +1,5 @@
 import { ConfigurationError, type OpuBackend, parseOrThrow } from 'opu-core';
+import { z } from 'zod';
 import { type DiscoveryOptions, discoverOpuPort } from './discovery.js';
 import { type SerialDeviceOptionsInput, serialDeviceOptionsSchema } from './options.js';
 import { SerialOpuDevice } from './serial-device.js';
@@ -7,6 +8,8 @@ import { openSerialTransport } from './serial-transport.js';
 /** Driver options that take numbers: every option of the schema but the self-test switch. */
 const NUMERIC = Object.keys(serialDeviceOptionsSchema.shape).filter((key) => key !== 'triggerSelfTest');
 const DISCOVERY = ['vendorId', 'productId', 'serialNumber'] as const;
+/** A UART's line rate in bits per second (USB CDC-ACM ignores it); the fastest UARTs run at a few Mbit/s. */
+const baudRateSchema = z.number().int().positive().max(100_000_000);
 
 function driverOptions(params: Map<string, string>): { options: SerialDeviceOptionsInput; baudRate?: number } {
   const options: Record<string, unknown> = {};
@@ -26,8 +29,9 @@ function driverOptions(params: Map<string, string>): { options: SerialDeviceOpti
       if (raw.trim() === '' || !Number.isFinite(value)) {
         throw new ConfigurationError(`'${raw}' is not a number`, { field: `url.${key}`, fix: `e.g. ${key}=1000` });
       }
-      if (key === 'baudRate') baudRate = value;
-      else options[key] = value;
+      if (key === 'baudRate') {
+        baudRate = parseOrThrow(baudRateSchema, value, 'url.baudRate', 'e.g. baudRate=115200', ConfigurationError);
+      } else options[key] = value;
     } else {
       throw new ConfigurationError(`unknown parameter '${key}'`, {
         field: `url.${key}`,

@@ -1,7 +1,8 @@
-import { type CameraBitDepth, DeviceError, TimeoutError } from 'opu-core';
+import { DeviceError, DeviceStateError, TimeoutError } from 'opu-core';
 import { deviceRefusal, type ProtocolLink } from './link.js';
 import type { Frame } from './protocol/frame.js';
 import {
+  type AcquisitionSettings,
   decodeAcquireDone,
   decodeAcquireStarted,
   decodeCameraChunk,
@@ -18,8 +19,8 @@ import { SilenceClock } from './silence.js';
 export interface IncomingAcquisitionInit {
   link: ProtocolLink;
   count: number;
-  pixelsPerFrame: number;
-  bitDepth: CameraBitDepth;
+  /** What the host set: the device must announce exactly these, and every frame must report this exposure. */
+  settings: AcquisitionSettings;
   bytesPerFrame: number;
   framesCrc: number;
   /** Chunks the device may send ahead (the host's credits). */
@@ -28,6 +29,19 @@ export interface IncomingAcquisitionInit {
   stallMs: number;
   /** Silence after which the acquisition fails. */
   timeoutMs: number;
+}
+
+/**
+ * The device acquired with other settings than the host set (another party changed them, or the device did not
+ * apply them): its frames are not what the host would normalize them as, so none is used.
+ */
+export class SettingsMismatchError extends DeviceStateError {}
+
+/** The fields of `actual` that differ from `expected`, as `name expected → actual`; empty when they agree. */
+export function settingsDifferences(expected: AcquisitionSettings, actual: AcquisitionSettings): string[] {
+  return (Object.keys(expected) as (keyof AcquisitionSettings)[])
+    .filter((key) => JSON.stringify(expected[key]) !== JSON.stringify(actual[key]))
+    .map((key) => `${key} ${JSON.stringify(expected[key])} → ${JSON.stringify(actual[key])}`);
 }
 
 export interface ReceivedAcquisition {
@@ -66,12 +80,12 @@ export class IncomingAcquisition {
   constructor(init: IncomingAcquisitionInit) {
     this.#init = init;
     this.#id = init.link.allocateRequestId();
-    const wide = init.bitDepth > 8;
-    this.#data = wide
-      ? new Uint16Array(init.count * init.pixelsPerFrame)
-      : new Uint8Array(init.count * init.pixelsPerFrame);
+    const { bitDepth, outputRoi } = init.settings;
+    const wide = bitDepth > 8;
+    const pixelsPerFrame = outputRoi.width * outputRoi.height;
+    this.#data = wide ? new Uint16Array(init.count * pixelsPerFrame) : new Uint8Array(init.count * pixelsPerFrame);
     this.#bytes = new Uint8Array(this.#data.buffer);
-    this.#frameBytes = init.pixelsPerFrame * (wide ? 2 : 1);
+    this.#frameBytes = pixelsPerFrame * (wide ? 2 : 1);
     this.#reports = new Array<FrameReport>(init.count);
     this.#silence = new SilenceClock(init.stallMs);
   }
@@ -116,6 +130,7 @@ export class IncomingAcquisition {
     switch (frame.type) {
       case MessageType.acquireStarted: {
         const started = decodeAcquireStarted(frame.payload);
+        this.#checkSettings(started.settings);
         this.#layout(Math.max(1, Math.ceil(this.#frameBytes / started.chunkBytes)));
         break;
       }
@@ -147,6 +162,43 @@ export class IncomingAcquisition {
     this.#complete();
   }
 
+  #checkSettings(announced: AcquisitionSettings): void {
+    const differences = settingsDifferences(this.#init.settings, announced);
+    if (differences.length > 0) {
+      throw new SettingsMismatchError(
+        `the device acquires with other settings than this host set (${differences.join(', ')})`,
+        { field: 'settings', fix: 'another program may share the port: give this one exclusive access' },
+      );
+    }
+  }
+
+  /** A frame's report must carry the exposure the host set: the host normalizes by it. */
+  #checkReport(frame: number, report: FrameReport): void {
+    const { exposureUs } = this.#init.settings;
+    if (report.exposureUs !== exposureUs) {
+      throw new SettingsMismatchError(
+        `camera frame ${frame} was exposed ${report.exposureUs} µs; this host set ${exposureUs} µs`,
+        { field: 'exposureUs', fix: 'another program may share the port: give this one exclusive access' },
+      );
+    }
+  }
+
+  /**
+   * A copy of data already received (a resend, or a replay) must be identical: which copy is right cannot be told,
+   * so a conflict fails the acquisition rather than overwrite or keep either.
+   */
+  #checkDuplicate(frame: number, offset: number, pixels: Uint8Array, report: FrameReport): void {
+    const start = frame * this.#frameBytes + offset;
+    const held = this.#reports[frame]!;
+    const samePixels = Buffer.compare(this.#bytes.subarray(start, start + pixels.length), pixels) === 0;
+    if (!samePixels || JSON.stringify(held) !== JSON.stringify(report)) {
+      throw new ProtocolError(`two different copies of camera frame ${frame} arrived; nothing is returned`, {
+        field: 'CAMERA_CHUNK',
+        fix: 'another program may write to the port: give this one exclusive access, then call again',
+      });
+    }
+  }
+
   #layout(chunks: number): void {
     if (this.#have) {
       if (chunks !== this.#chunks) {
@@ -171,7 +223,9 @@ export class IncomingAcquisition {
       });
     }
     const ordinal = chunk.frame * this.#chunks + chunk.chunk;
-    if (!this.#have![ordinal]) {
+    this.#checkReport(chunk.frame, chunk.report);
+    if (this.#have![ordinal]) this.#checkDuplicate(chunk.frame, chunk.offset, chunk.pixels, chunk.report);
+    else {
       this.#bytes.set(chunk.pixels, chunk.frame * this.#frameBytes + chunk.offset);
       this.#have![ordinal] = 1;
       this.#reports[chunk.frame] = chunk.report;
@@ -191,12 +245,17 @@ export class IncomingAcquisition {
       });
     }
     for (let f = firstFrame; f < end; f++) {
-      if (this.#have![f]) continue;
-      this.#have![f] = 1;
-      this.#missing--;
-      this.#reports[f] = reports[f - firstFrame]!;
+      const report = reports[f - firstFrame]!;
+      const framePixels = pixels.subarray((f - firstFrame) * this.#frameBytes, (f - firstFrame + 1) * this.#frameBytes);
+      this.#checkReport(f, report);
+      if (this.#have![f]) this.#checkDuplicate(f, 0, framePixels, report);
+      else {
+        this.#bytes.set(framePixels, f * this.#frameBytes);
+        this.#have![f] = 1;
+        this.#missing--;
+        this.#reports[f] = report;
+      }
     }
-    this.#bytes.set(pixels, firstFrame * this.#frameBytes);
     this.#consumed(end - 1);
   }
 

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { DeviceError, DeviceStateError, TimeoutError } from 'opu-core';
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -21,8 +22,30 @@ export interface LinkStats {
   bytesSent: number;
   bytesReceived: number;
   framesSent: number;
+  /** Intact frames received, used or not. */
   framesReceived: number;
+  /** Intact frames ignored because they belong to another session or replay an earlier one of this session. */
+  staleFrames: number;
+  /** Intact frames of another protocol version. */
+  foreignVersionFrames: number;
 }
+
+/**
+ * Which end of the line a link serves. A **host** link is one session: it opens with a fresh random session nonce,
+ * and any frame from another session, or any peer fault (a frame of another version, an overrun), ends it; the host
+ * reconnects with a new link. A **device** link lives as long as the device: each HELLO opens a new session, and
+ * nothing a peer sends ends the link, because a device must survive any byte sequence and accept the next HELLO.
+ */
+export type LinkRole = 'host' | 'device';
+
+export interface LinkOptions {
+  role: LinkRole;
+  /** Largest payload this side accepts. */
+  maxPayloadBytes?: number;
+}
+
+/** Sequence numbers are u32; a frame is newer when it is ahead by less than half the range. */
+const SEQUENCE_HALF_RANGE = 2 ** 31;
 
 const hex = (type: number) => `0x${type.toString(16).padStart(2, '0')}`;
 
@@ -33,13 +56,22 @@ export function deviceRefusal(frame: Frame): ProtocolError {
 }
 
 /**
- * Messages over a transport: numbers what it sends, reassembles what it receives (garbage and damaged frames are
- * dropped and counted by the decoder), and matches replies to requests by request id, each with its own timeout.
+ * Messages over a transport: stamps what it sends with the session and a sequence number, reassembles what it
+ * receives (garbage and damaged frames are dropped and counted by the decoder), ignores and counts intact frames of
+ * another session or replays of this one, and matches replies to requests by request id, each with its own timeout.
  * A stream of replies to one request (camera chunks) goes to a subscriber instead.
  */
 export class ProtocolLink {
   readonly decoder: FrameDecoder;
-  readonly stats: LinkStats = { bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0 };
+  readonly role: LinkRole;
+  readonly stats: LinkStats = {
+    bytesSent: 0,
+    bytesReceived: 0,
+    framesSent: 0,
+    framesReceived: 0,
+    staleFrames: 0,
+    foreignVersionFrames: 0,
+  };
   readonly #transport: Transport;
   readonly #pending = new Map<number, Pending>();
   readonly #streams = new Map<number, (frame: Frame) => void>();
@@ -48,10 +80,17 @@ export class ProtocolLink {
   #sequence = 0;
   #nextRequestId = 1;
   #closed: Error | undefined;
+  /** This session's nonce; 0 on a device that has heard no HELLO yet. */
+  #session: number;
+  /** The peer's last sequence number heard in this session. */
+  #peerSequence: number | undefined;
 
-  constructor(transport: Transport, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES) {
+  constructor(transport: Transport, options: LinkOptions) {
     this.#transport = transport;
-    this.decoder = new FrameDecoder(maxPayloadBytes);
+    this.role = options.role;
+    this.decoder = new FrameDecoder(options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    // A fresh nonce per host link: no frame of an earlier session, whatever its request id, can pass for this one's.
+    this.#session = options.role === 'host' ? randomInt(1, 2 ** 32 - 1) : 0;
     transport.onData((bytes) => this.#receive(bytes));
     transport.onClose(() =>
       this.fail(
@@ -62,6 +101,11 @@ export class ProtocolLink {
 
   get closed(): boolean {
     return this.#closed !== undefined;
+  }
+
+  /** The session every frame sent carries and every frame heard must carry. */
+  get session(): number {
+    return this.#session;
   }
 
   /** Messages that answer no pending request and belong to no stream (requests, on the device side). */
@@ -92,11 +136,15 @@ export class ProtocolLink {
     };
   }
 
-  async send(type: number, payload: Uint8Array, requestId = 0): Promise<void> {
+  /**
+   * Sends one message, stamped with `session`: the link's own by default. A device stamps a reply, or a stream, with
+   * the session of the request it serves, so that nothing of an abandoned session is ever sent as part of a new one.
+   */
+  async send(type: number, payload: Uint8Array, requestId = 0, session = this.#session): Promise<void> {
     if (this.#closed) throw this.#closed;
     const sequence = this.#sequence;
-    this.#sequence = (this.#sequence + 1) & 0xffff;
-    const wire = encodeFrame({ version: PROTOCOL_VERSION, type, sequence, requestId, payload });
+    this.#sequence = (this.#sequence + 1) >>> 0;
+    const wire = encodeFrame({ version: PROTOCOL_VERSION, type, session, sequence, requestId, payload });
     this.stats.bytesSent += wire.length;
     this.stats.framesSent++;
     try {
@@ -155,7 +203,8 @@ export class ProtocolLink {
     this.stats.bytesReceived += bytes.length;
     const overruns = this.decoder.faults.overrun;
     for (const frame of this.decoder.push(bytes)) this.#dispatch(frame);
-    if (this.decoder.faults.overrun > overruns) {
+    // A device drops the run and carries on; for a host the device broke the protocol, and the session ends.
+    if (this.role === 'host' && this.decoder.faults.overrun > overruns) {
       this.fail(
         new ProtocolError(
           `the peer sent a frame larger than the ${this.decoder.maxPayloadBytes}-byte maximum payload`,
@@ -171,6 +220,12 @@ export class ProtocolLink {
   #dispatch(frame: Frame): void {
     this.stats.framesReceived++;
     if (frame.version !== PROTOCOL_VERSION) {
+      this.stats.foreignVersionFrames++;
+      if (this.role === 'device') {
+        // The device answers a HELLO it cannot speak (ERROR 7) and ignores everything else of that version.
+        if (frame.type === MessageType.hello) this.#deliverUnsolicited(frame);
+        return;
+      }
       this.fail(
         new ProtocolError(`the peer speaks protocol version ${frame.version}; this side speaks ${PROTOCOL_VERSION}`, {
           field: 'version',
@@ -179,6 +234,17 @@ export class ProtocolLink {
       );
       return;
     }
+    if (this.role === 'device' && frame.type === MessageType.hello && this.#opensSession(frame)) {
+      this.#session = frame.session;
+      this.#peerSequence = frame.sequence;
+      this.#deliverUnsolicited(frame);
+      return;
+    }
+    if (frame.session !== this.#session || this.#session === 0 || !this.#isNewer(frame.sequence)) {
+      this.stats.staleFrames++;
+      return;
+    }
+    this.#peerSequence = frame.sequence;
     const stream = frame.requestId ? this.#streams.get(frame.requestId) : undefined;
     if (stream) {
       stream(frame);
@@ -186,7 +252,7 @@ export class ProtocolLink {
     }
     const pending = frame.requestId ? this.#pending.get(frame.requestId) : undefined;
     if (!pending) {
-      for (const listener of this.#unsolicited) listener(frame);
+      this.#deliverUnsolicited(frame);
       return;
     }
     clearTimeout(pending.timer);
@@ -206,5 +272,20 @@ export class ProtocolLink {
     } catch (error) {
       pending.reject(error as Error);
     }
+  }
+
+  /** A HELLO opens a session unless it replays one of the current session (not newer than what was heard). */
+  #opensSession(hello: Frame): boolean {
+    return hello.session !== 0 && (hello.session !== this.#session || this.#isNewer(hello.sequence));
+  }
+
+  #isNewer(sequence: number): boolean {
+    if (this.#peerSequence === undefined) return true;
+    const ahead = (sequence - this.#peerSequence) >>> 0;
+    return ahead !== 0 && ahead < SEQUENCE_HALF_RANGE;
+  }
+
+  #deliverUnsolicited(frame: Frame): void {
+    for (const listener of this.#unsolicited) listener(frame);
   }
 }

@@ -1,13 +1,19 @@
 import { z } from 'zod';
 
+/**
+ * The shortest timeout or heartbeat period, in ms: below it a timer's own jitter and one event-loop turn make the
+ * period meaningless, and a healthy device would be declared gone.
+ */
+const MIN_PERIOD_MS = 10;
+
 /** How the driver talks to a device; every field has a default that suits a USB CDC-ACM OPU. */
 export const serialDeviceOptionsSchema = z.object({
   /** Longest wait for a reply, and the longest silence tolerated during an acquisition, in ms. */
-  timeoutMs: z.number().positive().default(2000),
+  timeoutMs: z.number().min(MIN_PERIOD_MS).default(2000),
   /** Idle time after which the driver checks the device is alive; three silent periods mean it is gone. */
-  heartbeatMs: z.number().positive().default(1000),
+  heartbeatMs: z.number().min(MIN_PERIOD_MS).default(1000),
   /** How long the handshake repeats HELLO before giving up, in ms. */
-  handshakeTimeoutMs: z.number().positive().default(5000),
+  handshakeTimeoutMs: z.number().min(MIN_PERIOD_MS).default(5000),
   /** How long a reconnect keeps trying to reopen the port and shake hands, in ms. */
   reconnectTimeoutMs: z.number().nonnegative().default(10_000),
   /** Times an idempotent request is sent again after a timeout. */

@@ -15,7 +15,7 @@ import {
   settingsSchema,
   TimeoutError,
 } from 'opu-core';
-import { IncomingAcquisition } from './incoming-acquisition.js';
+import { IncomingAcquisition, SettingsMismatchError } from './incoming-acquisition.js';
 import { deviceRefusal, ProtocolLink } from './link.js';
 import { type SerialDeviceOptions, type SerialDeviceOptionsInput, serialDeviceOptionsSchema } from './options.js';
 import { PROTOCOL_VERSION } from './protocol/frame.js';
@@ -67,6 +67,10 @@ export interface SerialDeviceStats {
   reconnects: number;
   retries: number;
   droppedFrames: number;
+  /** Intact frames of another session, or replays, that were ignored. */
+  staleFrames: number;
+  /** Batches repeated because the device held other settings than this host set. */
+  settingsRestored: number;
 }
 
 /**
@@ -77,7 +81,13 @@ export interface SerialDeviceStats {
  */
 export class SerialOpuDevice extends OpuDevice {
   readonly options: SerialDeviceOptions;
-  readonly stats: SerialDeviceStats = { reconnects: 0, retries: 0, droppedFrames: 0 };
+  readonly stats: SerialDeviceStats = {
+    reconnects: 0,
+    retries: 0,
+    droppedFrames: 0,
+    staleFrames: 0,
+    settingsRestored: 0,
+  };
   readonly #connect: () => Promise<Transport>;
   #session: Session | undefined;
   #settings: OpuSettings | undefined;
@@ -111,7 +121,7 @@ export class SerialOpuDevice extends OpuDevice {
       if (this.options.triggerSelfTest) {
         const { minFramesPerAcquisition, maxFramesPerAcquisition } = session.info.limits;
         this.#triggerLagFrames = await measureTriggerLag(
-          (frames) => this.#acquireOnce(session, frames),
+          (frames) => this.#acquireVerified(session, frames),
           rectangleArea(this.#settings.inputRegion),
           { minFrames: minFramesPerAcquisition, maxFrames: maxFramesPerAcquisition },
         );
@@ -137,11 +147,11 @@ export class SerialOpuDevice extends OpuDevice {
   protected async doAcquire(frames: DmdFrames): Promise<CameraFrames> {
     const session = await this.#liveSession();
     const lag = this.#triggerLagFrames;
-    if (lag === 0) return this.#acquireOnce(session, frames);
+    if (lag === 0) return this.#acquireVerified(session, frames);
     // Blank frames after the batch flush the lagging capture; the first `lag` camera frames belong to the past.
     const shown = allocateDmdFrames(frames.count + lag, frames.mirrorsPerFrame);
     shown.data.set(frames.data);
-    const shot = await this.#acquireOnce(session, shown);
+    const shot = await this.#acquireVerified(session, shown);
     const pixels = shot.widthPx * shot.heightPx;
     const { meta } = shot;
     return {
@@ -165,8 +175,23 @@ export class SerialOpuDevice extends OpuDevice {
     return { ...info, limits: { ...limits, maxFramesPerAcquisition: limits.maxFramesPerAcquisition - lag } };
   }
 
+  /**
+   * One batch whose every frame used the settings this host set. A device found holding others (another party wrote
+   * to the port, or it did not apply them) gets them again, and the batch is repeated once; a second mismatch fails.
+   */
+  async #acquireVerified(session: Session, frames: DmdFrames): Promise<CameraFrames> {
+    try {
+      return await this.#acquireOnce(session, frames, 0);
+    } catch (error) {
+      if (!(error instanceof SettingsMismatchError)) throw error;
+      this.stats.settingsRestored++;
+      this.#settings = await this.#setSettings(session, this.#settings!);
+      return this.#acquireOnce(session, frames, 1);
+    }
+  }
+
   /** Uploads and shows one batch as the device sees it, and collects every camera frame whole. */
-  async #acquireOnce(session: Session, frames: DmdFrames): Promise<CameraFrames> {
+  async #acquireOnce(session: Session, frames: DmdFrames, settingsRestored: number): Promise<CameraFrames> {
     const settings = this.#settings!;
     const startedMs = performance.now();
     const before = { ...session.link.stats, dropped: this.#dropped(session), retries: this.stats.retries };
@@ -175,8 +200,14 @@ export class SerialOpuDevice extends OpuDevice {
     const received = await new IncomingAcquisition({
       link: session.link,
       count: frames.count,
-      pixelsPerFrame: rectangleArea(settings.outputRoi),
-      bitDepth: session.info.camera.bitDepth,
+      settings: {
+        exposureUs: settings.exposureUs,
+        frameTimeUs: settings.frameTimeUs,
+        gainDb: settings.gainDb,
+        inputRegion: settings.inputRegion,
+        outputRoi: settings.outputRoi,
+        bitDepth: session.info.camera.bitDepth,
+      },
       bytesPerFrame: bytesPerFrame(frames.mirrorsPerFrame),
       framesCrc: crc32(frames.data),
       credits: this.options.credits,
@@ -188,6 +219,7 @@ export class SerialOpuDevice extends OpuDevice {
     const dropped = this.#dropped(session);
     this.stats.droppedFrames += dropped - before.dropped;
     const stats = session.link.stats;
+    this.stats.staleFrames += stats.staleFrames - before.staleFrames;
     return {
       count: frames.count,
       widthPx: settings.outputRoi.width,
@@ -195,6 +227,7 @@ export class SerialOpuDevice extends OpuDevice {
       bitDepth: session.info.camera.bitDepth,
       data: received.data,
       meta: {
+        // Every frame reported this exposure (checked as it arrived): the one the host normalizes by.
         exposureUs: settings.exposureUs,
         frameTimeUs: settings.frameTimeUs,
         gainDb: settings.gainDb,
@@ -204,6 +237,8 @@ export class SerialOpuDevice extends OpuDevice {
         transfer: {
           retries: this.stats.retries - before.retries,
           droppedFrames: dropped - before.dropped,
+          staleFrames: stats.staleFrames - before.staleFrames,
+          settingsRestored,
           bytesSent: stats.bytesSent - before.bytesSent,
           bytesReceived: stats.bytesReceived - before.bytesReceived,
           wallTimeMs: performance.now() - startedMs,
@@ -314,7 +349,7 @@ export class SerialOpuDevice extends OpuDevice {
    */
   async #handshake(): Promise<Session> {
     const transport = await this.#connect();
-    const link = new ProtocolLink(transport, this.options.maxPayloadBytes);
+    const link = new ProtocolLink(transport, { role: 'host', maxPayloadBytes: this.options.maxPayloadBytes });
     try {
       await transport.write(FLUSH);
       const reply = decodeHelloReply(await this.#hello(link));

@@ -1,21 +1,47 @@
+import { crc32 } from 'node:zlib';
 import { ArgumentError, seededUniform, TimeoutError } from 'opu-core';
 import { SimulatedOpuDevice } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
 import {
   decodeHelloReply,
+  encodeAcquire,
+  encodeCredit,
   encodeFrame,
   encodeHello,
   encodeHelloReply,
+  encodeUploadFrames,
   type Frame,
   FrameDecoder,
   MessageType,
   memoryTransportPair,
   OpuEmulator,
+  PROTOCOL_VERSION,
   ProtocolError,
   ProtocolLink,
   SerialOpuDevice,
   type Transport,
 } from '../src/index.js';
+
+const until = async (condition: () => boolean, timeoutMs = 2000) => {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+/** A host link once the device has accepted its session. */
+async function helloed(link: ProtocolLink): Promise<ProtocolLink> {
+  const hello = encodeHello({
+    major: PROTOCOL_VERSION,
+    minor: 0,
+    maxPayloadBytes: 1 << 20,
+    credits: 8,
+    chunkBytes: 1024,
+  });
+  await link.request(MessageType.hello, hello, MessageType.helloReply, 1000);
+  return link;
+}
 
 /** An emulator whose every outgoing message passes through `tamper` (which returns the bytes to write instead). */
 function tamperedDevice(tamper: (frame: Frame) => Uint8Array | undefined): { host: Transport; device: OpuEmulator } {
@@ -51,15 +77,19 @@ const replyWith = (frame: Frame, change: (reply: ReturnType<typeof decodeHelloRe
 
 describe('a device that breaks the protocol is refused with a clear error', () => {
   it('a frame header with another protocol version', async () => {
-    const { driver } = await openAgainst((frame) => encodeFrame({ ...frame, version: 2 }));
+    const { driver } = await openAgainst((frame) => encodeFrame({ ...frame, version: PROTOCOL_VERSION + 1 }));
     const error = await driver.open().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProtocolError);
-    expect((error as Error).message).toMatch(/the peer speaks protocol version 2; this side speaks 1/);
+    expect((error as Error).message).toMatch(
+      `the peer speaks protocol version ${PROTOCOL_VERSION + 1}; this side speaks ${PROTOCOL_VERSION}`,
+    );
   });
 
   it('a HELLO_REPLY with another major version, or a settings schema the SDK does not know', async () => {
     const major = await openAgainst((frame) => replyWith(frame, () => ({ major: 3 })));
-    await expect(major.driver.open()).rejects.toThrow(/device speaks protocol version 3; this SDK speaks 1/);
+    await expect(major.driver.open()).rejects.toThrow(
+      `device speaks protocol version 3; this SDK speaks ${PROTOCOL_VERSION}`,
+    );
     const schema = await openAgainst((frame) => replyWith(frame, () => ({ schemaHash: new Uint8Array(32) })));
     await expect(schema.driver.open()).rejects.toThrow(/HELLO_REPLY\.schemaHash: the device's settings schema/);
   });
@@ -156,16 +186,16 @@ describe('the emulator refuses bad requests with protocol errors', () => {
     const [host, wire] = memoryTransportPair();
     const device = new OpuEmulator(new SimulatedOpuDevice({ options: { seed: 1 } }), wire);
     await device.start();
-    return new ProtocolLink(host);
+    return helloed(new ProtocolLink(host, { role: 'host' }));
   }
 
   it('another protocol version, an unknown type, a malformed payload, settings out of range', async () => {
     const link = await raw();
     const hello = (major: number) =>
       encodeHello({ major, minor: 0, maxPayloadBytes: 1 << 20, credits: 8, chunkBytes: 1024 });
-    await expect(link.request(MessageType.hello, hello(2), MessageType.helloReply, 500)).rejects.toThrow(
-      /protocol version 2 is not supported.*\(code 7\)/,
-    );
+    await expect(
+      link.request(MessageType.hello, hello(PROTOCOL_VERSION + 1), MessageType.helloReply, 500),
+    ).rejects.toThrow(new RegExp(`protocol version ${PROTOCOL_VERSION + 1} is not supported.*\\(code 7\\)`));
     await expect(link.request(0x33, new Uint8Array(0), 0xb3, 500)).rejects.toThrow(
       /unknown message type 0x33 \(code 1\)/,
     );
@@ -189,8 +219,9 @@ describe('the emulator refuses bad requests with protocol errors', () => {
     view.setUint32(0, 2, true);
     view.setUint32(4, 128, true);
     view.setUint32(9, 0xdeadbeef, true);
+    // The device's own words, without the name of the error class it used.
     await expect(link.request(MessageType.acquire, acquire, MessageType.acquireStarted, 500)).rejects.toThrow(
-      /do not match their CRC.*\(code 4\)/,
+      /the device refused: the 2 frames uploaded do not match their CRC \(code 4\)/,
     );
     await link.close();
   });
@@ -201,7 +232,7 @@ describe('the emulator under random requests', () => {
     const [host, wire] = memoryTransportPair();
     const device = new OpuEmulator(new SimulatedOpuDevice({ options: { seed: 2 } }), wire);
     await device.start();
-    const link = new ProtocolLink(host);
+    const link = await helloed(new ProtocolLink(host, { role: 'host' }));
     const random = seededUniform(9);
     const types = [...Object.values(MessageType), 0x00, 0x42, 0x7f];
     const outcomes = { replies: 0, refusals: 0, silent: 0 };
@@ -223,5 +254,53 @@ describe('the emulator under random requests', () => {
     const settings = await link.request(MessageType.getSettings, new Uint8Array(0), MessageType.settings, 500);
     expect(JSON.parse(new TextDecoder().decode(settings.payload)).exposureUs).toBeGreaterThan(0);
     await link.close();
+  });
+});
+
+describe('a new session on the emulator', () => {
+  it('abandons the acquisition a previous host left waiting for credit: nothing of it is sent afterwards', async () => {
+    const [host, wire] = memoryTransportPair();
+    const emulator = new OpuEmulator(new SimulatedOpuDevice({ options: { seed: 3 } }), wire);
+    await emulator.start();
+    // The first host allows one camera message ahead, asks for 200 small frames, and never grants more credit.
+    const first = new ProtocolLink(host, { role: 'host' });
+    const hello = (credits: number) =>
+      encodeHello({ major: PROTOCOL_VERSION, minor: 0, maxPayloadBytes: 1 << 20, credits, chunkBytes: 4096 });
+    await first.request(MessageType.hello, hello(1), MessageType.helloReply, 1000);
+    const frames = new Uint8Array(200 * 128).fill(0x21);
+    await first.request(
+      MessageType.uploadFrames,
+      encodeUploadFrames({ offset: 0, bytes: frames }),
+      MessageType.uploadDone,
+      1000,
+    );
+    const id = first.allocateRequestId();
+    const stream: number[] = [];
+    first.subscribe(id, (frame) => stream.push(frame.type));
+    await first.send(
+      MessageType.acquire,
+      encodeAcquire({ count: 200, bytesPerFrame: 128, trigger: 1, framesCrc: crc32(frames) }),
+      id,
+    );
+    await until(() => stream.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // 2 KiB frames, one chunk each: the one credit let one through.
+    expect(stream).toEqual([MessageType.acquireStarted, MessageType.cameraChunk]);
+    // A second host opens a session: the device drops the stalled acquisition rather than keep it for later.
+    const second = new ProtocolLink(host, { role: 'host' });
+    await second.request(MessageType.hello, hello(8), MessageType.helloReply, 1000);
+    await until(() => emulator.stats.abandonedAcquisitions === 1);
+    // Both links hear everything on the line; the first accepts only its own session's frames.
+    const accepted = () => first.stats.framesReceived - first.stats.staleFrames;
+    const heard = accepted();
+    await first.send(MessageType.credit, encodeCredit(1000), id);
+    const settings = await second.request(MessageType.getSettings, new Uint8Array(0), MessageType.settings, 1000);
+    expect(settings.payload.length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Nothing more of the first session: its late CREDIT was stale, and the acquisition is gone.
+    expect(accepted()).toBe(heard);
+    expect(stream).toHaveLength(2);
+    expect(emulator.linkStats.staleFrames).toBeGreaterThanOrEqual(1);
+    expect(emulator.stats.sessions).toBe(2);
   });
 });

@@ -59,6 +59,10 @@ describe('serial:// URLs and discovery', () => {
     );
     await expect(open('serial:///dev/ttyACM0?timeoutMs=-5')).rejects.toThrow(/url\.timeoutMs/);
     await expect(open('serial:///dev/ttyACM0?triggerSelfTest=no')).rejects.toThrow(/url\.triggerSelfTest/);
+    await expect(open('serial:///dev/ttyACM0?baudRate=-5')).rejects.toThrow(/url\.baudRate: .*e\.g\. baudRate=115200/);
+    await expect(open('serial:///dev/ttyACM0?baudRate=9600.5')).rejects.toThrow(/url\.baudRate/);
+    // A period shorter than a timer's own jitter would declare a healthy device gone ("not answered for 0 ms").
+    await expect(open('serial:///dev/ttyACM0?heartbeatMs=0.001')).rejects.toThrow(/url\.heartbeatMs: .*10/);
   });
 
   it('a port that does not exist is a DeviceError naming it', async () => {

@@ -1,15 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { allocateDmdFrames, DeviceError } from 'opu-core';
 import { SimulatedOpuDevice } from 'opu-sim';
 import { afterAll, describe, expect, it } from 'vitest';
-import { emulator, randomFrames, serialDevice, simulatorAfterSelfTest } from './helpers.js';
+import { emulator, randomFrames, serialDevice, simulatorAfterSelfTest, spawnEmulator } from './helpers.js';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
 const until = async (condition: () => boolean, timeoutMs: number) => {
   const started = performance.now();
   while (!condition()) {
@@ -151,29 +147,8 @@ describe('the emulator as a process', () => {
   const link = join(dir, 'opu0');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** Starts the emulator process; resolves with it once it has printed its port. */
-  async function start(): Promise<{ process: ChildProcess; path: string }> {
-    // One process (not the tsx launcher, which would leave its child running when killed).
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'packages/opu-driver/src/emulator/main.ts', 'sim://?seed=9', '--link', link],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-    });
-    return { process: child, path: line };
-  }
-
-  const stop = (child: ChildProcess) =>
-    new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-
   it('prints its pty; when it is killed the driver notices, and reconnects through the link once it is back', async () => {
-    let emulated = await start();
+    let emulated = await spawnEmulator('sim://?seed=9', ['--link', link]);
     expect(emulated.path).toMatch(/^\/dev\/pts\/\d+$/);
     // The emulator process answers heartbeats between the steps of an acquisition, every few tens of ms.
     await using device = serialDevice(link, { heartbeatMs: 500, timeoutMs: 3000, reconnectTimeoutMs: 20_000 });
@@ -183,9 +158,9 @@ describe('the emulator as a process', () => {
       await device.configure(roi);
       const before = await device.acquire(randomFrames(4, device.inputSize, 1));
       expect(before.count).toBe(4);
-      await stop(emulated.process);
+      await emulated.kill();
       await until(() => !device.connected, 3000);
-      emulated = await start();
+      emulated = await spawnEmulator('sim://?seed=9', ['--link', link]);
       const frames = randomFrames(6, device.inputSize, 2);
       const after = await device.acquire(frames);
       expect(device.stats.reconnects).toBe(1);
@@ -196,7 +171,7 @@ describe('the emulator as a process', () => {
       expect(after.data).toEqual((await sim.acquire(frames)).data);
       await sim.close();
     } finally {
-      await stop(emulated.process);
+      await emulated.kill();
     }
   });
 });

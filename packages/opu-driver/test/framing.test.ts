@@ -46,7 +46,8 @@ function referenceEncode(data: Uint8Array): number[] {
 const frame = fc.record({
   version: fc.integer({ min: 0, max: 255 }),
   type: fc.integer({ min: 0, max: 255 }),
-  sequence: fc.integer({ min: 0, max: 0xffff }),
+  session: fc.integer({ min: 0, max: 0xffff_ffff }),
+  sequence: fc.integer({ min: 0, max: 0xffff_ffff }),
   requestId: fc.integer({ min: 0, max: 0xffff_ffff }),
   payload: bytes,
 });
@@ -173,11 +174,19 @@ describe('frame decoder', () => {
     const big = encodeFrame({
       version: 1,
       type: 2,
+      session: 8,
       sequence: 3,
       requestId: 4,
       payload: new Uint8Array(50_000).fill(7),
     });
-    const small: Frame = { version: 1, type: 2, sequence: 4, requestId: 5, payload: Uint8Array.from([1, 0, 2]) };
+    const small: Frame = {
+      version: 1,
+      type: 2,
+      session: 8,
+      sequence: 4,
+      requestId: 5,
+      payload: Uint8Array.from([1, 0, 2]),
+    };
     expect(decoder.push(concat([big, encodeFrame(small)]))).toEqual([small]);
     expect(decoder.faults.overrun).toBe(1);
     // A header announcing more than the limit is refused before its payload is trusted.
@@ -191,7 +200,14 @@ describe('frame decoder', () => {
 
   it('counts what it drops: a damaged CRC, a short frame, a bad length', () => {
     const decoder = new FrameDecoder();
-    const wire = encodeFrame({ version: 1, type: 9, sequence: 1, requestId: 2, payload: Uint8Array.from([5, 6, 7]) });
+    const wire = encodeFrame({
+      version: 1,
+      type: 9,
+      session: 3,
+      sequence: 1,
+      requestId: 2,
+      payload: Uint8Array.from([5, 6, 7]),
+    });
     const flipped = wire.slice();
     flipped[flipped.length - 2] = flipped[flipped.length - 2]! ^ 0x10;
     expect(decoder.push(flipped)).toEqual([]);

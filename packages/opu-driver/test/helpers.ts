@@ -1,3 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { type DmdFrames, packDmdFrames, seededUniform } from 'opu-core';
 import { type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { afterAll } from 'vitest';
@@ -11,11 +14,51 @@ import {
   SerialOpuDevice,
 } from '../src/index.js';
 
-/** Emulators started by a test file, closed after it. */
+/** Emulators started by a test file, in this process or as processes, closed after it. */
 const running: EmulatorOnPty[] = [];
+const processes: ChildProcess[] = [];
 afterAll(async () => {
   await Promise.all(running.map((e) => e.close()));
+  for (const child of processes) child.kill('SIGKILL');
 });
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+
+export interface EmulatorProcess {
+  process: ChildProcess;
+  /** The pty it prints on its first line. */
+  path: string;
+  /** What it wrote to stderr so far (one line per message it could not handle). */
+  stderr: string[];
+  /** Kills it with SIGKILL and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+/**
+ * The emulator command as a process of its own, playing `url` (a `sim://` URL) with `args`: what the host does to
+ * it and what a third party injects reach it only through its pseudo-terminal, as with a real device.
+ */
+export async function spawnEmulator(url: string, args: string[] = []): Promise<EmulatorProcess> {
+  // One process (not the tsx launcher, which would leave its child running when killed).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/opu-driver/src/emulator/main.ts', url, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  processes.push(child);
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const path = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}: ${stderr.join('\n')}`)));
+  });
+  const kill = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  return { process: child, path, stderr, kill };
+}
 
 /** The simulator played by the emulator on a fresh pseudo-terminal. */
 export async function emulator(sim: SimOptions = {}, options: EmulatorOptions = {}): Promise<EmulatorOnPty> {

@@ -197,10 +197,22 @@ describe('message payloads (docs/protocol.md §2)', () => {
     expect(Array.from(pack.subarray(0, 10))).toEqual([3, 0, 0, 0, 2, 0, 1, 0, 0, 0]);
     expect(() => decodeCameraFrames(pack.subarray(0, pack.length - 1))).toThrow(/3 pixel bytes do not split into 2/);
     expect(() => decodeCameraFrames(Uint8Array.of(0, 0, 0, 0, 0, 0))).toThrow(/CAMERA_FRAMES with no frame/);
-    expect(decodeAcquireStarted(encodeAcquireStarted({ count: 7, chunkBytes: 512 }))).toEqual({
+    const started = {
       count: 7,
       chunkBytes: 512,
-    });
+      settings: {
+        exposureUs: 1414.5,
+        frameTimeUs: 2000,
+        gainDb: 1.5,
+        inputRegion: { left: 1, top: 2, width: 3, height: 4 },
+        outputRoi: { left: 5, top: 6, width: 70, height: 80 },
+        bitDepth: 12,
+      },
+    };
+    expect(decodeAcquireStarted(encodeAcquireStarted(started))).toEqual(started);
+    expect(() => decodeAcquireStarted(encodeAcquireStarted(started).subarray(0, 40))).toThrow(
+      /ACQUIRE_STARTED\.inputRegion\.width/,
+    );
     expect(decodeResendChunk(encodeResendChunk({ frame: 9, chunk: 3 }))).toEqual({ frame: 9, chunk: 3 });
     expect(() => decodeUploadFrames(Uint8Array.of(1, 2))).toThrow(/UPLOAD_FRAMES\.offset/);
     expect(() => decodeAcquire(Uint8Array.from([0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0]))).toThrow(/trigger mode 2/);

@@ -8,10 +8,11 @@ import { MessageType, openSerialTransport, ProtocolLink, ttyTransport } from '..
 describe('over a real serial line (pseudo-terminal + serialport)', () => {
   it('carries requests and replies of every byte value, large and small, intact', async () => {
     const pty = openPseudoTerminal();
-    const device = new ProtocolLink(ttyTransport(pty.masterFd));
-    device.onUnsolicited((frame) => void device.send(frame.type | 0x80, frame.payload, frame.requestId));
-    const host = new ProtocolLink(await openSerialTransport(pty.path));
+    const device = new ProtocolLink(ttyTransport(pty.masterFd), { role: 'device' });
+    device.onUnsolicited((frame) => void device.send(frame.type | 0x80, frame.payload, frame.requestId, frame.session));
+    const host = new ProtocolLink(await openSerialTransport(pty.path), { role: 'host' });
     try {
+      await host.request(MessageType.hello, new Uint8Array(0), MessageType.helloReply, 10_000);
       const payloads = [
         new Uint8Array(0),
         Uint8Array.from({ length: 256 }, (_, i) => i),

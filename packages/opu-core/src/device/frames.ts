@@ -120,6 +120,10 @@ export interface TransferMetadata {
   retries: number;
   /** Damaged or garbled frames the receiver dropped (CRC, COBS, length). */
   droppedFrames: number;
+  /** Intact frames ignored, never used: frames of another session, or replays of earlier frames of this one. */
+  staleFrames: number;
+  /** Times the device was found holding other settings than the host set: they were set again and the batch repeated. */
+  settingsRestored: number;
   bytesSent: number;
   bytesReceived: number;
   wallTimeMs: number;

@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
-import { ArgumentError, allocateDmdFrames, bytesPerFrame, type CameraFrames, type OpuDevice, OpuError } from 'opu-core';
-import { ProtocolLink } from '../link.js';
+import { ArgumentError, allocateDmdFrames, bytesPerFrame, type CameraFrames, type OpuDevice } from 'opu-core';
+import { type LinkStats, ProtocolLink } from '../link.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, type Frame, PROTOCOL_VERSION } from '../protocol/frame.js';
 import {
   CAMERA_CHUNK_HEADER_BYTES,
@@ -38,6 +38,8 @@ const DEVICE_CREDITS = 32;
  */
 const STEP_MS = 20;
 const MAX_FRAMES_PER_STEP = 4096;
+/** The smallest largest-payload a host may announce (docs/protocol.md, HELLO). */
+const MIN_HOST_PAYLOAD_BYTES = 4096;
 
 export interface EmulatorOptions {
   faults?: EmulatorFaultsInput;
@@ -50,6 +52,10 @@ export interface EmulatorOptions {
 /** Traffic and faults seen by the emulator, for tests and logs. */
 export interface EmulatorStats {
   acquisitions: number;
+  /** Acquisitions left unfinished because a new session started (their host is gone). */
+  abandonedAcquisitions: number;
+  /** Sessions opened by a HELLO. */
+  sessions: number;
   cameraFramesSent: number;
   /** CAMERA_FRAMES messages sent, resends included. */
   packsSent: number;
@@ -58,6 +64,8 @@ export interface EmulatorStats {
 }
 
 interface Acquisition {
+  /** The session that asked for it: everything it sends carries this session, whatever opened since. */
+  session: number;
   id: number;
   count: number;
   framesCrc: number;
@@ -73,6 +81,8 @@ interface Acquisition {
   upTo: number;
   creditWaiter: (() => void) | undefined;
   sending: Promise<void>[];
+  /** Set when a new session starts: the acquisition stops at its next step and sends nothing more. */
+  abandoned: boolean;
 }
 
 /**
@@ -85,6 +95,8 @@ export class OpuEmulator {
   readonly faults: EmulatorFaults;
   readonly stats: EmulatorStats = {
     acquisitions: 0,
+    abandonedAcquisitions: 0,
+    sessions: 0,
     cameraFramesSent: 0,
     packsSent: 0,
     chunksResent: 0,
@@ -106,7 +118,7 @@ export class OpuEmulator {
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.#onError = options.onError ?? (() => undefined);
     this.#transport = faultyTransport(transport, this.faults);
-    this.#link = new ProtocolLink(this.#transport, this.#maxPayloadBytes);
+    this.#link = new ProtocolLink(this.#transport, { role: 'device', maxPayloadBytes: this.#maxPayloadBytes });
     this.#link.onUnsolicited((frame) => {
       this.#handle(frame).catch((error: Error) => this.#refuse(frame, error));
     });
@@ -122,8 +134,20 @@ export class OpuEmulator {
     await this.device.close();
   }
 
+  /** Link traffic, including the frames it ignored as stale (another session, a replay) or of another version. */
+  get linkStats(): Readonly<LinkStats> {
+    return this.#link.stats;
+  }
+
+  /** Carries out one request of the current session (the link has dropped those of any other). */
   async #handle(frame: Frame): Promise<void> {
-    const reply = (type: number, payload: Uint8Array) => this.#link.send(type, payload, frame.requestId);
+    const reply = (type: number, payload: Uint8Array) => this.#link.send(type, payload, frame.requestId, frame.session);
+    if (frame.version !== PROTOCOL_VERSION) {
+      throw new DeviceRefusal(
+        ErrorCode.versionNotSupported,
+        `protocol version ${frame.version} is not supported; this device speaks ${PROTOCOL_VERSION}`,
+      );
+    }
     switch (frame.type) {
       case MessageType.hello:
         return this.#hello(frame);
@@ -131,6 +155,8 @@ export class OpuEmulator {
         return reply(MessageType.settings, encodeJson(this.device.settings));
       case MessageType.setSettings: {
         const patch = decodeJson(frame.payload, 'SET_SETTINGS');
+        // Settings change between acquisitions only: every frame of an acquisition has the settings it announced.
+        await this.#acquisition?.done;
         await this.device.configure(patch as Parameters<OpuDevice['configure']>[0]);
         return reply(MessageType.settings, encodeJson(this.device.settings));
       }
@@ -152,7 +178,7 @@ export class OpuEmulator {
         return reply(MessageType.heartbeatReply, frame.payload);
       case MessageType.reset:
         this.#frameBuffer = new Uint8Array(0);
-        this.#acquisition = undefined;
+        this.#abandonAcquisition();
         return reply(MessageType.resetDone, new Uint8Array(0));
       default:
         throw new DeviceRefusal(ErrorCode.unknownType, `unknown message type 0x${frame.type.toString(16)}`);
@@ -160,6 +186,10 @@ export class OpuEmulator {
   }
 
   async #hello(frame: Frame): Promise<void> {
+    // A HELLO opens a new session (the link adopted its nonce): whatever the previous host left running stops here,
+    // and acquisition ids of the previous session mean nothing any more.
+    this.#abandonAcquisition();
+    this.stats.sessions++;
     const hello = decodeHello(frame.payload);
     if (hello.major !== PROTOCOL_VERSION) {
       throw new DeviceRefusal(
@@ -167,11 +197,16 @@ export class OpuEmulator {
         `protocol version ${hello.major} is not supported; this device speaks ${PROTOCOL_VERSION}`,
       );
     }
-    // A HELLO opens a new session: acquisition ids of the previous one mean nothing any more.
-    this.#acquisition = undefined;
+    if (hello.maxPayloadBytes < MIN_HOST_PAYLOAD_BYTES || hello.chunkBytes < 1 || hello.credits < 1) {
+      throw new DeviceRefusal(
+        ErrorCode.badPayload,
+        `HELLO asks for maxPayload ${hello.maxPayloadBytes} (at least ${MIN_HOST_PAYLOAD_BYTES}), ` +
+          `chunkBytes ${hello.chunkBytes} and credits ${hello.credits} (at least 1)`,
+      );
+    }
     this.#hostMaxPayloadBytes = hello.maxPayloadBytes;
-    this.#hostCredits = Math.max(1, hello.credits);
-    this.#hostChunkBytes = Math.max(1, hello.chunkBytes);
+    this.#hostCredits = hello.credits;
+    this.#hostChunkBytes = hello.chunkBytes;
     const payload = encodeHelloReply({
       major: PROTOCOL_VERSION,
       minor: 0,
@@ -182,7 +217,17 @@ export class OpuEmulator {
       schemaHash: SETTINGS_SCHEMA_HASH,
       info: JSON.stringify(this.device.info),
     });
-    await this.#link.send(MessageType.helloReply, payload, frame.requestId);
+    await this.#link.send(MessageType.helloReply, payload, frame.requestId, frame.session);
+  }
+
+  /** Stops the running acquisition, if any, wherever it is; its frames are no longer kept for resends. */
+  #abandonAcquisition(): void {
+    const acquisition = this.#acquisition;
+    this.#acquisition = undefined;
+    if (!acquisition || acquisition.abandoned) return;
+    acquisition.abandoned = true;
+    acquisition.creditWaiter?.();
+    acquisition.creditWaiter = undefined;
   }
 
   #upload(payload: Uint8Array): void {
@@ -205,7 +250,8 @@ export class OpuEmulator {
     const request = decodeAcquire(frame.payload);
     const previous = this.#acquisition;
     if (
-      previous?.id === frame.requestId &&
+      previous?.session === frame.session &&
+      previous.id === frame.requestId &&
       previous.framesCrc === request.framesCrc &&
       previous.count === request.count
     ) {
@@ -235,7 +281,10 @@ export class OpuEmulator {
       Math.min(CHUNK_BYTES, this.#hostChunkBytes, this.#hostMaxPayloadBytes - CAMERA_CHUNK_HEADER_BYTES),
     );
     let finished!: () => void;
+    // A new acquisition replaces the last one: if that one still runs (its host gave up on it), it stops.
+    this.#abandonAcquisition();
     const acquisition: Acquisition = {
+      session: frame.session,
       id: frame.requestId,
       count: request.count,
       framesCrc: request.framesCrc,
@@ -250,6 +299,7 @@ export class OpuEmulator {
       upTo: this.#hostCredits,
       creditWaiter: undefined,
       sending: [],
+      abandoned: false,
     };
     this.#acquisition = acquisition;
     this.stats.acquisitions++;
@@ -257,7 +307,7 @@ export class OpuEmulator {
     try {
       const { minFramesPerAcquisition } = this.device.info.limits;
       let step = minFramesPerAcquisition;
-      for (let first = 0; first < request.count; ) {
+      for (let first = 0; first < request.count && !acquisition.abandoned; ) {
         let count = Math.min(step, request.count - first);
         // A remainder shorter than the device minimum joins this step rather than forming one of its own.
         if (request.count - first - count < minFramesPerAcquisition) count = request.count - first;
@@ -281,12 +331,33 @@ export class OpuEmulator {
     } finally {
       finished();
     }
-    await this.#link.send(MessageType.acquireDone, encodeAcquireDone(acquisition.count), acquisition.id);
+    if (acquisition.abandoned) {
+      this.stats.abandonedAcquisitions++;
+      return;
+    }
+    await this.#send(acquisition, MessageType.acquireDone, encodeAcquireDone(acquisition.count));
+  }
+
+  /** One message of an acquisition's stream, in the session that asked for it. */
+  #send(acquisition: Acquisition, type: number, payload: Uint8Array): Promise<void> {
+    return this.#link.send(type, payload, acquisition.id, acquisition.session);
   }
 
   #started(acquisition: Acquisition): Promise<void> {
-    const payload = encodeAcquireStarted({ count: acquisition.count, chunkBytes: acquisition.chunkBytes });
-    return this.#link.send(MessageType.acquireStarted, payload, acquisition.id);
+    const { settings } = this.device;
+    const payload = encodeAcquireStarted({
+      count: acquisition.count,
+      chunkBytes: acquisition.chunkBytes,
+      settings: {
+        exposureUs: settings.exposureUs,
+        frameTimeUs: settings.frameTimeUs,
+        gainDb: settings.gainDb,
+        inputRegion: settings.inputRegion,
+        outputRoi: settings.outputRoi,
+        bitDepth: this.device.info.camera.bitDepth,
+      },
+    });
+    return this.#send(acquisition, MessageType.acquireStarted, payload);
   }
 
   #record(acquisition: Acquisition, shot: CameraFrames, f: number): void {
@@ -313,22 +384,24 @@ export class OpuEmulator {
    * gathers what is queued into few writes, and the credits bound the queue. `acquisition.sending` holds the writes
    * in flight, awaited at the end of the batch.
    */
-  async #queue(acquisition: Acquisition, send: () => Promise<void>): Promise<void> {
-    while (acquisition.sent >= acquisition.upTo) {
+  async #queue(acquisition: Acquisition, send: () => Promise<void>): Promise<boolean> {
+    while (acquisition.sent >= acquisition.upTo && !acquisition.abandoned) {
       await new Promise<void>((resolve) => {
         acquisition.creditWaiter = resolve;
       });
     }
+    if (acquisition.abandoned) return false;
     acquisition.sent++;
     const sent = send();
     // Marked handled now so that a lost link is not an unhandled rejection before the batch awaits it.
     sent.catch(() => undefined);
     acquisition.sending.push(sent);
+    return true;
   }
 
   /** Queues the pack that starts at frame `first`. */
   async #sendPack(acquisition: Acquisition, first: number): Promise<void> {
-    await this.#queue(acquisition, () => this.#sendPackNow(acquisition, first));
+    if (!(await this.#queue(acquisition, () => this.#sendPackNow(acquisition, first)))) return;
     await this.#countSentFrames(acquisition, Math.min(acquisition.framesPerPack, acquisition.count - first));
   }
 
@@ -337,14 +410,15 @@ export class OpuEmulator {
     const pixels = Buffer.concat(acquisition.frames.slice(first, end));
     const payload = encodeCameraFrames({ firstFrame: first, reports: acquisition.reports.slice(first, end), pixels });
     this.stats.packsSent++;
-    return this.#link.send(MessageType.cameraFrames, payload, acquisition.id);
+    return this.#send(acquisition, MessageType.cameraFrames, payload);
   }
 
   /** Queues a frame's chunks. */
   async #sendFrame(acquisition: Acquisition, f: number): Promise<void> {
     const chunks = Math.max(1, Math.ceil(acquisition.frames[f]!.length / acquisition.chunkBytes));
-    for (let chunk = 0; chunk < chunks; chunk++)
-      await this.#queue(acquisition, () => this.#sendChunk(acquisition, f, chunk));
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      if (!(await this.#queue(acquisition, () => this.#sendChunk(acquisition, f, chunk)))) return;
+    }
     await this.#countSentFrames(acquisition, 1);
   }
 
@@ -365,10 +439,10 @@ export class OpuEmulator {
     const chunks = Math.max(1, Math.ceil(frameBytes.length / acquisition.chunkBytes));
     const offset = chunk * acquisition.chunkBytes;
     const pixels = frameBytes.subarray(offset, offset + acquisition.chunkBytes);
-    return this.#link.send(
+    return this.#send(
+      acquisition,
       MessageType.cameraChunk,
       encodeCameraChunk({ frame: f, chunk, chunks, offset, report: acquisition.reports[f]!, pixels }),
-      acquisition.id,
     );
   }
 
@@ -418,8 +492,9 @@ export class OpuEmulator {
           : error instanceof ProtocolError
             ? ErrorCode.badPayload
             : ErrorCode.acquisitionFailed;
-    const message = error instanceof OpuError ? error.message : String(error);
-    this.#link.send(MessageType.error, encodeError({ code, message }), frame.requestId).catch(() => undefined);
+    this.#link
+      .send(MessageType.error, encodeError({ code, message: error.message }), frame.requestId, frame.session)
+      .catch(() => undefined);
   }
 }
 

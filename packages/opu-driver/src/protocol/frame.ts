@@ -1,31 +1,37 @@
 import { crc32 } from 'node:zlib';
 import { cobsDecode, cobsEncodedLength, cobsEncodeInto } from './cobs.js';
 
-/** The wire protocol's version; a peer with another major version is refused at the handshake. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The wire protocol's version; a peer with another major version is refused at the handshake. Version 2 added the
+ * session to every header and widened the sequence, so that no frame of one session can pass for one of another.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Header size in bytes; all fields little-endian. */
-export const HEADER_BYTES = 16;
+export const HEADER_BYTES = 22;
+/** Header bytes covered by the CRC before the payload: all but the CRC itself. */
+const CHECKED_HEADER_BYTES = 18;
 
 /** Default largest payload: a 1920×1080 16-bit camera frame chunk fits many times over. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1 << 20;
 
 /**
  * One message: the header fields and the payload. On the wire, header ‖ payload is COBS-encoded between two zero
- * bytes. Header: version u8, type u8, sequence u16, requestId u32, payloadLength u32, crc32 u32 (CRC-32 of the
- * first 12 header bytes, then the payload).
+ * bytes. Header: version u8, type u8, session u32, sequence u32, requestId u32, payloadLength u32, crc32 u32
+ * (CRC-32 of the first 18 header bytes, then the payload).
  */
 export interface Frame {
   version: number;
   type: number;
-  /** Per-sender counter, wrapping at 2^16: gaps reveal lost frames. */
+  /** The session the frame belongs to: the host's random nonce from the HELLO that opened it (0: none yet). */
+  session: number;
+  /** Per-sender counter within a session, +1 per frame: a frame not newer than the last one heard is a replay. */
   sequence: number;
   /** Ties a reply to its request; 0 for unsolicited messages (heartbeats, stream chunks carry their request's id). */
   requestId: number;
   payload: Uint8Array;
 }
 
-/** Why a received frame was dropped (the decoder counts these and never throws on wire data). */
 /**
  * Why a received frame was dropped (the decoder counts these and never throws on wire data). `overrun`: a run of
  * bytes longer than the largest frame the negotiated maximum payload allows, which line noise cannot produce.
@@ -33,7 +39,7 @@ export interface Frame {
 export type FrameFault = 'cobs' | 'short' | 'length' | 'crc' | 'oversized' | 'overrun';
 
 function checksum(header: Uint8Array, payload: Uint8Array): number {
-  return crc32(payload, crc32(header.subarray(0, 12)));
+  return crc32(payload, crc32(header.subarray(0, CHECKED_HEADER_BYTES)));
 }
 
 /**
@@ -45,11 +51,12 @@ export function encodeFrame(frame: Frame): Uint8Array {
   const view = new DataView(raw.buffer);
   view.setUint8(0, frame.version);
   view.setUint8(1, frame.type);
-  view.setUint16(2, frame.sequence & 0xffff, true);
-  view.setUint32(4, frame.requestId >>> 0, true);
-  view.setUint32(8, frame.payload.length, true);
+  view.setUint32(2, frame.session >>> 0, true);
+  view.setUint32(6, frame.sequence >>> 0, true);
+  view.setUint32(10, frame.requestId >>> 0, true);
+  view.setUint32(14, frame.payload.length, true);
   raw.set(frame.payload, HEADER_BYTES);
-  view.setUint32(12, checksum(raw, frame.payload), true);
+  view.setUint32(CHECKED_HEADER_BYTES, checksum(raw, frame.payload), true);
   // Encoded straight into the wire buffer, between its two zero delimiters.
   const wire = new Uint8Array(cobsEncodedLength(raw.length) + 2);
   const end = cobsEncodeInto(raw, wire, 1);
@@ -62,17 +69,18 @@ export function decodeFrame(encoded: Uint8Array, maxPayloadBytes: number): Frame
   if (!raw) return 'cobs';
   if (raw.length < HEADER_BYTES) return 'short';
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const length = view.getUint32(8, true);
+  const length = view.getUint32(14, true);
   if (length > maxPayloadBytes) return 'oversized';
   if (length !== raw.length - HEADER_BYTES) return 'length';
   // The decoded frame is a fresh array: the payload may share it.
   const payload = raw.subarray(HEADER_BYTES);
-  if (view.getUint32(12, true) !== checksum(raw, payload)) return 'crc';
+  if (view.getUint32(CHECKED_HEADER_BYTES, true) !== checksum(raw, payload)) return 'crc';
   return {
     version: view.getUint8(0),
     type: view.getUint8(1),
-    sequence: view.getUint16(2, true),
-    requestId: view.getUint32(4, true),
+    session: view.getUint32(2, true),
+    sequence: view.getUint32(6, true),
+    requestId: view.getUint32(10, true),
     payload,
   };
 }

@@ -1,4 +1,4 @@
-import { DeviceError } from 'opu-core';
+import { DeviceError, type Rectangle } from 'opu-core';
 
 /** Message types (docs/protocol.md §2): requests have the high bit clear, the device's replies have it set. */
 export const MessageType = {
@@ -327,17 +327,54 @@ export function decodeAcquire(payload: Uint8Array): Acquire {
   return acquire;
 }
 
+/** What the device acquires with, echoed in ACQUIRE_STARTED: the host never normalizes by a value it assumed. */
+export interface AcquisitionSettings {
+  exposureUs: number;
+  frameTimeUs: number;
+  gainDb: number;
+  inputRegion: Rectangle;
+  outputRoi: Rectangle;
+  bitDepth: number;
+}
+
 export interface AcquireStarted {
   count: number;
   /** Camera bytes per CAMERA_CHUNK (the last chunk of a frame may be shorter). */
   chunkBytes: number;
+  /** The settings in force for the whole acquisition: a device applies new ones only between acquisitions. */
+  settings: AcquisitionSettings;
 }
 
-export const encodeAcquireStarted = (m: AcquireStarted) => new Writer().u32(m.count).u32(m.chunkBytes).done();
+const writeRectangle = (w: Writer, r: Rectangle) => w.u32(r.left).u32(r.top).u32(r.width).u32(r.height);
+const readRectangle = (r: Reader, field: string): Rectangle => ({
+  left: r.u32(`${field}.left`),
+  top: r.u32(`${field}.top`),
+  width: r.u32(`${field}.width`),
+  height: r.u32(`${field}.height`),
+});
+
+export function encodeAcquireStarted(m: AcquireStarted): Uint8Array {
+  const w = new Writer().u32(m.count).u32(m.chunkBytes);
+  w.f64(m.settings.exposureUs).f64(m.settings.frameTimeUs).f64(m.settings.gainDb);
+  writeRectangle(w, m.settings.inputRegion);
+  writeRectangle(w, m.settings.outputRoi);
+  return w.u8(m.settings.bitDepth).done();
+}
 
 export function decodeAcquireStarted(payload: Uint8Array): AcquireStarted {
   const r = new Reader(payload, 'ACQUIRE_STARTED');
-  const started = { count: r.u32('count'), chunkBytes: r.u32('chunkBytes') };
+  const started = {
+    count: r.u32('count'),
+    chunkBytes: r.u32('chunkBytes'),
+    settings: {
+      exposureUs: r.f64('exposureUs'),
+      frameTimeUs: r.f64('frameTimeUs'),
+      gainDb: r.f64('gainDb'),
+      inputRegion: readRectangle(r, 'inputRegion'),
+      outputRoi: readRectangle(r, 'outputRoi'),
+      bitDepth: r.u8('bitDepth'),
+    },
+  };
   r.end();
   return started;
 }

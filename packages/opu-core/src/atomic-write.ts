@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StorageError } from './errors.js';
 
@@ -40,6 +40,13 @@ export async function writeFileAtomic(path: string, data: AtomicWriteData): Prom
 /** Temporary files of `path` are `.<name>.<pid>.<12 hex digits>.tmp` beside it. */
 const temporaryPrefix = (path: string) => `.${basename(path)}.`;
 const TEMPORARY_TAIL = /^(\d+)\.[0-9a-f]{12}\.tmp$/;
+/**
+ * Names that earlier versions of the SDK left: `.<name>.<12 hex digits>.tmp` (the writer's pid unknown) and
+ * checkpoints' `<name>.<pid>.tmp`. A pid-less one counts as abandoned once it has not changed for an hour.
+ */
+const LEGACY_TAIL = /^[0-9a-f]{12}\.tmp$/;
+const LEGACY_CHECKPOINT_TAIL = /^(\d+)\.tmp$/;
+const LEGACY_ABANDONED_MS = 3600_000;
 
 /**
  * Removes the temporary files that earlier writes to `path` left behind when their process died. Files of a live
@@ -48,16 +55,27 @@ const TEMPORARY_TAIL = /^(\d+)\.[0-9a-f]{12}\.tmp$/;
 async function removeStaleTemporaries(path: string): Promise<void> {
   const directory = dirname(path);
   const prefix = temporaryPrefix(path);
+  const legacyPrefix = `${basename(path)}.`;
   // A directory that cannot be listed makes the write itself fail, with a better message than this would.
   const names = await readdir(directory).catch(() => [] as string[]);
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const writer = TEMPORARY_TAIL.exec(name.slice(prefix.length));
-    if (writer && !isRunning(Number(writer[1]))) {
-      // Another process cleaning up the same file at the same time is no reason to fail this write.
-      await rm(join(directory, name), { force: true }).catch(() => undefined);
-    }
+    let writer: RegExpExecArray | null = null;
+    let legacy = false;
+    if (name.startsWith(prefix)) {
+      writer = TEMPORARY_TAIL.exec(name.slice(prefix.length));
+      legacy = LEGACY_TAIL.test(name.slice(prefix.length));
+    } else if (name.startsWith(legacyPrefix)) writer = LEGACY_CHECKPOINT_TAIL.exec(name.slice(legacyPrefix.length));
+    const stale = writer ? !isRunning(Number(writer[1])) : legacy && (await unchangedFor(join(directory, name)));
+    // Another process cleaning up the same file at the same time is no reason to fail this write.
+    if (stale) await rm(join(directory, name), { force: true }).catch(() => undefined);
   }
+}
+
+async function unchangedFor(path: string, ms = LEGACY_ABANDONED_MS): Promise<boolean> {
+  return stat(path).then(
+    (s) => Date.now() - s.mtimeMs > ms,
+    () => false,
+  );
 }
 
 function isRunning(pid: number): boolean {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,5 +67,21 @@ describe('writeFileAtomic and the temporary files of killed writers', () => {
     } finally {
       live.kill();
     }
+  });
+
+  it('removes the temporary files earlier versions left: by dead pid, or unchanged for an hour', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const names = {
+      checkpoint: `checkpoint.bin.${dead}.tmp`,
+      liveCheckpoint: `checkpoint.bin.${process.pid}.tmp`,
+      oldCalibration: '.checkpoint.bin.0123456789ab.tmp',
+      recentCalibration: '.checkpoint.bin.ba9876543210.tmp',
+    };
+    for (const name of Object.values(names)) await writeFile(join(dir, name), 'half a file');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(join(dir, names.oldCalibration), twoHoursAgo, twoHoursAgo);
+    await writeFileAtomic(join(dir, 'checkpoint.bin'), 'weights');
+    const left = (await readdir(dir)).filter((name) => name.includes('checkpoint.bin'));
+    expect(left.sort()).toEqual([names.liveCheckpoint, names.recentCalibration, 'checkpoint.bin'].sort());
   });
 });

@@ -416,10 +416,17 @@ export class SerialOpuDevice extends OpuDevice {
       const started = performance.now();
       const say = () => {
         if (performance.now() - started >= this.options.handshakeTimeoutMs) {
+          const { cobs, short, length, crc } = link.decoder.faults;
+          const undecodable = cobs + short + length + crc;
+          // A device of another protocol version frames differently: all its replies fail to decode.
+          const heard = undecodable > 0 ? ` (${undecodable} frames came that did not decode)` : '';
           reject(
-            new TimeoutError(`no HELLO_REPLY within ${this.options.handshakeTimeoutMs} ms`, {
+            new TimeoutError(`no HELLO_REPLY within ${this.options.handshakeTimeoutMs} ms${heard}`, {
               field: 'handshakeTimeoutMs',
-              fix: 'check that the port is an OPU (opu devices lists them) and that it is powered',
+              fix:
+                undecodable > 0
+                  ? `check that the device speaks protocol version ${PROTOCOL_VERSION} (update its firmware or the SDK) and the line is clean`
+                  : 'check that the port is an OPU (opu devices lists them) and that it is powered',
             }),
           );
           return;

@@ -3,6 +3,7 @@ import { ArgumentError, seededUniform, TimeoutError } from 'opu-core';
 import { SimulatedOpuDevice } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
 import {
+  cobsEncode,
   decodeHelloReply,
   encodeAcquire,
   encodeCredit,
@@ -172,6 +173,25 @@ describe('a device that breaks the protocol is refused with a clear error', () =
     await expect(driver.open()).rejects.toBeInstanceOf(TimeoutError);
     expect(performance.now() - started).toBeGreaterThanOrEqual(450);
     expect(performance.now() - started).toBeLessThan(1500);
+  });
+
+  it('a device of protocol version 1 (16-byte headers) fails the handshake with a hint at the version', async () => {
+    const [host, device] = memoryTransportPair();
+    // Whatever the host says, the device answers with a HELLO_REPLY framed as version 1 did.
+    device.onData(() => {
+      const raw = new Uint8Array(16 + 4);
+      const view = new DataView(raw.buffer);
+      view.setUint8(0, 1);
+      view.setUint8(1, MessageType.helloReply);
+      view.setUint32(8, 4, true);
+      view.setUint32(12, crc32(raw.subarray(16), crc32(raw.subarray(0, 12))), true);
+      void device.write(Uint8Array.from([0, ...cobsEncode(raw), 0]));
+    });
+    const driver = new SerialOpuDevice({ connect: async () => host, options: { handshakeTimeoutMs: 500 } });
+    const error = await driver.open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toMatch(/no HELLO_REPLY within 500 ms \(\d+ frames came that did not decode\)/);
+    expect((error as Error).message).toMatch(`speaks protocol version ${PROTOCOL_VERSION}`);
   });
 
   it('bad driver options are ArgumentErrors naming the option', () => {

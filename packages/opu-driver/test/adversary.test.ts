@@ -299,6 +299,35 @@ describe('the host uses the settings each frame was taken with', () => {
   });
 });
 
+describe('a program that reads the port and takes frames meant for the host', () => {
+  it('costs retries, never a wrong value', async () => {
+    await using line = await tappedDevice(50);
+    await using host = await openHost(
+      line.tap,
+      { outputRoi: { left: 0, top: 0, width: 64, height: 40 } },
+      { chunkBytes: 1024 },
+    );
+    const random = seededUniform(17);
+    let stolen = 0;
+    let exact = 0;
+    // One frame in 20 toward the host, whatever it is: replies, camera chunks, the end of an acquisition.
+    line.tap.steal = (t) => t.direction === 'toHost' && random() < 0.05 && ++stolen > 0;
+    for (const seed of [14, 15, 16]) {
+      const frames = randomFrames(24, host.inputSize, seed);
+      const shot = await host.acquire(frames).catch((error: Error) => error);
+      if (shot instanceof Error) {
+        expect(shot).toBeInstanceOf(DeviceError);
+        continue;
+      }
+      expect(shot.data).toEqual(await expectedPixels(50, host.settings, frames));
+      exact++;
+    }
+    expect(exact).toBeGreaterThan(0);
+    expect(stolen).toBeGreaterThan(5);
+    expect(host.stats.retries).toBeGreaterThan(0);
+  });
+});
+
 describe('a host killed mid-batch', () => {
   it('the device abandons its acquisition, and the next host gets exact frames', async () => {
     await using line = await tappedDevice(49);

@@ -27,6 +27,8 @@ export class LineTap {
   readonly frames: TappedFrame[] = [];
   /** While false, what the device sends is dropped instead of passed on (no host reads the tap's port). */
   forwardToHost = true;
+  /** Frames for which this returns true are taken off the line, as a program reading the port would take them. */
+  steal: ((tapped: TappedFrame) => boolean) | undefined;
   readonly #device: Transport;
   readonly #host: Transport;
   readonly #slaveFd: number;
@@ -48,7 +50,7 @@ export class LineTap {
     return new LineTap(await openSerialTransport(devicePath), openPseudoTerminal());
   }
 
-  /** Calls `listener` with each frame once it has been passed on, before the bytes after it. */
+  /** Calls `listener` with each frame once it has been passed on (or stolen), before the bytes after it. */
   onFrame(listener: (tapped: TappedFrame) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -74,30 +76,33 @@ export class LineTap {
   }
 
   /**
-   * Passes `from`'s bytes to `to` up to and including each delimiter, then records the frame it ended, so that a
-   * listener's injection lands between two frames rather than inside one.
+   * Passes `from`'s bytes on frame by frame, once each frame's closing delimiter has come: a frame can be stolen
+   * whole (see `steal`), and a listener's injection lands between two frames rather than inside one.
    */
   #relay(from: Transport, direction: Direction): void {
     let partial: Uint8Array[] = [];
-    const pass = (bytes: Uint8Array) => {
-      if (direction === 'toHost' && !this.forwardToHost) return;
-      void this.#write(direction, bytes.slice());
-    };
     from.onData((chunk) => {
       let start = 0;
       for (let zero = chunk.indexOf(0); zero !== -1; zero = chunk.indexOf(0, start)) {
-        pass(chunk.subarray(start, zero + 1));
         partial.push(chunk.subarray(start, zero).slice());
         const encoded = Buffer.concat(partial);
         partial = [];
         start = zero + 1;
-        if (encoded.length > 0) this.#record(direction, encoded);
+        if (encoded.length > 0) this.#pass(direction, encoded);
       }
-      if (start < chunk.length) {
-        pass(chunk.subarray(start));
-        partial.push(chunk.subarray(start).slice());
-      }
+      if (start < chunk.length) partial.push(chunk.subarray(start).slice());
     });
+  }
+
+  #pass(direction: Direction, encoded: Uint8Array): void {
+    const wire = new Uint8Array(encoded.length + 2);
+    wire.set(encoded, 1);
+    const decoded = decodeFrame(encoded, DECODE_LIMIT_BYTES);
+    const tapped = { direction, wire, frame: typeof decoded === 'string' ? undefined : decoded };
+    this.frames.push(tapped);
+    const forward = direction === 'toDevice' || this.forwardToHost;
+    if (forward && !this.steal?.(tapped)) void this.#write(direction, wire);
+    for (const listener of this.#listeners) listener(tapped);
   }
 
   #write(direction: Direction, bytes: Uint8Array): Promise<void> {
@@ -105,14 +110,5 @@ export class LineTap {
     const written = this.#writing[direction].then(() => to.write(bytes));
     this.#writing[direction] = written.catch(() => undefined);
     return written;
-  }
-
-  #record(direction: Direction, encoded: Uint8Array): void {
-    const wire = new Uint8Array(encoded.length + 2);
-    wire.set(encoded, 1);
-    const decoded = decodeFrame(encoded, DECODE_LIMIT_BYTES);
-    const tapped = { direction, wire, frame: typeof decoded === 'string' ? undefined : decoded };
-    this.frames.push(tapped);
-    for (const listener of this.#listeners) listener(tapped);
   }
 }

@@ -22,8 +22,11 @@ import { LineTap, type TappedFrame } from './tap.js';
 
 const deviceUrl = (seed: number) => `sim://?seed=${seed}&camera=ideal&laserFluctuationRms=0`;
 const ROI: SettingsPatch = { outputRoi: { left: 4, top: 2, width: 32, height: 16 } };
-/** Short timeouts make recoveries cheap; long enough that a loaded machine's pauses are not silence. */
-const HOST_OPTIONS = { timeoutMs: 400, retries: 20, handshakeTimeoutMs: 4000 };
+/**
+ * Timeouts long enough for the device process's first acquisition on the TypeScript kernels (OPU_NATIVE=0), which
+ * computes its transmission matrix while the host counts silence; lost frames are re-requested within 200 ms anyway.
+ */
+const HOST_OPTIONS = { timeoutMs: 3000, retries: 20, handshakeTimeoutMs: 5000 };
 
 /** The camera frames an intact device gives for `frames` under `settings` (the host's: all of them). */
 async function expectedPixels(seed: number, settings: SettingsPatch, frames: DmdFrames) {

@@ -16,6 +16,19 @@ import {
 } from './protocol/messages.js';
 import { SilenceClock } from './silence.js';
 
+/**
+ * On a line that delivers damaged frames (the device talks, the line garbles it) an acquisition waits up to this many
+ * times `timeoutMs` for intact ones before it gives up: the re-requests get through sooner or later. A line that
+ * delivers nothing at all still fails after `timeoutMs`.
+ */
+const NOISY_LINE_PATIENCE = 4;
+
+/** Frames the link's decoder dropped as damaged (COBS, length, CRC), for telling a noisy line from a silent one. */
+function damagedFrames(link: ProtocolLink): number {
+  const { cobs, short, length, crc, oversized } = link.decoder.faults;
+  return cobs + short + length + crc + oversized;
+}
+
 export interface IncomingAcquisitionInit {
   link: ProtocolLink;
   count: number;
@@ -73,7 +86,11 @@ export class IncomingAcquisition {
   #creditedAt = 0;
   #retries = 0;
   #reportRequestedMs = Number.NEGATIVE_INFINITY;
+  /** Time without a frame of this acquisition: re-requests follow it. */
   readonly #silence: SilenceClock;
+  /** Time without a frame of this acquisition or a damaged frame: a noisy line is not a silent device. */
+  readonly #lineSilence: SilenceClock;
+  #damagedSeen: number;
   #settle!: { resolve: (r: ReceivedAcquisition) => void; reject: (e: Error) => void };
   #finished = false;
 
@@ -88,6 +105,8 @@ export class IncomingAcquisition {
     this.#frameBytes = pixelsPerFrame * (wide ? 2 : 1);
     this.#reports = new Array<FrameReport>(init.count);
     this.#silence = new SilenceClock(init.stallMs);
+    this.#lineSilence = new SilenceClock(init.stallMs);
+    this.#damagedSeen = damagedFrames(init.link);
   }
 
   run(): Promise<ReceivedAcquisition> {
@@ -127,6 +146,7 @@ export class IncomingAcquisition {
   #receive(frame: Frame): void {
     this.#heard = true;
     this.#silence.heard();
+    this.#lineSilence.heard();
     switch (frame.type) {
       case MessageType.acquireStarted: {
         const started = decodeAcquireStarted(frame.payload);
@@ -295,11 +315,22 @@ export class IncomingAcquisition {
   }
 
   #checkProgress(): void {
+    const damaged = damagedFrames(this.#init.link);
+    if (damaged !== this.#damagedSeen) {
+      this.#damagedSeen = damaged;
+      this.#lineSilence.heard();
+    }
     const silentMs = this.#silence.tick();
-    if (silentMs >= this.#init.timeoutMs) {
+    const lineSilentMs = this.#lineSilence.tick();
+    const { timeoutMs } = this.#init;
+    if (lineSilentMs >= timeoutMs || silentMs >= NOISY_LINE_PATIENCE * timeoutMs) {
       const have = this.#have ? this.#have.length - this.#missing : 0;
+      const what =
+        lineSilentMs >= timeoutMs
+          ? `fell silent for ${Math.round(lineSilentMs)} ms`
+          : `sent nothing intact for ${Math.round(silentMs)} ms, only damaged frames`;
       const error = new TimeoutError(
-        `the device fell silent for ${Math.round(silentMs)} ms during an acquisition of ${this.#init.count} frames ` +
+        `the device ${what} during an acquisition of ${this.#init.count} frames ` +
           `(${have} of ${this.#have?.length ?? '?'} chunks in); nothing is returned`,
         { field: 'timeoutMs', fix: 'check the cable and the device; the next call reconnects' },
       );

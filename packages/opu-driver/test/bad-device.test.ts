@@ -129,6 +129,28 @@ describe('a device that breaks the protocol is refused with a clear error', () =
     ).rejects.toThrow(/unexpected message 0x99 during an acquisition/);
   });
 
+  it('a line that garbles every camera frame is noisy, not silent: the host re-requests for 4 timeouts, then fails', async () => {
+    let armed = false;
+    const { driver } = await openAgainst((frame) => {
+      if (!armed || frame.type !== MessageType.cameraChunk) return undefined;
+      const wire = encodeFrame(frame);
+      wire[wire.length - 2] ^= 0x40;
+      return wire;
+    });
+    await driver.open();
+    armed = true;
+    const started = performance.now();
+    const error = await driver
+      .acquire({ count: 1, mirrorsPerFrame: driver.inputSize, data: new Uint8Array(128) })
+      .catch((e: unknown) => e);
+    const elapsedMs = performance.now() - started;
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toMatch(/sent nothing intact for \d+ ms, only damaged frames/);
+    // timeoutMs is 300: a silent device would have failed after 300 ms.
+    expect(elapsedMs).toBeGreaterThanOrEqual(4 * 300 * 0.9);
+    expect(elapsedMs).toBeLessThan(4 * 300 + 1000);
+  });
+
   it('a frame larger than the negotiated maximum', async () => {
     const { driver } = await openAgainst(
       (frame) =>

@@ -20,6 +20,7 @@ import { deviceRefusal, ProtocolLink } from './link.js';
 import { type SerialDeviceOptions, type SerialDeviceOptionsInput, serialDeviceOptionsSchema } from './options.js';
 import { PROTOCOL_VERSION } from './protocol/frame.js';
 import {
+  acquisitionSettings,
   decodeHelloReply,
   decodeJson,
   encodeHeartbeat,
@@ -200,14 +201,7 @@ export class SerialOpuDevice extends OpuDevice {
     const received = await new IncomingAcquisition({
       link: session.link,
       count: frames.count,
-      settings: {
-        exposureUs: settings.exposureUs,
-        frameTimeUs: settings.frameTimeUs,
-        gainDb: settings.gainDb,
-        inputRegion: settings.inputRegion,
-        outputRoi: settings.outputRoi,
-        bitDepth: session.info.camera.bitDepth,
-      },
+      settings: acquisitionSettings(settings, session.info.camera.bitDepth),
       bytesPerFrame: bytesPerFrame(frames.mirrorsPerFrame),
       framesCrc: crc32(frames.data),
       credits: this.options.credits,

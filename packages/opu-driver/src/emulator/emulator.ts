@@ -3,6 +3,7 @@ import { ArgumentError, allocateDmdFrames, bytesPerFrame, type CameraFrames, typ
 import { type LinkStats, ProtocolLink } from '../link.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, type Frame, PROTOCOL_VERSION } from '../protocol/frame.js';
 import {
+  acquisitionSettings,
   CAMERA_CHUNK_HEADER_BYTES,
   decodeAcquire,
   decodeCredit,
@@ -344,18 +345,10 @@ export class OpuEmulator {
   }
 
   #started(acquisition: Acquisition): Promise<void> {
-    const { settings } = this.device;
     const payload = encodeAcquireStarted({
       count: acquisition.count,
       chunkBytes: acquisition.chunkBytes,
-      settings: {
-        exposureUs: settings.exposureUs,
-        frameTimeUs: settings.frameTimeUs,
-        gainDb: settings.gainDb,
-        inputRegion: settings.inputRegion,
-        outputRoi: settings.outputRoi,
-        bitDepth: this.device.info.camera.bitDepth,
-      },
+      settings: acquisitionSettings(this.device.settings, this.device.info.camera.bitDepth),
     });
     return this.#send(acquisition, MessageType.acquireStarted, payload);
   }

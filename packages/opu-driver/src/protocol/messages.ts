@@ -1,4 +1,4 @@
-import { DeviceError, type Rectangle } from 'opu-core';
+import { DeviceError, type OpuSettings, type Rectangle } from 'opu-core';
 
 /** Message types (docs/protocol.md §2): requests have the high bit clear, the device's replies have it set. */
 export const MessageType = {
@@ -335,6 +335,12 @@ export interface AcquisitionSettings {
   inputRegion: Rectangle;
   outputRoi: Rectangle;
   bitDepth: number;
+}
+
+/** What the device acquires with: its settings and its camera's bit depth. */
+export function acquisitionSettings(settings: OpuSettings, bitDepth: number): AcquisitionSettings {
+  const { exposureUs, frameTimeUs, gainDb, inputRegion, outputRoi } = settings;
+  return { exposureUs, frameTimeUs, gainDb, inputRegion, outputRoi, bitDepth };
 }
 
 export interface AcquireStarted {

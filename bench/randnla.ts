@@ -19,6 +19,7 @@ import {
   symmetricPsd,
 } from 'opu-randnla';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
+import { baselineEnv, python } from './python-baseline.js';
 
 const n = 2000;
 const k = 100;
@@ -68,11 +69,10 @@ function numpySvdSeconds(): number | undefined {
     'import time, numpy as np\n' +
     `a = np.random.default_rng(0).standard_normal((${n}, ${n}), dtype=np.float32)\n` +
     't = time.perf_counter(); np.linalg.svd(a); print(time.perf_counter() - t)';
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    const run = spawnSync(python, ['-c', code], { encoding: 'utf8' });
-    if (run.status === 0) return Number(run.stdout.trim());
-  }
-  return undefined;
+  const py = python();
+  if (!py) return undefined;
+  const run = spawnSync(py, ['-c', code], { encoding: 'utf8', env: baselineEnv });
+  return run.status === 0 ? Number(run.stdout.trim()) : undefined;
 }
 
 async function svdRows(errors: Map<string, number[]>): Promise<string[]> {

@@ -13,6 +13,7 @@ import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDe
 import { inputBatch, matmulTransposed, relativeError } from '../test/helpers.js';
 import { calibrationBenchmark } from './calibration.js';
 import { mnistBenchmark } from './mnist.js';
+import { baselineEnv, openblasKernel, python } from './python-baseline.js';
 import { randnlaBenchmark } from './randnla.js';
 import { randomFeaturesBenchmark } from './random-features.js';
 import { serialBenchmark } from './serial.js';
@@ -24,19 +25,14 @@ const log = (line: string) => {
   lines.push(line);
 };
 
-function python(): string | undefined {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    const probe = spawnSync(candidate, ['-c', 'import numpy'], { encoding: 'utf8' });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
-}
-
 function numpySgemm(sizes: number[]): Map<number, number> {
   const results = new Map<number, number>();
   const py = python();
   if (!py) return results;
-  const out = execFileSync(py, [`${root}bench/numpy_sgemm.py`, JSON.stringify(sizes)], { encoding: 'utf8' });
+  const out = execFileSync(py, [`${root}bench/numpy_sgemm.py`, JSON.stringify(sizes)], {
+    encoding: 'utf8',
+    env: baselineEnv,
+  });
   for (const line of out.trim().split('\n')) {
     const r = JSON.parse(line);
     results.set(r.n, r.gflops);
@@ -112,7 +108,10 @@ function numpyBaseline(shapes: number[][]): Map<string, number> {
     console.log('numpy baseline skipped: no python3 with numpy (apt-get install python3-numpy libopenblas0-pthread)');
     return results;
   }
-  const out = execFileSync(py, [`${root}bench/numpy_projection.py`, JSON.stringify(shapes)], { encoding: 'utf8' });
+  const out = execFileSync(py, [`${root}bench/numpy_projection.py`, JSON.stringify(shapes)], {
+    encoding: 'utf8',
+    env: baselineEnv,
+  });
   for (const line of out.trim().split('\n')) {
     const r = JSON.parse(line);
     results.set(`${r.inputs}x${r.outputs}x${r.batch}`, r.seconds);
@@ -198,13 +197,14 @@ function torchEpochSeconds(
 ): { seconds: number; threads: number } | undefined {
   const py = python();
   if (!py) return undefined;
-  const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+  const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8', env: baselineEnv });
   if (probe.status !== 0) {
     console.log('PyTorch baseline skipped: no python3-torch (apt-get install python3-torch)');
     return undefined;
   }
   const out = execFileSync(py, [`${root}bench/torch_mlp.py`, JSON.stringify(sizes), String(rows), String(batch)], {
     encoding: 'utf8',
+    env: baselineEnv,
   });
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
@@ -472,12 +472,15 @@ log(
 );
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const baselinePython = python();
+const baselineKernel = baselinePython ? openblasKernel(baselinePython) : 'no numpy';
 const header = [
   '# Benchmarks',
   '',
   `Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench\` on ${cpu}, ` +
     `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. ` +
-    'Baseline: numpy from Debian (python3-numpy on OpenBLAS) in the same run; for projections its best formulation, ' +
+    'Baseline: numpy from Debian (python3-numpy on OpenBLAS) in the same run, without OPENBLAS_CORETYPE and ' +
+    `OPENBLAS_L2_SIZE in its environment (OpenBLAS kernel: ${baselineKernel}); for projections its best formulation, ` +
     'one float32 GEMM on [Re | Im] followed by a sum of squares (reference §9). The simulator runs on the opu-native ' +
     'kernels named below; `OPU_NATIVE=0 npm run bench` measures it on the TypeScript fallback.',
   '',

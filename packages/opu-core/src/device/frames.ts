@@ -57,15 +57,25 @@ export function packDmdFrames(
     for (let j = 0; j < valuesPerFrame; j++) {
       const v = bits[f * valuesPerFrame + j]!;
       if (v === 1) for (let q = j * block; q < (j + 1) * block; q++) setMirror(frames, f, q);
-      else if (v !== 0) {
-        throw new ArgumentError(`value ${v} is not binary`, {
-          field: `${field}[${f}][${j}]`,
-          fix: 'DMD frames take 0 or 1 only: encode real values first (encoders in opu-core) or use project()',
-        });
-      }
+      else if (v !== 0) throw notBinary(v, `${field}[${f}][${j}]`);
     }
   }
   return frames;
+}
+
+/** Rejects any value but 0 and 1 in `count × valuesPerFrame` row-major values, naming the first one. */
+export function requireBinary(bits: ArrayLike<number>, valuesPerFrame: number, field: string): void {
+  for (let i = 0; i < bits.length; i++) {
+    const v = bits[i]!;
+    if (v !== 0 && v !== 1) throw notBinary(v, `${field}[${Math.floor(i / valuesPerFrame)}][${i % valuesPerFrame}]`);
+  }
+}
+
+function notBinary(value: number, field: string): ArgumentError {
+  return new ArgumentError(`value ${value} is not binary`, {
+    field,
+    fix: 'DMD frames take 0 or 1 only: encode real values first (encoders in opu-core) or use project()',
+  });
 }
 
 export function unpackDmdFrames(frames: DmdFrames): Uint8Array {

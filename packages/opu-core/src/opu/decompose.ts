@@ -10,6 +10,8 @@ export interface Decomposition {
   precisionBits: number;
   /** Most pieces one row can need: 2 for a ternary row, 2·precision for bit planes. */
   maxPiecesPerRow: number;
+  /** For a ternary batch, each row's two magnitudes a and b (row r: a·t⁺ − b·t⁻), found while choosing. */
+  levels?: Float64Array;
 }
 
 /**
@@ -38,27 +40,31 @@ export function planDecomposition(
   encoding: ProjectionEncoding,
   precisionBits: number,
 ): Decomposition {
-  const ternary = encoding !== 'bitplanes' && everyRowTernary(x, features, encoding === 'ternary');
-  return {
-    encoding: ternary ? 'ternary' : 'bitplanes',
-    features,
-    precisionBits,
-    maxPiecesPerRow: ternary ? 2 : 2 * precisionBits,
-  };
+  const levels = encoding === 'bitplanes' ? undefined : ternaryLevels(x, features, encoding === 'ternary');
+  if (levels) return { encoding: 'ternary', features, precisionBits, maxPiecesPerRow: 2, levels };
+  return { encoding: 'bitplanes', features, precisionBits, maxPiecesPerRow: 2 * precisionBits };
 }
 
-/** Whether every row has one magnitude per sign; with `required`, a row that has more is an error naming it. */
-function everyRowTernary(x: Float32Array, features: number, required: boolean): boolean {
+/**
+ * Each row's two magnitudes when every row has one magnitude per sign, else undefined; with `required`, a row that
+ * has more is an error naming it. 16 bytes a row, against the row's own 4 per feature.
+ */
+function ternaryLevels(x: Float32Array, features: number, required: boolean): Float64Array | undefined {
   const rows = x.length / features;
+  const levels = new Float64Array(2 * rows);
   for (let r = 0; r < rows; r++) {
-    if (signedLevels(x, r * features, features) !== undefined) continue;
-    if (!required) return false;
+    const ab = signedLevels(x, r * features, features);
+    if (ab !== undefined) {
+      levels.set(ab, 2 * r);
+      continue;
+    }
+    if (!required) return undefined;
     throw new ArgumentError('row is not ternary (its entries of one sign differ in magnitude)', {
       field: `e[${r}]`,
       fix: "ternarize the error first (TernaryEncoder) or use encoding: 'bitplanes' or 'auto'",
     });
   }
-  return true;
+  return levels;
 }
 
 /**
@@ -103,7 +109,7 @@ export function* decomposeInPasses(x: Float32Array, plan: Decomposition, rowsPer
     rows: new Int32Array(capacity),
     count: 0,
   };
-  const split = plan.encoding === 'ternary' ? ternaryPieces : bitPlanePieces(plan, capacity);
+  const split = plan.levels ? ternaryPieces(plan.levels) : bitPlanePieces(plan, capacity);
   for (let first = 0; first < rows; first += rowsPerPass) {
     pieces.firstRow = first;
     pieces.endRow = Math.min(rows, first + rowsPerPass);
@@ -123,14 +129,15 @@ export function countPieces(x: Float32Array, plan: Decomposition, rowsPerPass: n
 /** Writes the rows [pieces.firstRow, pieces.endRow) of `x` into `pieces`. */
 type RowSplitter = (x: Float32Array, features: number, pieces: BinaryPieces) => void;
 
-/** Each row a·t⁺ − b·t⁻ as the pieces (t⁺, a) and (t⁻, −b). */
-const ternaryPieces: RowSplitter = (x, features, pieces) => {
-  for (let r = pieces.firstRow; r < pieces.endRow; r++) {
-    const [a, b] = signedLevels(x, r * features, features)!;
-    signPiece(x, features, r, 1, a, pieces);
-    signPiece(x, features, r, -1, -b, pieces);
-  }
-};
+/** Each row a·t⁺ − b·t⁻ as the pieces (t⁺, a) and (t⁻, −b), with the magnitudes the plan found. */
+function ternaryPieces(levels: Float64Array): RowSplitter {
+  return (x, features, pieces) => {
+    for (let r = pieces.firstRow; r < pieces.endRow; r++) {
+      signPiece(x, features, r, 1, levels[2 * r]!, pieces);
+      signPiece(x, features, r, -1, -levels[2 * r + 1]!, pieces);
+    }
+  };
+}
 
 /** Appends the indicator of row r's entries of this sign as a piece of this weight. */
 function signPiece(

@@ -2,7 +2,14 @@ import { checkCalibration } from '../calibration/calibration-file.js';
 import type { DeviceCalibration } from '../calibration/device-calibration.js';
 import { type PipelineOptions, runCalibrationPipeline } from '../calibration/pipeline.js';
 import { linearCalibrationOf, restoreAcquirer } from '../calibration/restore.js';
-import { allocateDmdFrames, bytesPerFrame, type DmdFrames, litMirrorCounts, packDmdFrames } from '../device/frames.js';
+import {
+  allocateDmdFrames,
+  bytesPerFrame,
+  type DmdFrames,
+  litMirrorCounts,
+  packDmdFrames,
+  requireBinary,
+} from '../device/frames.js';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { ArgumentError, CalibrationFileError, DeviceStateError, UnsupportedError } from '../errors.js';
@@ -260,6 +267,7 @@ export class Opu implements AsyncDisposable {
     const n = this.inputs;
     const m = this.outputs;
     const rows = this.#rowsOf(x, 'x');
+    // Frames are packed one measurement at a time: every value is checked before the first is shown.
     requireBinary(x, n, 'x');
     const out = allocateResult(rows, m, 'x');
     return this.#exclusive(async () => {
@@ -521,17 +529,6 @@ function storeRowSums(sums: Float64Array, firstRow: number, endRow: number, out:
       }
       out[r * outputs + i] = value;
     }
-  }
-}
-
-/** Rejects any value but 0 and 1 before the first frame: `transform()` packs its frames one measurement at a time. */
-function requireBinary(x: ArrayLike<number>, inputs: number, field: string): void {
-  for (let i = 0; i < x.length; i++) {
-    if (x[i] === 0 || x[i] === 1) continue;
-    throw new ArgumentError(`value ${x[i]} is not binary`, {
-      field: `${field}[${Math.floor(i / inputs)}][${i % inputs}]`,
-      fix: 'DMD frames take 0 or 1 only: encode real values first (encoders in opu-core) or use project()',
-    });
   }
 }
 

@@ -23,12 +23,6 @@ import { SilenceClock } from './silence.js';
  */
 const NOISY_LINE_PATIENCE = 4;
 
-/** Frames the link's decoder dropped as damaged (COBS, length, CRC), for telling a noisy line from a silent one. */
-function damagedFrames(link: ProtocolLink): number {
-  const { cobs, short, length, crc, oversized } = link.decoder.faults;
-  return cobs + short + length + crc + oversized;
-}
-
 export interface IncomingAcquisitionInit {
   link: ProtocolLink;
   count: number;
@@ -106,7 +100,7 @@ export class IncomingAcquisition {
     this.#reports = new Array<FrameReport>(init.count);
     this.#silence = new SilenceClock(init.stallMs);
     this.#lineSilence = new SilenceClock(init.stallMs);
-    this.#damagedSeen = damagedFrames(init.link);
+    this.#damagedSeen = init.link.decoder.damagedFrames;
   }
 
   run(): Promise<ReceivedAcquisition> {
@@ -315,7 +309,7 @@ export class IncomingAcquisition {
   }
 
   #checkProgress(): void {
-    const damaged = damagedFrames(this.#init.link);
+    const damaged = this.#init.link.decoder.damagedFrames;
     if (damaged !== this.#damagedSeen) {
       this.#damagedSeen = damaged;
       this.#lineSilence.heard();

@@ -195,7 +195,7 @@ export class SerialOpuDevice extends OpuDevice {
   async #acquireOnce(session: Session, frames: DmdFrames, settingsRestored: number): Promise<CameraFrames> {
     const settings = this.#settings!;
     const startedMs = performance.now();
-    const before = { ...session.link.stats, dropped: this.#dropped(session), retries: this.stats.retries };
+    const before = { ...session.link.stats, dropped: session.link.decoder.damagedFrames, retries: this.stats.retries };
     await this.#upload(session, frames.data);
     const uploadedMs = performance.now();
     const received = await new IncomingAcquisition({
@@ -210,7 +210,7 @@ export class SerialOpuDevice extends OpuDevice {
     }).run();
     const streamedMs = performance.now();
     this.stats.retries += received.retries;
-    const dropped = this.#dropped(session);
+    const dropped = session.link.decoder.damagedFrames;
     this.stats.droppedFrames += dropped - before.dropped;
     const stats = session.link.stats;
     this.stats.staleFrames += stats.staleFrames - before.staleFrames;
@@ -283,11 +283,6 @@ export class SerialOpuDevice extends OpuDevice {
   async #setSettings(session: Session, settings: OpuSettings): Promise<OpuSettings> {
     const reply = await this.#request(session, MessageType.setSettings, encodeJson(settings), MessageType.settings);
     return parseFromDevice(settingsSchema, decodeJson(reply.payload, 'SETTINGS'), 'SETTINGS');
-  }
-
-  #dropped(session: Session): number {
-    const f = session.link.decoder.faults;
-    return f.cobs + f.short + f.length + f.crc + f.oversized;
   }
 
   /** The open session, or a new one when the link was lost: reconnect, shake hands, restore the settings. */
@@ -410,8 +405,7 @@ export class SerialOpuDevice extends OpuDevice {
       const started = performance.now();
       const say = () => {
         if (performance.now() - started >= this.options.handshakeTimeoutMs) {
-          const { cobs, short, length, crc } = link.decoder.faults;
-          const undecodable = cobs + short + length + crc;
+          const undecodable = link.decoder.damagedFrames;
           // A device of another protocol version frames differently: all its replies fail to decode.
           const heard = undecodable > 0 ? ` (${undecodable} frames came that did not decode)` : '';
           reject(

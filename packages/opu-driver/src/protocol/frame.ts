@@ -104,6 +104,12 @@ export class FrameDecoder {
     this.#buffer = new Uint8Array(Math.min(this.#limit, 4096));
   }
 
+  /** Frames dropped as damaged (COBS, short, length, CRC, oversized): what a noisy line costs; overruns aside. */
+  get damagedFrames(): number {
+    const { cobs, short, length, crc, oversized } = this.faults;
+    return cobs + short + length + crc + oversized;
+  }
+
   /** Feeds received bytes; returns the intact frames they complete, in order. */
   push(chunk: Uint8Array): Frame[] {
     const frames: Frame[] = [];

@@ -15,7 +15,8 @@ export { runEmulatorCommand } from './emulator/command.js';
 export { CHUNK_BYTES, type EmulatorOptions, type EmulatorStats, OpuEmulator } from './emulator/emulator.js';
 export { type EmulatorFaults, type EmulatorFaultsInput, faultSchema, faultyTransport } from './emulator/faults.js';
 export { type EmulatorOnPty, emulateOnPseudoTerminal } from './emulator/pty-emulator.js';
-export { deviceRefusal, type LinkStats, ProtocolLink } from './link.js';
+export { SettingsMismatchError } from './incoming-acquisition.js';
+export { deviceRefusal, type LinkOptions, type LinkRole, type LinkStats, ProtocolLink } from './link.js';
 export { type SerialDeviceOptions, type SerialDeviceOptionsInput, serialDeviceOptionsSchema } from './options.js';
 export { cobsDecode, cobsEncode, cobsEncodedLength } from './protocol/cobs.js';
 export {

@@ -4,8 +4,10 @@ import { SimulatedOpuDevice } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
 import {
   cobsEncode,
+  decodeAcquireStarted,
   decodeHelloReply,
   encodeAcquire,
+  encodeAcquireStarted,
   encodeCredit,
   encodeFrame,
   encodeHello,
@@ -20,6 +22,7 @@ import {
   ProtocolError,
   ProtocolLink,
   SerialOpuDevice,
+  SettingsMismatchError,
   type Transport,
 } from '../src/index.js';
 
@@ -149,6 +152,24 @@ describe('a device that breaks the protocol is refused with a clear error', () =
     // timeoutMs is 300: a silent device would have failed after 300 ms.
     expect(elapsedMs).toBeGreaterThanOrEqual(4 * 300 * 0.9);
     expect(elapsedMs).toBeLessThan(4 * 300 + 1000);
+  });
+
+  it('a device that keeps announcing other settings: restored once, then a SettingsMismatchError', async () => {
+    let armed = false;
+    const { driver } = await openAgainst((frame) => {
+      if (!armed || frame.type !== MessageType.acquireStarted) return undefined;
+      const started = decodeAcquireStarted(frame.payload);
+      const settings = { ...started.settings, exposureUs: started.settings.exposureUs / 2 };
+      return encodeFrame({ ...frame, payload: encodeAcquireStarted({ ...started, settings }) });
+    });
+    await driver.open();
+    armed = true;
+    const error = await driver
+      .acquire({ count: 1, mirrorsPerFrame: driver.inputSize, data: new Uint8Array(128) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SettingsMismatchError);
+    expect((error as Error).message).toMatch(/exposureUs 400 → 200/);
+    expect(driver.stats.settingsRestored).toBe(1);
   });
 
   it('a frame larger than the negotiated maximum', async () => {

@@ -18,7 +18,11 @@ export default defineConfig({
   test: {
     projects: [
       { resolve: { alias }, test: { name: 'opu-core', root: './packages/opu-core', include: ['test/**/*.test.ts'] } },
-      { resolve: { alias }, test: { name: 'opu-native', root: './native', include: ['test/**/*.test.ts'] } },
+      {
+        resolve: { alias },
+        // The TypeScript kernels (OPU_NATIVE=0) take seconds on a machine that runs other test files beside them.
+        test: { name: 'opu-native', root: './native', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
+      },
       {
         resolve: { alias },
         test: { name: 'dfa-nn', root: './packages/dfa-nn', include: ['test/**/*.test.ts'], testTimeout: 120_000 },

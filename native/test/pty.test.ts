@@ -68,8 +68,7 @@ describe('pseudo-terminal', () => {
       closeSync(pty.slaveFd);
       closeSync(pty.masterFd);
     }
-    // The reader takes a pty buffer (4 KiB) per turn of the event loop: 256 turns, seconds on a loaded machine.
-  }, 30_000);
+  });
 
   it('without the addon, a typed error that says how to build it', () => {
     expect(loadFdWrite('/nonexistent/opu_native.node')).toBeUndefined();

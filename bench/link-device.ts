@@ -16,8 +16,9 @@ import {
   rectangleArea,
   seededUniform,
 } from 'opu-core';
-import { emulateOnPseudoTerminal, ttyTransport } from 'opu-driver';
+import { emulateOnPseudoTerminal } from 'opu-emulator';
 import { openPseudoTerminal } from 'opu-native';
+import { ttyTransport } from 'opu-protocol';
 
 export const DMD = { widthMirrors: 912, heightMirrors: 1140 };
 export const SENSOR = { widthPx: 1920, heightPx: 1080 };

@@ -2,8 +2,10 @@
  * The dfa-nn benchmark: MNIST accuracy of BP, FA, DFA and IFA after a fixed epoch budget, DFA through the simulated
  * OPU, seconds per epoch against PyTorch, and where an epoch's time goes. Returns markdown lines and SVG plots.
  */
-import { type Algorithm, type Dataset, loadMnist, Mlp, OpuProjector, plot, stepSchedule, Trainer } from 'dfa-nn';
+
+import { type Algorithm, type Dataset, loadMnist, Mlp, OpuProjector, stepSchedule, Trainer } from 'dfa-nn';
 import { openOpu } from 'opu-core';
+import { plot } from 'opu-report';
 import 'opu-sim';
 import { kernels } from 'opu-native';
 

@@ -5,7 +5,7 @@
  * for a digital Gaussian sketch, with wall time and the modelled device time.
  */
 import { spawnSync } from 'node:child_process';
-import { Opu, plot } from 'opu-core';
+import { Opu } from 'opu-core';
 import {
   countTriangles,
   exactTriangles,
@@ -18,6 +18,7 @@ import {
   stochasticBlockModel,
   symmetricPsd,
 } from 'opu-randnla';
+import { plot } from 'opu-report';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { baselineEnv, python } from './python-baseline.js';
 

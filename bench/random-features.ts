@@ -4,16 +4,11 @@
  * classifier on the pixels and exact kernel ridge (the features' kernel, i.e. infinitely many features, and an RBF
  * kernel) on a training subset. About 4 minutes on 2 cores. Returns markdown lines and an SVG plot.
  */
-import {
-  type Dataset,
-  evaluateKernelRidge,
-  evaluateLinearRidge,
-  evaluateOpticalRandomFeatures,
-  loadMnist,
-  plot,
-  subset,
-} from 'dfa-nn';
+
+import { type Dataset, loadMnist, subset } from 'dfa-nn';
 import { Opu } from 'opu-core';
+import { evaluateKernelRidge, evaluateLinearRidge, evaluateOpticalRandomFeatures } from 'opu-learn';
+import { plot } from 'opu-report';
 import { SimulatedOpuDevice } from 'opu-sim';
 
 export interface RandomFeaturesBenchmarkOptions {

@@ -6,9 +6,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { plot } from 'dfa-nn';
 import { Opu, packDmdFrames, seededUniform, writeFileAtomic } from 'opu-core';
 import { type Kernels, kernels, typescriptKernels } from 'opu-native';
+import { plot } from 'opu-report';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { inputBatch, matmulTransposed, relativeError } from '../test/helpers.js';
 import { calibrationBenchmark } from './calibration.js';

@@ -9,15 +9,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { bytesPerFrame, type DmdFrames, type OpuSettings, seededUniform } from 'opu-core';
-import {
-  encodeHeartbeat,
-  encodeHello,
-  MessageType,
-  openSerialTransport,
-  PROTOCOL_VERSION,
-  ProtocolLink,
-  SerialOpuDevice,
-} from 'opu-driver';
+import { openSerialTransport, SerialOpuDevice } from 'opu-driver';
+import { encodeHeartbeat, encodeHello, MessageType, PROTOCOL_VERSION, ProtocolLink } from 'opu-protocol';
 import { DMD, SENSOR } from './link-device.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

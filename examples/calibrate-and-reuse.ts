@@ -8,7 +8,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openOpu, renderCalibrationReport, saveCalibration, seededNormal, writeFileAtomic } from 'opu-core';
+import { openOpu, saveCalibration, seededNormal, writeFileAtomic } from 'opu-core';
+import { renderCalibrationReport } from 'opu-report';
 import 'opu-sim';
 import { projectionErrorAgainstTruth, type SimulatedOpuDevice, transmissionMatrixErrorOnItsLayout } from 'opu-sim';
 

@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Opu, writeFileAtomic } from 'opu-core';
 import {
   autoregressiveForecast,
   DigitalIntensityMap,
@@ -17,11 +18,10 @@ import {
   OpticalReservoir,
   OpuIntensityMap,
   persistenceForecast,
-  plot,
   reservoirForecast,
   reservoirShape,
-} from 'dfa-nn';
-import { Opu, writeFileAtomic } from 'opu-core';
+} from 'opu-learn';
+import { plot } from 'opu-report';
 import { SimulatedOpuDevice } from 'opu-sim';
 
 const { values, positionals } = parseArgs({

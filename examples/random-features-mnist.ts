@@ -8,8 +8,9 @@
  *   npx tsx examples/random-features-mnist.ts --features 1000,5000,10000 --train 60000 --test 10000 --kernel-rows 3000
  */
 import { parseArgs } from 'node:util';
-import { evaluateKernelRidge, evaluateLinearRidge, evaluateOpticalRandomFeatures, loadMnist, subset } from 'dfa-nn';
+import { loadMnist, subset } from 'dfa-nn';
 import { Opu } from 'opu-core';
+import { evaluateKernelRidge, evaluateLinearRidge, evaluateOpticalRandomFeatures } from 'opu-learn';
 import { SimulatedOpuDevice } from 'opu-sim';
 
 const usageError = (message: string): never => {

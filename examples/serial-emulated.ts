@@ -9,7 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import { Opu, openOpu, seededUniform } from 'opu-core';
-import { emulateOnPseudoTerminal, measureTriggerLag, type SerialOpuDevice } from 'opu-driver';
+import { measureTriggerLag, type SerialOpuDevice } from 'opu-driver';
+import { emulateOnPseudoTerminal } from 'opu-emulator';
 import { SimulatedOpuDevice } from 'opu-sim';
 
 const { values } = parseArgs({ options: { 'corrupt-rate': { type: 'string', default: '0' } } });

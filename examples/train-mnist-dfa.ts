@@ -18,12 +18,12 @@ import {
   loadMnist,
   Mlp,
   OpuProjector,
-  plot,
   type ResumedTraining,
   runTraining,
   Trainer,
 } from 'dfa-nn';
 import { OpuError, openOpu, writeFileAtomic } from 'opu-core';
+import { plot } from 'opu-report';
 import 'opu-sim';
 
 const usageError = (message: string): never => {

@@ -7,5 +7,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  external: ['opu-core', 'opu-driver', 'opu-sim'],
+  external: ['opu-core', 'opu-driver', 'opu-emulator', 'opu-report', 'opu-sim'],
 });

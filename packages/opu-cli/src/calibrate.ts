@@ -9,11 +9,11 @@ import {
   openOpu,
   type PipelineOptions,
   pipelineSettingsSchema,
-  renderCalibrationReport,
   saveCalibration,
   type TransmissionMatrix,
   writeFileAtomic,
 } from 'opu-core';
+import { renderCalibrationReport } from 'opu-report';
 import { SimulatedOpuDevice, transmissionMatrixErrorOnItsLayout } from 'opu-sim';
 import { deviceUrl, UsageError } from './exit.js';
 import { calibrationProgress } from './progress.js';

@@ -6,7 +6,7 @@
  */
 import 'opu-sim';
 import 'opu-driver';
-import { runEmulatorCommand } from 'opu-driver';
+import { runEmulatorCommand } from 'opu-emulator';
 import { BENCH_USAGE, bench } from './bench.js';
 import { CALIBRATE_USAGE, calibrate } from './calibrate.js';
 import { DEVICES_USAGE, devices } from './devices.js';

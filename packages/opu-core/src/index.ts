@@ -3,7 +3,6 @@ export * from './calibration/calibration-file.js';
 export * from './calibration/device-calibration.js';
 export type { CalibrationEvent, CalibrationTarget, PipelineOptions } from './calibration/pipeline.js';
 export { type PipelineSettings, pipelineSettingsSchema } from './calibration/pipeline-settings.js';
-export { type ReportExtras, renderCalibrationReport } from './calibration/report.js';
 export type * from './calibration/transmission-matrix.js';
 export { choleskyFactor, choleskySolveRows } from './cholesky.js';
 export * from './device/frames.js';
@@ -32,7 +31,6 @@ export {
   type ProjectOptions,
   type ResultMetadata,
 } from './opu/opu.js';
-export { type PlotOptions, plot, type Series } from './plot.js';
 export { seededNormal, seededUniform } from './random.js';
 export { pearson, relativeError } from './stats.js';
 export { parseOrThrow } from './validation.js';

@@ -1,19 +1,20 @@
 import { DeviceError, DeviceStateError, TimeoutError } from 'opu-core';
-import { deviceRefusal, type ProtocolLink } from './link.js';
-import type { Frame } from './protocol/frame.js';
 import {
   type AcquisitionSettings,
   decodeAcquireDone,
   decodeAcquireStarted,
   decodeCameraChunk,
   decodeCameraFrames,
+  deviceRefusal,
   encodeAcquire,
   encodeCredit,
   encodeResendChunk,
+  type Frame,
   type FrameReport,
   MessageType,
   ProtocolError,
-} from './protocol/messages.js';
+  type ProtocolLink,
+} from 'opu-protocol';
 import { SilenceClock } from './silence.js';
 
 /**

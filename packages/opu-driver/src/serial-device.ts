@@ -15,24 +15,27 @@ import {
   settingsSchema,
   TimeoutError,
 } from 'opu-core';
-import { IncomingAcquisition, SettingsMismatchError } from './incoming-acquisition.js';
-import { deviceRefusal, ProtocolLink } from './link.js';
-import { type SerialDeviceOptions, type SerialDeviceOptionsInput, serialDeviceOptionsSchema } from './options.js';
-import { PROTOCOL_VERSION } from './protocol/frame.js';
 import {
   acquisitionSettings,
   decodeHelloReply,
   decodeJson,
+  deviceInfoSchema,
+  deviceRefusal,
   encodeHeartbeat,
   encodeHello,
   encodeJson,
   encodeUploadFrames,
   MessageType,
+  PROTOCOL_VERSION,
   ProtocolError,
-} from './protocol/messages.js';
-import { deviceInfoSchema, parseFromDevice, SETTINGS_SCHEMA_HASH } from './protocol/schema.js';
+  ProtocolLink,
+  parseFromDevice,
+  SETTINGS_SCHEMA_HASH,
+  type Transport,
+} from 'opu-protocol';
+import { IncomingAcquisition, SettingsMismatchError } from './incoming-acquisition.js';
+import { type SerialDeviceOptions, type SerialDeviceOptionsInput, serialDeviceOptionsSchema } from './options.js';
 import { SilenceClock } from './silence.js';
-import type { Transport } from './transport.js';
 import { measureTriggerLag } from './trigger-lag.js';
 
 /** HELLO is repeated this often until the device answers. */

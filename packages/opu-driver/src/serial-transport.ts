@@ -1,7 +1,6 @@
 import { DeviceError } from 'opu-core';
+import { fdWriter, type Transport } from 'opu-protocol';
 import { SerialPort } from 'serialport';
-import { fdWriter } from './fd-writer.js';
-import type { Transport } from './transport.js';
 
 export interface SerialOptions {
   /** Bits per second; USB CDC-ACM ignores it, a UART does not. */

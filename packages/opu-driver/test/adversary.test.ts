@@ -7,16 +7,10 @@
  * only, so a fresh simulator gives the exact expected pixels whatever the device went through before.
  */
 import { DeviceError, type DmdFrames, type SettingsPatch, seededUniform } from 'opu-core';
+import { encodeFrame, encodeHello, type Frame, MessageType, PROTOCOL_VERSION } from 'opu-protocol';
 import { SimulatedOpuDevice, simOptionsFromParams } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
-import {
-  encodeFrame,
-  encodeHello,
-  type Frame,
-  MessageType,
-  PROTOCOL_VERSION,
-  type SerialOpuDevice,
-} from '../src/index.js';
+import type { SerialOpuDevice } from '../src/index.js';
 import { randomFrames, serialDevice, spawnEmulator } from './helpers.js';
 import { LineTap, type TappedFrame } from './tap.js';
 

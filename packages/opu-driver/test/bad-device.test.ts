@@ -1,7 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { ArgumentError, seededUniform, TimeoutError } from 'opu-core';
-import { SimulatedOpuDevice } from 'opu-sim';
-import { describe, expect, it } from 'vitest';
+import { OpuEmulator } from 'opu-emulator';
 import {
   cobsEncode,
   decodeAcquireStarted,
@@ -17,14 +16,14 @@ import {
   FrameDecoder,
   MessageType,
   memoryTransportPair,
-  OpuEmulator,
   PROTOCOL_VERSION,
   ProtocolError,
   ProtocolLink,
-  SerialOpuDevice,
-  SettingsMismatchError,
   type Transport,
-} from '../src/index.js';
+} from 'opu-protocol';
+import { SimulatedOpuDevice } from 'opu-sim';
+import { describe, expect, it } from 'vitest';
+import { SerialOpuDevice, SettingsMismatchError } from '../src/index.js';
 
 const until = async (condition: () => boolean, timeoutMs = 2000) => {
   const started = performance.now();

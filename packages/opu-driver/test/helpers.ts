@@ -2,12 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type DmdFrames, packDmdFrames, seededUniform } from 'opu-core';
+import { type EmulatorOnPty, type EmulatorOptions, emulateOnPseudoTerminal } from 'opu-emulator';
 import { type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { afterAll } from 'vitest';
 import {
-  type EmulatorOnPty,
-  type EmulatorOptions,
-  emulateOnPseudoTerminal,
   measureTriggerLag,
   openSerialTransport,
   type SerialDeviceOptionsInput,
@@ -40,7 +38,7 @@ export interface EmulatorProcess {
  */
 export async function spawnEmulator(url: string, args: string[] = []): Promise<EmulatorProcess> {
   // One process (not the tsx launcher, which would leave its child running when killed).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/opu-driver/src/emulator/main.ts', url, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/opu-emulator/src/main.ts', url, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,8 +1,9 @@
 import { closeSync } from 'node:fs';
 import { DeviceError } from 'opu-core';
 import { openPseudoTerminal } from 'opu-native';
+import { MessageType, ProtocolLink, ttyTransport } from 'opu-protocol';
 import { describe, expect, it } from 'vitest';
-import { MessageType, openSerialTransport, ProtocolLink, ttyTransport } from '../src/index.js';
+import { openSerialTransport } from '../src/index.js';
 
 /** The driver's link over serialport on a real pseudo-terminal; the other end echoes requests as the device would. */
 describe('over a real serial line (pseudo-terminal + serialport)', () => {

@@ -1,6 +1,7 @@
 import { closeSync } from 'node:fs';
 import { openPseudoTerminal } from 'opu-native';
-import { decodeFrame, type Frame, openSerialTransport, type Transport, ttyTransport } from '../src/index.js';
+import { decodeFrame, type Frame, type Transport, ttyTransport } from 'opu-protocol';
+import { openSerialTransport } from '../src/index.js';
 
 export type Direction = 'toDevice' | 'toHost';
 

@@ -2,9 +2,9 @@
  * The calibration report: one self-contained HTML page (inline CSS and SVG, no external resource) showing what each
  * calibration step measured. Same calibration, same bytes: nothing depends on the clock or the locale.
  */
-import { ArgumentError } from '../errors.js';
-import { plot, type ReferenceLine, type Series } from '../plot.js';
+
 import {
+  ArgumentError,
   CALIBRATION_STEPS,
   type CalibrationStepName,
   type CalibrationSteps,
@@ -16,7 +16,7 @@ import {
   type StabilityResult,
   type StepRun,
   type TriggerLagResult,
-} from './device-calibration.js';
+} from 'opu-core';
 import {
   escapeHtml,
   facts,
@@ -29,10 +29,11 @@ import {
   page,
   section,
   table,
-} from './report-html.js';
-import { speckleBlockPx, speckleImageSvg } from './report-speckle.js';
+} from './calibration-report-html.js';
+import { speckleBlockPx, speckleImageSvg } from './calibration-report-speckle.js';
+import { plot, type ReferenceLine, type Series } from './plot.js';
 
-export { type SpeckleImageOptions, speckleImageSvg } from './report-speckle.js';
+export { type SpeckleImageOptions, speckleImageSvg } from './calibration-report-speckle.js';
 
 export interface ReportExtras {
   title?: string;

@@ -1,7 +1,7 @@
 import { closeSync } from 'node:fs';
 import type { OpuDevice } from 'opu-core';
 import { openPseudoTerminal } from 'opu-native';
-import { ttyTransport } from '../tty-transport.js';
+import { ttyTransport } from 'opu-protocol';
 import { type EmulatorOptions, OpuEmulator } from './emulator.js';
 
 export interface EmulatorOnPty {

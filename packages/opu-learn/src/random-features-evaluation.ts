@@ -1,5 +1,5 @@
+import type { Dataset } from 'dfa-nn';
 import { ArgumentError, type Opu } from 'opu-core';
-import type { Dataset } from './dataset.js';
 import { fitKernelRidge, type KernelName, predictKernelRidge } from './kernel-ridge.js';
 import { binarize, fitStandardization, opticalRandomFeatures, standardize } from './random-features.js';
 import {

@@ -1,3 +1,4 @@
+import { loadMnist } from 'dfa-nn';
 import { ArgumentError, Opu, seededUniform } from 'opu-core';
 import { IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,6 @@ import {
   evaluateLinearRidge,
   evaluateOpticalRandomFeatures,
   fitStandardization,
-  loadMnist,
   opticalKernel,
   opticalKernelSamplingStd,
   opticalRandomFeatures,

@@ -1,13 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { DeviceError, DeviceStateError, TimeoutError } from 'opu-core';
-import {
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  encodeFrame,
-  type Frame,
-  FrameDecoder,
-  PROTOCOL_VERSION,
-} from './protocol/frame.js';
-import { decodeError, MessageType, ProtocolError } from './protocol/messages.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, encodeFrame, type Frame, FrameDecoder, PROTOCOL_VERSION } from './frame.js';
+import { decodeError, MessageType, ProtocolError } from './messages.js';
 import type { Transport } from './transport.js';
 
 interface Pending {

@@ -1,15 +1,16 @@
-import { describe, expect, it } from 'vitest';
 import {
+  ArgumentError,
   CALIBRATION_STEPS,
   type CalibrationStepName,
   type CalibrationSteps,
   type DeviceCalibration,
   type StabilityResult,
-} from '../src/calibration/device-calibration.js';
-import { histogramDensity, renderCalibrationReport, speckleImageSvg } from '../src/calibration/report.js';
-import { ArgumentError } from '../src/errors.js';
+  seededNormal,
+  seededUniform,
+} from 'opu-core';
+import { describe, expect, it } from 'vitest';
+import { histogramDensity, renderCalibrationReport, speckleImageSvg } from '../src/calibration-report.js';
 import { plot } from '../src/plot.js';
-import { seededNormal, seededUniform } from '../src/random.js';
 
 // ---- hand-made calibrations -------------------------------------------------------------------------------------
 

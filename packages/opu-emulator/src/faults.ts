@@ -1,6 +1,6 @@
 import { seededUniform } from 'opu-core';
+import type { Transport } from 'opu-protocol';
 import { z } from 'zod';
-import type { Transport } from '../transport.js';
 
 /** Faults the emulator injects on its line, to exercise the driver's recovery (all off by default). */
 export const faultSchema = z.object({

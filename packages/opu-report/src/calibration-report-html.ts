@@ -1,6 +1,6 @@
 /** HTML building blocks of the calibration report: escaping, number formats, tables, sections, the page. */
-import type { Rectangle } from '../device/settings.js';
-import { escapeXml } from '../plot.js';
+import type { Rectangle } from 'opu-core';
+import { escapeXml } from './plot.js';
 
 export const escapeHtml = escapeXml;
 

@@ -1,6 +1,6 @@
 /** The speckle image as a compact grayscale SVG: block-reduced cells, one path per gray level, and a colour bar. */
-import { ArgumentError } from '../errors.js';
-import { escapeXml, niceTicks } from '../plot.js';
+import { ArgumentError } from 'opu-core';
+import { escapeXml, niceTicks } from './plot.js';
 
 export interface SpeckleImageOptions {
   /** Cells along the longer side at most; the image is reduced by square blocks of pixels to fit. Default 128. */

@@ -1,10 +1,10 @@
 import { crc32 } from 'node:zlib';
 import { ArgumentError, allocateDmdFrames, bytesPerFrame, type CameraFrames, type OpuDevice } from 'opu-core';
-import { type LinkStats, ProtocolLink } from '../link.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, type Frame, PROTOCOL_VERSION } from '../protocol/frame.js';
 import {
   acquisitionSettings,
   CAMERA_CHUNK_HEADER_BYTES,
+  Capability,
+  DEFAULT_MAX_PAYLOAD_BYTES,
   decodeAcquire,
   decodeCredit,
   decodeHello,
@@ -19,12 +19,16 @@ import {
   encodeError,
   encodeHelloReply,
   encodeJson,
+  type Frame,
   type FrameReport,
+  type LinkStats,
   MessageType,
+  PROTOCOL_VERSION,
   ProtocolError,
-} from '../protocol/messages.js';
-import { Capability, SETTINGS_SCHEMA_HASH } from '../protocol/schema.js';
-import type { Transport } from '../transport.js';
+  ProtocolLink,
+  SETTINGS_SCHEMA_HASH,
+  type Transport,
+} from 'opu-protocol';
 import { type EmulatorFaults, type EmulatorFaultsInput, faultSchema, faultyTransport } from './faults.js';
 
 /** Camera bytes per CAMERA_CHUNK at most: large enough for throughput, small enough to resend cheaply. */

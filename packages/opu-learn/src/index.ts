@@ -1,0 +1,54 @@
+export {
+  fitKernelRidge,
+  type KernelName,
+  type KernelRidgeFit,
+  type KernelRidgeOptions,
+  predictKernelRidge,
+} from './kernel-ridge.js';
+export { type MackeyGlassOptions, mackeyGlass } from './mackey-glass.js';
+export {
+  binarize,
+  DEFAULT_THRESHOLD,
+  empiricalKernel,
+  type FeatureStandardization,
+  fitStandardization,
+  opticalKernel,
+  opticalKernelSamplingStd,
+  opticalRandomFeatures,
+  type RandomFeatureOptions,
+  standardize,
+} from './random-features.js';
+export {
+  type BaselineResult,
+  evaluateKernelRidge,
+  evaluateLinearRidge,
+  evaluateOpticalRandomFeatures,
+  type FeatureCountResult,
+  type OpticalEvaluation,
+  type OpticalEvaluationOptions,
+} from './random-features-evaluation.js';
+export {
+  autoregressiveForecast,
+  DigitalIntensityMap,
+  type Forecast,
+  type ForecastSplit,
+  forecastFromFeatures,
+  type IntensityMap,
+  OpticalReservoir,
+  OpuIntensityMap,
+  persistenceForecast,
+  type ReservoirOptions,
+  type RunOptions,
+  reservoirForecast,
+  reservoirShape,
+} from './reservoir.js';
+export {
+  classificationError,
+  DIRECT_SOLVE_LIMIT,
+  fitRidge,
+  oneHot,
+  predictRidge,
+  type RidgeDiagnostics,
+  type RidgeFit,
+  type RidgeOptions,
+} from './ridge.js';

@@ -11,6 +11,7 @@ export * from './device/opu-device.js';
 export * from './device/settings.js';
 export * from './encoding/index.js';
 export * from './errors.js';
+export * from './operator/index.js';
 export type { AcquisitionStats } from './opu/acquisition.js';
 export {
   deviceFromUrl,

@@ -13,6 +13,7 @@ import {
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { ArgumentError, CalibrationFileError, DeviceStateError, UnsupportedError } from '../errors.js';
+import type { IntensityFeatures, LinearProjection } from '../operator/operator.js';
 import { type AcquisitionStats, ExposureControlledAcquirer, emptyStats, type FramesAcquired } from './acquisition.js';
 import { calibrateLinear, type LinearCalibration } from './calibration.js';
 import {
@@ -107,7 +108,7 @@ const MAX_RESULT_VALUES = 2 ** 32;
  * B_ij = √2·Re(ū_i·R_ij)/|u_i|, with R the medium's transmission matrix and u_i the calibrated reference field.
  * It is measured from intensities only, with K + 1 frames per binary vector: |R(x + r_k)|² and |Rx|².
  */
-export class Opu implements AsyncDisposable {
+export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable {
   readonly device: OpuDevice;
   readonly layout: DmdLayout;
   readonly #acquirer: ExposureControlledAcquirer;

@@ -48,15 +48,15 @@ const LAYERS = {
 /** opu-core's folders from the bottom up: a folder may import only the folders before it. */
 const FOLDERS = ['support', 'device', 'encoding', 'operator', 'measure', 'calibration', 'opu'];
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
 const manifest = (name) => JSON.parse(readFileSync(join(__dirname, PACKAGES[name], 'package.json'), 'utf8'));
-const workspace = (names) => names.map((name) => `${escape(PACKAGES[name])}/`);
+const workspace = (names) => names.map((name) => `${escapeRegExp(PACKAGES[name])}/`);
 /** Paths of the workspace packages other than `allowed` (and `self`), as one pattern. */
 const otherPackages = (self, allowed) =>
   `^(${workspace(Object.keys(PACKAGES).filter((name) => name !== self && !allowed.includes(name))).join('|')})`;
 
 const packageRules = Object.keys(PACKAGES).flatMap((name) => {
-  const dir = escape(PACKAGES[name]);
+  const dir = escapeRegExp(PACKAGES[name]);
   const { dependencies = {}, devDependencies = {} } = manifest(name);
   const declared = Object.keys(dependencies);
   const declaredForTests = [...declared, ...Object.keys(devDependencies)];

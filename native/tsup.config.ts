@@ -7,6 +7,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  external: ['opu-core'],
   shims: true,
 });

@@ -2,8 +2,17 @@
   "targets": [
     {
       "target_name": "opu_native",
-      "sources": ["src/addon.cc", "src/pool.cc", "src/sgemm.cc", "src/medium.cc", "src/camera.cc", "src/elementwise.cc", "src/pty.cc", "src/cobs.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "sources": [
+        "src/runtime/addon.cc",
+        "src/runtime/pool.cc",
+        "src/linalg/sgemm.cc",
+        "src/optics/medium.cc",
+        "src/optics/camera.cc",
+        "src/training/elementwise.cc",
+        "src/io/pty.cc",
+        "src/io/cobs.cc"
+      ],
+      "include_dirs": ["src", "<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],

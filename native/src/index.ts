@@ -1,24 +1,25 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type KernelImplementation, Kernels, typescriptImplementation } from './kernels.js';
+import { type KernelImplementation, Kernels, typescriptImplementation } from './kernels/kernels.js';
 
-export { type CameraModel, POISSON_NORMAL_ABOVE } from './camera.js';
-export { ACTIVATION_KINDS, type ActivationKind } from './elementwise.js';
+export { KernelArgumentError, NativeError, type NativeErrorDetails, NativeUnavailableError } from './errors.js';
 export {
   type CameraExposeRequest,
   type KernelImplementation,
   Kernels,
   type MediumFieldsRequest,
   type SgemmOptions,
-} from './kernels.js';
-export { MIRROR_BLOCK } from './medium.js';
+} from './kernels/kernels.js';
+export { type CameraModel, POISSON_NORMAL_ABOVE } from './optics/camera.js';
+export { MIRROR_BLOCK } from './optics/medium.js';
+export { ACTIVATION_KINDS, type ActivationKind } from './training/elementwise.js';
 
-import { loadCobs, type NativeCobs } from './cobs.js';
-import { type FdWrite, loadFdWrite, openPseudoTerminal as openPty, type PseudoTerminal } from './pty.js';
+import { loadCobs, type NativeCobs } from './io/cobs.js';
+import { type FdWrite, loadFdWrite, openPseudoTerminal as openPty, type PseudoTerminal } from './io/pty.js';
 
-export type { NativeCobs } from './cobs.js';
-export type { FdWrite, PseudoTerminal } from './pty.js';
+export type { NativeCobs } from './io/cobs.js';
+export type { FdWrite, PseudoTerminal } from './io/pty.js';
 export {
   CounterRng,
   complexNormal,
@@ -29,7 +30,7 @@ export {
   standardNormal,
   turnCosSin,
   uniform01,
-} from './random.js';
+} from './optics/random.js';
 
 /** Where node-gyp puts the addon, relative to this module in src/ or dist/. */
 export const ADDON_PATH = join(
@@ -81,7 +82,7 @@ export const nativeFdWrite: FdWrite | undefined = process.env.OPU_NATIVE === '0'
 /** The addon's COBS codec; undefined without the addon or with OPU_NATIVE=0 (opu-driver's TypeScript one runs). */
 export const nativeCobs: NativeCobs | undefined = process.env.OPU_NATIVE === '0' ? undefined : loadCobs(ADDON_PATH);
 
-/** A raw-mode pseudo-terminal pair from the addon (for the device emulator); UnsupportedError when it is not built. */
+/** A raw-mode pseudo-terminal pair from the addon (for the device emulator); NativeUnavailableError when it is not built. */
 export function openPseudoTerminal(): PseudoTerminal {
   return openPty(ADDON_PATH);
 }

@@ -1,6 +1,6 @@
-import { seededUniform } from 'opu-core';
 import { describe, expect, it } from 'vitest';
 import { kernels } from '../src/index.js';
+import { seededUniform } from './seeded.js';
 
 function filled(length: number, seed: number): Float32Array {
   const u = seededUniform(seed);

@@ -1,6 +1,13 @@
-import { ArgumentError, seededUniform } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { type CameraModel, expNegative, Kernels, loadNative, typescriptKernels } from '../src/index.js';
+import {
+  type CameraModel,
+  expNegative,
+  KernelArgumentError,
+  Kernels,
+  loadNative,
+  typescriptKernels,
+} from '../src/index.js';
+import { seededUniform } from './seeded.js';
 
 const native = loadNative();
 const nativeKernels = native.implementation ? new Kernels('native', native.implementation) : undefined;
@@ -77,7 +84,7 @@ describe('camera kernel', () => {
     for (const [patch, message] of bad) {
       const call = () =>
         typescriptKernels.cameraExpose({ ...base, ...patch } as Parameters<Kernels['cameraExpose']>[0]);
-      expect(call).toThrow(ArgumentError);
+      expect(call).toThrow(KernelArgumentError);
       expect(call).toThrow(message);
     }
   });

@@ -1,6 +1,13 @@
-import { ArgumentError, seededUniform } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { ACTIVATION_KINDS, type ActivationKind, Kernels, loadNative, typescriptKernels } from '../src/index.js';
+import {
+  ACTIVATION_KINDS,
+  type ActivationKind,
+  KernelArgumentError,
+  Kernels,
+  loadNative,
+  typescriptKernels,
+} from '../src/index.js';
+import { seededUniform } from './seeded.js';
 
 const native = loadNative();
 const implementations: [string, Kernels][] = [['typescript', typescriptKernels]];
@@ -92,7 +99,7 @@ describe.each(implementations)('elementwise kernels (%s)', (_name, k) => {
 
   it('rejects mismatched lengths and aliasing', () => {
     const p = new Float32Array(10);
-    expect(() => k.sgdStep(p, new Float32Array(9), new Float32Array(10), 0.1, 0.9, 0)).toThrow(ArgumentError);
+    expect(() => k.sgdStep(p, new Float32Array(9), new Float32Array(10), 0.1, 0.9, 0)).toThrow(KernelArgumentError);
     expect(() => k.sgdStep(p, new Float32Array(10), p, 0.1, 0.9, 0)).toThrow(/overlaps/);
     expect(() => k.activate('tanh', p, new Float32Array(3))).toThrow(/^h: /);
     expect(() => k.activate('gelu' as ActivationKind, p, new Float32Array(10))).toThrow(/^kind: 'gelu'/);

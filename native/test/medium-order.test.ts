@@ -4,10 +4,11 @@
  * this held, a frame's intensities changed in the last bits with the batch it was simulated in, and the camera's
  * rounding turned that into different ADU values now and then.
  */
-import { seededUniform } from 'opu-core';
+
 import { describe, expect, it } from 'vitest';
 import { Kernels, loadNative, type MediumFieldsRequest, typescriptKernels } from '../src/index.js';
-import { tablesPay } from '../src/medium.js';
+import { tablesPay } from '../src/optics/medium.js';
+import { seededUniform } from './seeded.js';
 
 const native = loadNative();
 const nativeKernels = native.implementation ? new Kernels('native', native.implementation) : undefined;

@@ -1,6 +1,6 @@
-import { ArgumentError, seededUniform } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { Kernels, loadNative, typescriptKernels } from '../src/index.js';
+import { KernelArgumentError, Kernels, loadNative, typescriptKernels } from '../src/index.js';
+import { seededUniform } from './seeded.js';
 
 const native = loadNative();
 const nativeKernels = native.implementation ? new Kernels('native', native.implementation) : undefined;
@@ -129,7 +129,7 @@ describe.each(implementations)('medium fields (%s)', (_name, k) => {
     ];
     for (const [patch, message] of bad) {
       const call = () => k.mediumFields({ ...base, ...patch } as Parameters<typeof k.mediumFields>[0]);
-      expect(call).toThrow(ArgumentError);
+      expect(call).toThrow(KernelArgumentError);
       expect(call).toThrow(message);
     }
     expect(() =>

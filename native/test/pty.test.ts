@@ -1,8 +1,7 @@
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
-import { UnsupportedError } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { ADDON_PATH, openPseudoTerminal } from '../src/index.js';
-import { loadFdWrite, openPseudoTerminal as openFrom } from '../src/pty.js';
+import { ADDON_PATH, NativeUnavailableError, openPseudoTerminal } from '../src/index.js';
+import { loadFdWrite, openPseudoTerminal as openFrom } from '../src/io/pty.js';
 
 describe('pseudo-terminal', () => {
   it('passes every byte value both ways unchanged (raw mode: no echo, no CR/LF translation)', () => {
@@ -72,7 +71,7 @@ describe('pseudo-terminal', () => {
 
   it('without the addon, a typed error that says how to build it', () => {
     expect(loadFdWrite('/nonexistent/opu_native.node')).toBeUndefined();
-    expect(() => openFrom('/nonexistent/opu_native.node')).toThrow(UnsupportedError);
+    expect(() => openFrom('/nonexistent/opu_native.node')).toThrow(NativeUnavailableError);
     expect(() => openFrom('/nonexistent/opu_native.node')).toThrow(/npm run build:native/);
   });
 });

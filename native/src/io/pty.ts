@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { UnsupportedError } from 'opu-core';
+import { NativeUnavailableError } from '../errors.js';
 
 /** A pseudo-terminal pair: keep `masterFd`, hand `path` to whoever plays the host (as it would open /dev/ttyACM0). */
 export interface PseudoTerminal {
@@ -23,13 +23,13 @@ export function openPseudoTerminal(addonPath: string): PseudoTerminal {
   try {
     addon = createRequire(import.meta.url)(addonPath);
   } catch (error) {
-    throw new UnsupportedError(`the opu-native addon is not built (${(error as Error).message.split('\n')[0]})`, {
+    throw new NativeUnavailableError(`the opu-native addon is not built (${(error as Error).message.split('\n')[0]})`, {
       field: 'pseudoTerminal',
       fix: 'run npm run build:native (needs a C++ compiler and node-gyp)',
     });
   }
   if (!addon.openPty) {
-    throw new UnsupportedError('this build of the opu-native addon cannot open pseudo-terminals', {
+    throw new NativeUnavailableError('this build of the opu-native addon cannot open pseudo-terminals', {
       field: 'pseudoTerminal',
       fix: 'rebuild it with npm run build:native',
     });
@@ -38,7 +38,7 @@ export function openPseudoTerminal(addonPath: string): PseudoTerminal {
     const { fd, slaveFd, path } = addon.openPty();
     return { masterFd: fd, slaveFd, path };
   } catch (error) {
-    throw new UnsupportedError(`no pseudo-terminal: ${(error as Error).message}`, {
+    throw new NativeUnavailableError(`no pseudo-terminal: ${(error as Error).message}`, {
       field: 'pseudoTerminal',
       fix: 'pseudo-terminals need Linux or macOS with /dev/ptmx',
     });

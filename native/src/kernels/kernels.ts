@@ -1,5 +1,7 @@
-import { ArgumentError } from 'opu-core';
-import { type CameraModel, cameraExposeTs } from './camera.js';
+import { KernelArgumentError } from '../errors.js';
+import { sgemmTs } from '../linalg/sgemm.js';
+import { type CameraModel, cameraExposeTs } from '../optics/camera.js';
+import { FieldKernel, fillMediumTileTs, mediumFieldsTs } from '../optics/medium.js';
 import {
   ACTIVATION_KINDS,
   type ActivationKind,
@@ -8,9 +10,7 @@ import {
   adamStepTs,
   columnSumsTs,
   sgdStepTs,
-} from './elementwise.js';
-import { FieldKernel, fillMediumTileTs, mediumFieldsTs } from './medium.js';
-import { sgemmTs } from './sgemm.js';
+} from '../training/elementwise.js';
 import { disjointArg, finiteArg, integerArg, matrixArg, typedArrayArg, uint32Arg } from './validate.js';
 
 /** The raw kernels, native or TypeScript, with one signature each; arguments are already validated. */
@@ -263,7 +263,7 @@ export class Kernels {
       [im, 'im'],
     ] as const) {
       if (array.length < size) {
-        throw new ArgumentError(`has ${array.length} elements, the tile needs ${size}`, {
+        throw new KernelArgumentError(`has ${array.length} elements, the tile needs ${size}`, {
           field,
           fix: 'pass a larger array',
         });
@@ -318,7 +318,7 @@ export class Kernels {
     const gStride = integerArg(shape.gStride ?? width, 'shape.gStride');
     sameLengths({ a, h, out });
     if (out.length !== rows * width) {
-      throw new ArgumentError(`has ${out.length} elements, expected ${rows} × ${width}`, {
+      throw new KernelArgumentError(`has ${out.length} elements, expected ${rows} × ${width}`, {
         field: 'out',
         fix: 'pass rows × width values',
       });
@@ -343,7 +343,7 @@ export class Kernels {
   columnSums(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
     matrixArg(typedArrayArg(x, Float32Array, 'x'), integerArg(rows, 'rows'), integerArg(cols, 'cols'), cols, 'x');
     if (typedArrayArg(out, Float32Array, 'out').length !== cols) {
-      throw new ArgumentError(`has ${out.length} elements, expected ${cols}`, {
+      throw new KernelArgumentError(`has ${out.length} elements, expected ${cols}`, {
         field: 'out',
         fix: 'pass cols values',
       });
@@ -381,7 +381,7 @@ function rangeArg(start: number, end: number, length: number, startField: string
   integerArg(start, startField);
   integerArg(end, endField);
   if (start > end || end > length) {
-    throw new ArgumentError(`[${start}, ${end}) is not within [0, ${length}]`, {
+    throw new KernelArgumentError(`[${start}, ${end}) is not within [0, ${length}]`, {
       field: endField,
       fix: `keep ${startField} ≤ ${endField} ≤ ${length}`,
     });
@@ -432,7 +432,7 @@ function cameraArgs(request: CameraExposeRequest): Parameters<KernelImplementati
     'maxAdu',
   ] as const) {
     if (!(finiteArg(model[key], `model.${key}`) >= 0)) {
-      throw new ArgumentError(`${model[key]} is negative`, { field: `model.${key}`, fix: 'pass a value ≥ 0' });
+      throw new KernelArgumentError(`${model[key]} is negative`, { field: `model.${key}`, fix: 'pass a value ≥ 0' });
     }
   }
   typedArrayArg(intensity, Float32Array, 'intensity');
@@ -441,10 +441,16 @@ function cameraArgs(request: CameraExposeRequest): Parameters<KernelImplementati
   typedArrayArg(powerFactors, Float64Array, 'powerFactors');
   typedArrayArg(saturated, Uint32Array, 'saturated');
   if (!(out instanceof Uint8Array || out instanceof Uint16Array)) {
-    throw new ArgumentError('is not a Uint8Array or Uint16Array', { field: 'out', fix: 'pass the ADC’s pixel type' });
+    throw new KernelArgumentError('is not a Uint8Array or Uint16Array', {
+      field: 'out',
+      fix: 'pass the ADC’s pixel type',
+    });
   }
   if (model.maxAdu > (out instanceof Uint8Array ? 255 : 65535)) {
-    throw new ArgumentError(`cannot hold ${model.maxAdu}`, { field: 'out', fix: 'use a Uint16Array above 8 bits' });
+    throw new KernelArgumentError(`cannot hold ${model.maxAdu}`, {
+      field: 'out',
+      fix: 'use a Uint16Array above 8 bits',
+    });
   }
   const m = pixels.length;
   const sizes: [ArrayLike<number>, number, string][] = [
@@ -456,7 +462,10 @@ function cameraArgs(request: CameraExposeRequest): Parameters<KernelImplementati
   ];
   for (const [array, size, field] of sizes) {
     if (array.length < size) {
-      throw new ArgumentError(`has ${array.length} elements, needs ${size}`, { field, fix: 'pass a larger array' });
+      throw new KernelArgumentError(`has ${array.length} elements, needs ${size}`, {
+        field,
+        fix: 'pass a larger array',
+      });
     }
   }
   for (const input of [intensity, pixels, pixelResponse, powerFactors]) {
@@ -489,7 +498,7 @@ function mediumArgs(request: MediumFieldsRequest): Parameters<KernelImplementati
   const n = mirrors.length;
   const needed = frames * ((n + 7) >> 3);
   if (packed.length < needed) {
-    throw new ArgumentError(`has ${packed.length} bytes, ${frames} frames of ${n} mirrors need ${needed}`, {
+    throw new KernelArgumentError(`has ${packed.length} bytes, ${frames} frames of ${n} mirrors need ${needed}`, {
       field: 'packed',
       fix: 'pack ⌈mirrors/8⌉ bytes per frame',
     });
@@ -500,7 +509,7 @@ function mediumArgs(request: MediumFieldsRequest): Parameters<KernelImplementati
     [outIm, 'outIm'],
   ] as const) {
     if ((array !== EMPTY || field === 'outRe') && array.length < frames * m) {
-      throw new ArgumentError(`has ${array.length} elements, frames × pixels = ${frames * m}`, {
+      throw new KernelArgumentError(`has ${array.length} elements, frames × pixels = ${frames * m}`, {
         field,
         fix: 'pass a larger array',
       });
@@ -509,14 +518,14 @@ function mediumArgs(request: MediumFieldsRequest): Parameters<KernelImplementati
   const cachedRe = request.cached ? typedArrayArg(request.cached.re, Float32Array, 'cached.re') : EMPTY;
   const cachedIm = request.cached ? typedArrayArg(request.cached.im, Float32Array, 'cached.im') : EMPTY;
   if (request.cached && (cachedRe.length !== n * m || cachedIm.length !== n * m)) {
-    throw new ArgumentError(`holds ${cachedRe.length} entries, mirrors × pixels = ${n * m}`, {
+    throw new KernelArgumentError(`holds ${cachedRe.length} entries, mirrors × pixels = ${n * m}`, {
       field: 'cached',
       fix: 'cache the whole matrix of these mirrors and pixels, column-major',
     });
   }
   const kernel = FieldKernel[request.kernel ?? 'auto'];
   if (kernel === undefined) {
-    throw new ArgumentError(`'${request.kernel}' is not a field kernel`, {
+    throw new KernelArgumentError(`'${request.kernel}' is not a field kernel`, {
       field: 'kernel',
       fix: 'use auto, lists or tables',
     });
@@ -545,7 +554,7 @@ function mediumArgs(request: MediumFieldsRequest): Parameters<KernelImplementati
 function activationArg(kind: unknown): number {
   const index = ACTIVATION_KINDS.indexOf(kind as ActivationKind);
   if (index < 0) {
-    throw new ArgumentError(`'${String(kind)}' is not an activation`, {
+    throw new KernelArgumentError(`'${String(kind)}' is not an activation`, {
       field: 'kind',
       fix: `use one of ${ACTIVATION_KINDS.join(', ')}`,
     });
@@ -559,7 +568,7 @@ function sameLengths(arrays: Record<string, Float32Array>): void {
   const [firstField, first] = entries[0]!;
   for (const [field, array] of entries.slice(1)) {
     if (array.length !== first.length) {
-      throw new ArgumentError(`has ${array.length} elements, ${firstField} has ${first.length}`, {
+      throw new KernelArgumentError(`has ${array.length} elements, ${firstField} has ${first.length}`, {
         field,
         fix: 'pass arrays of the same length',
       });

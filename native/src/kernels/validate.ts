@@ -1,15 +1,15 @@
-import { ArgumentError } from 'opu-core';
+import { KernelArgumentError } from '../errors.js';
 
 export function integerArg(value: unknown, field: string, min = 0): number {
   if (!Number.isInteger(value) || (value as number) < min || (value as number) > 0x7fff_ffff) {
-    throw new ArgumentError(`${String(value)} is not an integer ≥ ${min}`, { field, fix: 'pass a whole number' });
+    throw new KernelArgumentError(`${String(value)} is not an integer ≥ ${min}`, { field, fix: 'pass a whole number' });
   }
   return value as number;
 }
 
 export function uint32Arg(value: unknown, field: string): number {
   if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 0xffff_ffff) {
-    throw new ArgumentError(`${String(value)} is not an unsigned 32-bit integer`, {
+    throw new KernelArgumentError(`${String(value)} is not an unsigned 32-bit integer`, {
       field,
       fix: 'pass a whole number in [0, 2^32)',
     });
@@ -19,7 +19,7 @@ export function uint32Arg(value: unknown, field: string): number {
 
 export function finiteArg(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ArgumentError(`${String(value)} is not a finite number`, { field, fix: 'pass a finite number' });
+    throw new KernelArgumentError(`${String(value)} is not a finite number`, { field, fix: 'pass a finite number' });
   }
   return value;
 }
@@ -30,7 +30,7 @@ export function typedArrayArg<T extends ArrayBufferView>(
   field: string,
 ): T {
   if (!(value instanceof type)) {
-    throw new ArgumentError(`is not a ${type.name}`, {
+    throw new KernelArgumentError(`is not a ${type.name}`, {
       field,
       fix: `pass a ${type.name} (a view is fine, no copy is made)`,
     });
@@ -41,17 +41,20 @@ export function typedArrayArg<T extends ArrayBufferView>(
 /** A row-major matrix of `rows × cols` stored with leading dimension `ld` must fit in `array`. */
 export function matrixArg(array: Float32Array, rows: number, cols: number, ld: number, field: string): void {
   if (rows > 0 && cols > 0 && ld < cols) {
-    throw new ArgumentError(`leading dimension ${ld} is smaller than its ${cols} columns`, {
+    throw new KernelArgumentError(`leading dimension ${ld} is smaller than its ${cols} columns`, {
       field: `${field}.ld`,
       fix: `pass ld ≥ ${cols}`,
     });
   }
   const needed = rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
   if (array.length < needed) {
-    throw new ArgumentError(`has ${array.length} elements, a ${rows}×${cols} matrix with ld ${ld} needs ${needed}`, {
-      field,
-      fix: 'pass a larger array or smaller dimensions',
-    });
+    throw new KernelArgumentError(
+      `has ${array.length} elements, a ${rows}×${cols} matrix with ld ${ld} needs ${needed}`,
+      {
+        field,
+        fix: 'pass a larger array or smaller dimensions',
+      },
+    );
   }
 }
 
@@ -63,7 +66,7 @@ export function disjointArg(output: ArrayBufferView, input: ArrayBufferView, out
   const b0 = input.byteOffset;
   const b1 = b0 + input.byteLength;
   if (a0 < b1 && b0 < a1) {
-    throw new ArgumentError(`overlaps ${inputField} in memory`, {
+    throw new KernelArgumentError(`overlaps ${inputField} in memory`, {
       field: outputField,
       fix: 'write the result into a separate array',
     });

@@ -1,6 +1,6 @@
 // COBS for the serial protocol's large frames: the same encoding as opu-driver's TypeScript (its reference and
 // fallback), run by run with memchr and memcpy.
-#include "cobs.h"
+#include "io/cobs.h"
 
 #include <cstring>
 

@@ -1,7 +1,7 @@
 // A pseudo-terminal pair for the device emulator: the emulator keeps the master side, and the driver opens the
 // slave path as it would /dev/ttyACM0. Raw mode on both sides, so every byte passes unchanged (no echo, no line
 // discipline, no CR/LF translation). POSIX only.
-#include "pty.h"
+#include "io/pty.h"
 
 #include <cerrno>
 #include <cstdlib>

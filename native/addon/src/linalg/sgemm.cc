@@ -1,7 +1,7 @@
 // A BLIS-style GEMM: C is cut into MC×NC blocks, op(A) and op(B) are packed into contiguous micro-panels (which
 // absorbs the transposes), and a 6×16 register-blocked micro-kernel does the arithmetic. Rows of C are split
 // across the thread pool; each thread packs its own panels, so no synchronization is needed inside a call.
-#include "sgemm.h"
+#include "linalg/sgemm.h"
 
 #include <immintrin.h>
 
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "pool.h"
+#include "runtime/pool.h"
 
 namespace opu {
 namespace {

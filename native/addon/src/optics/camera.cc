@@ -4,13 +4,13 @@
 // Speed: a pixel costs a Philox block, two logarithms and two sine/cosine series. The pixels of a frame go through a
 // branch-free loop that the compiler vectorizes, assuming the normal approximation of the Poisson law; the few
 // pixels with a smaller mean (dark ones) are then redone one by one with the exact inversion.
-#include "camera.h"
+#include "optics/camera.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "pool.h"
-#include "random.h"
+#include "optics/random.h"
+#include "runtime/pool.h"
 
 namespace opu {
 namespace {

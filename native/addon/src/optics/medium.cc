@@ -9,14 +9,14 @@
 // ascending, acc += part(b), with part(b) = lo + hi (or the non-zero one of them) and lo, hi the ascending sums of
 // the lit columns of each nibble. Vectors only ever span pixels; nothing is reassociated (no -ffast-math, and
 // -ffp-contract=off in binding.gyp keeps a·a + b·b from becoming an FMA).
-#include "medium.h"
+#include "optics/medium.h"
 
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
-#include "pool.h"
-#include "random.h"
+#include "optics/random.h"
+#include "runtime/pool.h"
 
 namespace opu {
 namespace {

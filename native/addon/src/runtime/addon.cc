@@ -7,13 +7,13 @@
 #include <functional>
 #include <vector>
 
-#include "camera.h"
-#include "cobs.h"
-#include "elementwise.h"
-#include "medium.h"
-#include "pool.h"
-#include "pty.h"
-#include "sgemm.h"
+#include "io/cobs.h"
+#include "io/pty.h"
+#include "linalg/sgemm.h"
+#include "optics/camera.h"
+#include "optics/medium.h"
+#include "runtime/pool.h"
+#include "training/elementwise.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "pool.h"
+#include "runtime/pool.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,13 +1,13 @@
 // Elementwise kernels of training: optimizer steps, activations and their gradients, bias sums, over the pool in
 // chunks. Profiling an epoch of 784-800-800-10 showed them, not the matrix products, dominating once the products
 // were native; std::tanh alone took half the time of the products, hence the vectorizable tanh below.
-#include "elementwise.h"
+#include "training/elementwise.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "pool.h"
+#include "runtime/pool.h"
 
 namespace opu {
 namespace {

@@ -1,6 +1,6 @@
 import { closeSync } from 'node:fs';
-import type { OpuDevice } from 'opu-core';
-import { openPseudoTerminal } from 'opu-native';
+import { type OpuDevice, UnsupportedError } from 'opu-core';
+import { NativeUnavailableError, openPseudoTerminal, type PseudoTerminal } from 'opu-native';
 import { ttyTransport } from 'opu-protocol';
 import { type EmulatorOptions, OpuEmulator } from './emulator.js';
 
@@ -17,7 +17,7 @@ export async function emulateOnPseudoTerminal(
   device: OpuDevice,
   options: EmulatorOptions = {},
 ): Promise<EmulatorOnPty> {
-  const pty = openPseudoTerminal();
+  const pty = pseudoTerminal();
   const emulator = new OpuEmulator(device, ttyTransport(pty.masterFd), options);
   let closed = false;
   const close = async () => {
@@ -33,4 +33,16 @@ export async function emulateOnPseudoTerminal(
     throw error;
   }
   return { emulator, path: pty.path, close };
+}
+
+/** The addon's pseudo-terminal, its absence reported as opu-core's UnsupportedError like every other device limit. */
+function pseudoTerminal(): PseudoTerminal {
+  try {
+    return openPseudoTerminal();
+  } catch (error) {
+    if (!(error instanceof NativeUnavailableError)) throw error;
+    // The native message already names the field and the fix: keep it whole, and the field for programs.
+    const reason = error.message.replace(/^pseudoTerminal: /, '').replace(/\. Fix: .*$/, '');
+    throw new UnsupportedError(reason, { field: error.field, fix: error.fix, cause: error });
+  }
 }

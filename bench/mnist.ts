@@ -3,8 +3,8 @@
  * OPU, seconds per epoch against PyTorch, and where an epoch's time goes. Returns markdown lines and SVG plots.
  */
 
-import { type Algorithm, type Dataset, loadMnist, Mlp, OpuProjector, stepSchedule, Trainer } from 'dfa-nn';
-import { openOpu } from 'opu-core';
+import { type Algorithm, type Dataset, loadMnist, Mlp, stepSchedule, TernarizedProjection, Trainer } from 'dfa-nn';
+import { CostTally, type LinearProjection, openOpu } from 'opu-core';
 import { plot } from 'opu-report';
 import 'opu-sim';
 import { kernels } from 'opu-native';
@@ -28,7 +28,7 @@ interface Run {
   seconds: number[];
   testError: number[];
   alignmentDeg: number[][];
-  opuCost?: OpuProjector['cost'];
+  opuCost?: CostTally;
 }
 
 const NETWORKS: [string, number[]][] = [
@@ -39,12 +39,13 @@ const NETWORKS: [string, number[]][] = [
 function trainer(
   algorithm: Algorithm,
   hidden: number[],
-  options: { projector?: OpuProjector; overlap?: boolean; speed?: boolean } = {},
+  options: { projector?: LinearProjection; cost?: CostTally; overlap?: boolean; speed?: boolean } = {},
 ): Trainer {
   const model = new Mlp({ sizes: [784, ...hidden, 10], hiddenInit: algorithm === 'dfa' ? 'zero' : 'xavier', seed: 1 });
   return new Trainer(model, {
     algorithm,
     projector: options.projector,
+    cost: options.cost,
     overlapProjection: options.overlap,
     optimizer: options.speed ? SPEED_OPTIMIZER : { name: RECIPE.optimizer, learningRate: RECIPE.learningRate },
     schedule: options.speed ? undefined : stepSchedule(RECIPE.learningRate, 0.5, RECIPE.halveEvery),
@@ -138,9 +139,10 @@ export async function mnistBenchmark(options: MnistBenchmarkOptions) {
     const epochs = options.opuEpochs[label as keyof MnistBenchmarkOptions['opuEpochs']];
     console.log(`MNIST ${label} dfa through the simulated OPU …`);
     await using opu = await openOpu(`sim://?inputs=10&outputs=${outputs}&seed=1`);
-    const projector = new OpuProjector(opu, { ternarizeThreshold: 0.1 });
-    const run = await train(trainer('dfa', hidden, { projector }), data, epochs, 'dfa (OPU)');
-    runs.set(`${label} dfa-opu`, { ...run, opuCost: { ...projector.cost } });
+    const projector = new TernarizedProjection(opu, 0.1);
+    const cost = new CostTally();
+    const run = await train(trainer('dfa', hidden, { projector, cost }), data, epochs, 'dfa (OPU)');
+    runs.set(`${label} dfa-opu`, { ...run, opuCost: cost });
   }
 
   console.log('MNIST: seconds per epoch, overlapped projection, and where an epoch goes …');
@@ -297,7 +299,7 @@ async function overlapSpeed(all: Dataset) {
   const seconds: number[] = [];
   for (const overlap of [false, true]) {
     await using opu = await openOpu('sim://?inputs=10&outputs=1600&seed=1');
-    const t = trainer('dfa', [800, 800], { projector: new OpuProjector(opu, { ternarizeThreshold: 0.1 }), overlap });
+    const t = trainer('dfa', [800, 800], { projector: new TernarizedProjection(opu, 0.1), overlap });
     const started = performance.now();
     await t.trainEpoch(data, 0, BATCH);
     seconds.push((performance.now() - started) / 1e3);

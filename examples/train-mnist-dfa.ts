@@ -17,9 +17,9 @@ import {
   type FeedbackScale,
   loadMnist,
   Mlp,
-  OpuProjector,
   type ResumedTraining,
   runTraining,
+  TernarizedProjection,
   Trainer,
 } from 'dfa-nn';
 import { OpuError, openOpu, writeFileAtomic } from 'opu-core';
@@ -128,7 +128,7 @@ const model = new Mlp({
 });
 const trainer = new Trainer(model, {
   algorithm,
-  projector: opu ? new OpuProjector(opu, { ternarizeThreshold: 0.1 }) : undefined,
+  projector: opu ? new TernarizedProjection(opu, 0.1) : undefined,
   feedbackScale: values['feedback-scale'] as FeedbackScale,
   feedbackGain,
   overlapProjection: values.overlap,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { ArgumentError, writeFileAtomic } from 'opu-core';
+import { ArgumentError, GaussianOperator, type LinearProjection, Opu, writeFileAtomic } from 'opu-core';
 import { z } from 'zod';
-import { DigitalProjector, type FeedbackProjector, OpuProjector } from './projectors.js';
+import { TernarizedProjection } from './ternarized-projection.js';
 import type { LayerAlignment, Trainer } from './trainer.js';
 
 /** What one epoch measured. */
@@ -51,7 +51,10 @@ const configurationSchema = z.object({
   feedbackScale: z.string(),
   feedbackGain: z.number(),
   overlapProjection: z.boolean(),
-  /** The feedback projection: 'none', the digital one's seed, or the OPU's model, serial number and encoding. */
+  /**
+   * The feedback projection: 'none'; `digital, seed 3` (a GaussianOperator); `opu <model> <serial>, real values`
+   * (an Opu); `…, ternarized at 0.1` when a TernarizedProjection wraps either; another operator's class name.
+   */
   projector: z.string(),
   batchSize: z.number().int().positive(),
   trainSamples: z.number().int().nonnegative(),
@@ -135,16 +138,23 @@ export function trainingConfiguration(trainer: Trainer, run: RunSettings): Train
   };
 }
 
-function describeProjector(projector: FeedbackProjector | undefined): string {
+/**
+ * What trained the model, as format 3 has always recorded it: a resume with another matrix (seed, device) or another
+ * encoding of the errors is refused.
+ */
+function describeProjector(projector: LinearProjection | undefined): string {
   if (!projector) return 'none';
-  if (projector instanceof DigitalProjector) return `digital, seed ${projector.seed}`;
-  if (projector instanceof OpuProjector) {
-    const { model, serialNumber } = projector.opu.device.info;
-    const threshold = projector.ternarizeThreshold;
-    const encoding = threshold === undefined ? 'real values' : `ternarized at ${threshold}`;
-    return `opu ${model} ${serialNumber}, ${encoding}`;
+  const ternarized = projector instanceof TernarizedProjection;
+  const operator = ternarized ? projector.inner : projector;
+  const encoding = ternarized ? `ternarized at ${projector.threshold}` : undefined;
+  if (operator instanceof GaussianOperator) {
+    return `digital, seed ${operator.seed}${encoding ? `, ${encoding}` : ''}`;
   }
-  return projector.constructor.name;
+  if (operator instanceof Opu) {
+    const { model, serialNumber } = operator.device.info;
+    return `opu ${model} ${serialNumber}, ${encoding ?? 'real values'}`;
+  }
+  return `${operator.constructor.name}${encoding ? `, ${encoding}` : ''}`;
 }
 
 function parameters(trainer: Trainer): Float32Array[] {

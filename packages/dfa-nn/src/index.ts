@@ -31,14 +31,8 @@ export {
   type Schedule,
   stepSchedule,
 } from './optimizers.js';
-export {
-  DigitalProjector,
-  type FeedbackProjector,
-  OpuProjector,
-  type OpuProjectorOptions,
-  type ProjectionCost,
-} from './projectors.js';
 export { type ResumedTraining, runTraining, type TrainingOptions } from './run-training.js';
+export { TernarizedProjection } from './ternarized-projection.js';
 export {
   type Algorithm,
   type BatchResult,

@@ -1,10 +1,9 @@
-import { ArgumentError, seededNormal } from 'opu-core';
+import { ArgumentError, type CostTally, GaussianOperator, type LinearProjection, seededNormal } from 'opu-core';
 import { kernels } from 'opu-native';
 import { type Dataset, permutation, subset } from './dataset.js';
 import { computeLoss, type LossName } from './losses.js';
 import type { ForwardPass, Mlp } from './model.js';
 import { Optimizer, type OptimizerOptions, type Schedule } from './optimizers.js';
-import { DigitalProjector, type FeedbackProjector } from './projectors.js';
 import { FRESH, Workspace } from './workspace.js';
 
 export type Algorithm = 'bp' | 'fa' | 'dfa' | 'ifa' | 'shallow';
@@ -25,8 +24,14 @@ export interface TrainerOptions {
   schedule?: Schedule;
   /** 'mean' gives δ_L = e / batch (PyTorch's default); 'sum' gives e (Nøkland's code). Learning rates differ. */
   reduction?: 'mean' | 'sum';
-  /** DFA and IFA: the feedback projection; default a seeded digital one. */
-  projector?: FeedbackProjector;
+  /**
+   * DFA and IFA: the feedback projection e·Bᵀ, from the classes to (at least) the rows the feedback needs: an `Opu`,
+   * a `GaussianOperator`, a `TernarizedProjection` of either, any `LinearProjection`. Default
+   * `new GaussianOperator(classes, rows, seed + 1)`.
+   */
+  projector?: LinearProjection;
+  /** DFA and IFA: every projection's cost (frames, device and wall time, retries) is added to this tally. */
+  cost?: CostTally;
   feedbackScale?: FeedbackScale;
   /**
    * DFA and IFA: a factor on every hidden layer's feedback after the scaling (default 1). With SGD it sets how fast
@@ -76,7 +81,9 @@ export class Trainer {
   readonly reduction: 'mean' | 'sum';
   readonly optimizer: Optimizer;
   readonly schedule: Schedule | undefined;
-  readonly projector: FeedbackProjector | undefined;
+  readonly projector: LinearProjection | undefined;
+  /** The tally given in the options, to which every projection's cost is added. */
+  readonly cost: CostTally | undefined;
   readonly feedbackScale: FeedbackScale;
   readonly feedbackGain: number;
   readonly faMatrices: Float32Array[];
@@ -126,7 +133,7 @@ export class Trainer {
       rows = shared ? Math.max(rows, width) : rows + width;
     }
     if (this.algorithm === 'dfa' || this.algorithm === 'ifa') {
-      this.projector = options.projector ?? new DigitalProjector(classes, rows, this.seed + 1);
+      this.projector = options.projector ?? new GaussianOperator(classes, rows, this.seed + 1);
       if (this.projector.inputs !== classes || this.projector.outputs < rows) {
         throw new ArgumentError(
           `projects ${this.projector.inputs} → ${this.projector.outputs}, the network needs ${classes} → ${rows}`,
@@ -134,6 +141,7 @@ export class Trainer {
         );
       }
     }
+    this.cost = options.cost;
     this.faMatrices = this.algorithm === 'fa' ? (options.faMatrices ?? this.#randomFaMatrices()) : [];
     this.overlapProjection = options.overlapProjection ?? false;
     if (this.overlapProjection && !this.projector) {
@@ -190,10 +198,11 @@ export class Trainer {
     return { pass, logits, total, error };
   }
 
-  /** The feedback projection of the output deltas, into the workspace's buffer when the projector takes it. */
-  #project(outputDelta: Float32Array, rows: number, workspace: Pick<Workspace, 'get'>): Promise<Float32Array> {
-    const projector = this.projector!;
-    return projector.project(outputDelta, rows, workspace.get('projection', rows * projector.outputs));
+  /** The feedback projection of the output deltas (rows × projector.outputs), its cost added to the tally. */
+  async #project(outputDelta: Float32Array): Promise<Float32Array> {
+    const { data, meta } = await this.projector!.project(outputDelta);
+    this.cost?.add(meta);
+    return data;
   }
 
   /** δ_lᵀ·h_{l−1} and Σ δ_l for every layer with a δ. */
@@ -237,7 +246,7 @@ export class Trainer {
       }
       return out;
     }
-    this.#feedbackDeltas(pass, await this.#project(out[L - 1]!, rows, workspace), out, workspace);
+    this.#feedbackDeltas(pass, await this.#project(out[L - 1]!), out, workspace);
     return out;
   }
 
@@ -327,7 +336,7 @@ export class Trainer {
   #startBatch(x: Float32Array, labels: Uint8Array, workspace: Workspace): InFlightBatch {
     const { pass, logits, total, error } = this.#forwardLoss(x, labels, workspace);
     const deltas = this.#outputDelta(error, this.model.layers.length, pass.rows);
-    const projection = this.#project(deltas.at(-1)!, pass.rows, workspace);
+    const projection = this.#project(deltas.at(-1)!);
     // Awaited only after the next forward pass: a failure must not count as unhandled meanwhile.
     projection.catch(() => {});
     return { pass, deltas, projection, workspace, result: { loss: total, errors: misclassified(logits, labels) } };

@@ -1,6 +1,6 @@
-import { ArgumentError, seededUniform } from 'opu-core';
+import { ArgumentError, CostTally, GaussianOperator, type OperatorResult, seededNormal, seededUniform } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { computeLoss, DigitalProjector, Mlp, makeDataset, permutation, subset, Trainer } from '../src/index.js';
+import { computeLoss, Mlp, makeDataset, permutation, subset, TernarizedProjection, Trainer } from '../src/index.js';
 
 function batch(rows: number, features: number, classes: number, seed: number) {
   const u = seededUniform(seed);
@@ -50,7 +50,7 @@ describe('backpropagation', () => {
 describe('feedback alignment family', () => {
   it('FA equals DFA for one hidden layer when FA uses the transpose of the DFA feedback', async () => {
     const sizes = [6, 5, 3];
-    const projector = new DigitalProjector(3, 5, 9);
+    const projector = new GaussianOperator(3, 5, 9);
     const factor = 1 / Math.sqrt(3 * 5); // Nøkland scaling of a 5-wide layer
     const transpose = new Float32Array(3 * 5);
     for (let i = 0; i < 5; i++)
@@ -127,7 +127,9 @@ describe('feedback alignment family', () => {
     it(`feeds each hidden layer its slice of e·Bᵀ, scaled as ${feedbackScale} prescribes`, async () => {
       const model = new Mlp({ sizes: [6, 5, 4, 2], seed: 20 });
       const trainer = new Trainer(model, { algorithm: 'dfa', feedbackScale, optimizer: sgd, seed: 21 });
-      const projector = trainer.projector as DigitalProjector;
+      const projector = trainer.projector as GaussianOperator;
+      expect(projector).toBeInstanceOf(GaussianOperator);
+      expect(projector.seed).toBe(22);
       expect(projector.outputs).toBe(rows);
       const { x, labels } = batch(4, 6, 2, 22);
       const pass = model.forward(x, 4);
@@ -165,29 +167,61 @@ describe('feedback alignment family', () => {
     expect(() => new Trainer(model, { algorithm: 'dfa', feedbackGain: 0, optimizer: sgd })).toThrow(/feedbackGain/);
   });
 
-  it('the digital projector writes e·Bᵀ into the buffer it is given, or into a new array', async () => {
-    const projector = new DigitalProjector(3, 4, 26);
+  it('the digital projector is the seeded B of outputs × inputs N(0, 1) draws, and gives e·Bᵀ in a new array per call', async () => {
+    const projector = new GaussianOperator(3, 4, 26);
+    // The matrix dfa-nn's DigitalProjector drew: same seed, same numbers.
+    expect(projector.matrix).toEqual(Float32Array.from({ length: 12 }, seededNormal(26)));
     const e = Float32Array.from([1, -2, 0.5, 0, 1, -1]);
-    const buffer = new Float32Array(8).fill(Number.NaN);
-    const into = await projector.project(e, 2, buffer);
-    expect(into).toBe(buffer);
-    const fresh = await projector.project(e, 2);
-    expect(fresh).not.toBe(buffer);
+    const first = await projector.project(e);
+    const again = await projector.project(e);
+    expect(again.data).not.toBe(first.data);
+    expect(first).toMatchObject({ rows: 2, cols: 4, meta: { frames: 0, deviceTimeUs: 0, saturationRetries: 0 } });
     for (let r = 0; r < 2; r++) {
       for (let i = 0; i < 4; i++) {
         let s = 0;
         for (let c = 0; c < 3; c++) s += e[r * 3 + c]! * projector.matrix[i * 3 + c]!;
-        expect(into[r * 4 + i]).toBeCloseTo(s, 5);
-        expect(fresh[r * 4 + i]).toBe(into[r * 4 + i]);
+        expect(first.data[r * 4 + i]).toBeCloseTo(s, 5);
+        expect(again.data[r * 4 + i]).toBe(first.data[r * 4 + i]);
       }
     }
+  });
+
+  it('ternarizes each row to a, −b and 0 (a, b the mean kept magnitudes per sign) before the inner projection', async () => {
+    const seen: Float32Array[] = [];
+    const inner = {
+      inputs: 4,
+      outputs: 2,
+      project(e: Float32Array): Promise<OperatorResult> {
+        seen.push(e);
+        const meta = { frames: 3, deviceTimeUs: 7, wallTimeMs: 1, saturationRetries: 0 };
+        return Promise.resolve({ data: new Float32Array((e.length / 4) * 2), rows: e.length / 4, cols: 2, meta });
+      },
+    };
+    const ternarized = new TernarizedProjection(inner, 0.1);
+    expect([ternarized.inputs, ternarized.outputs, ternarized.threshold]).toEqual([4, 2, 0.1]);
+    // Row 0: cutoff 0.05 keeps 0.5 (a = 0.5) and −0.3, −0.1 (b = 0.2). Row 1: one sign only, all kept (a = 2).
+    const result = await ternarized.project(Float32Array.from([0.5, -0.3, 0.02, -0.1, 1, 2, 3, 0]));
+    expect(Array.from(seen[0]!)).toEqual(Array.from(Float32Array.from([0.5, -0.2, 0, -0.2, 2, 2, 2, 0])));
+    expect(result.meta).toEqual({ frames: 3, deviceTimeUs: 7, wallTimeMs: 1, saturationRetries: 0 });
+    await expect(ternarized.project(new Float32Array(5))).rejects.toThrow(/e: has 5 values/);
+    expect(() => new TernarizedProjection(inner, 1)).toThrow(/threshold/);
+  });
+
+  it('adds every feedback projection’s cost to the tally it is given', async () => {
+    const cost = new CostTally();
+    const model = new Mlp({ sizes: [6, 5, 4, 3], seed: 27 });
+    const trainer = new Trainer(model, { algorithm: 'dfa', optimizer: sgd, cost });
+    expect(trainer.cost).toBe(cost);
+    const { x, labels } = batch(24, 6, 3, 28);
+    await trainer.trainEpoch(makeDataset(x, labels, 6, 3), 0, 8);
+    expect(cost).toMatchObject({ calls: 3, frames: 0, deviceTimeUs: 0, saturationRetries: 0 });
   });
 
   it('rejects an unknown algorithm and a projector of the wrong shape', () => {
     const model = new Mlp({ sizes: [4, 3, 2] });
     expect(() => new Trainer(model, { algorithm: 'magic' as never, optimizer: sgd })).toThrow(ArgumentError);
     expect(
-      () => new Trainer(model, { algorithm: 'dfa', projector: new DigitalProjector(2, 2), optimizer: sgd }),
+      () => new Trainer(model, { algorithm: 'dfa', projector: new GaussianOperator(2, 2), optimizer: sgd }),
     ).toThrow(/projector: projects 2 → 2, the network needs 2 → 3/);
     expect(() => new Mlp({ sizes: [4] })).toThrow(/sizes/);
     expect(() => model.forward(new Float32Array(7), 2)).toThrow(/x: has 7 values/);
@@ -240,17 +274,17 @@ describe('overlapped feedback projection', () => {
   });
 
   it('has the next batch’s projection in flight before the previous one is awaited', async () => {
-    const inner = new DigitalProjector(3, 9, 5);
+    const inner = new GaussianOperator(3, 9, 5);
     let inFlight = 0;
     let most = 0;
     const slow = {
       inputs: 3,
       outputs: 9,
-      async project(e: Float32Array, rows: number) {
+      async project(e: Float32Array) {
         most = Math.max(most, ++inFlight);
         await new Promise((resolve) => setTimeout(resolve, 5));
         inFlight--;
-        return inner.project(e, rows);
+        return inner.project(e);
       },
     };
     const { x, labels } = batch(40, 6, 3, 14);

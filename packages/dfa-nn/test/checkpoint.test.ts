@@ -1,18 +1,18 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArgumentError } from 'opu-core';
+import { ArgumentError, GaussianOperator } from 'opu-core';
 import { describe, expect, it } from 'vitest';
 import { KiB, MiB, mountSmallDisk, temporaryFiles } from '../../opu-core/test/helpers/small-disk.js';
 import {
   CheckpointMismatchError,
-  DigitalProjector,
   loadCheckpoint,
   loadMnist,
   Mlp,
   type RunSettings,
   runTraining,
   saveCheckpoint,
+  TernarizedProjection,
   Trainer,
   type TrainerOptions,
   trainingConfiguration,
@@ -106,7 +106,14 @@ describe('checkpoint and resume', () => {
         'projector',
         'digital, seed 3',
         'digital, seed 9',
-        trainer({ projector: new DigitalProjector(10, 128, 9) }),
+        trainer({ projector: new GaussianOperator(10, 128, 9) }),
+        RUN,
+      ],
+      [
+        'projector',
+        'digital, seed 3',
+        'digital, seed 3, ternarized at 0.1',
+        trainer({ projector: new TernarizedProjection(new GaussianOperator(10, 128, 3), 0.1) }),
         RUN,
       ],
       ['trainSamples', 1200, 600, trainer(), { ...RUN, trainSamples: 600 }],

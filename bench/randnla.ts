@@ -5,16 +5,13 @@
  * for a digital Gaussian sketch, with wall time and the modelled device time.
  */
 import { spawnSync } from 'node:child_process';
-import { Opu } from 'opu-core';
+import { CostTally, GaussianOperator, type LinearProjection, type OperatorResult, Opu } from 'opu-core';
 import {
   countTriangles,
   exactTriangles,
-  gaussianSketch,
   hutchinsonTrace,
   lowRankPlusNoise,
-  opuSketch,
   randomizedSvd,
-  type Sketch,
   stochasticBlockModel,
   symmetricPsd,
 } from 'opu-randnla';
@@ -41,16 +38,16 @@ function openSim(options: SimOptions, outputs: number): Promise<Opu> {
  * One projection reused by every call with the same input, so that the rSVD runs for several q share Y = A·Ω;
  * `ms` keeps what it took, to charge it to each run.
  */
-function reuseProjection(sketch: Sketch): Sketch & { ms: number } {
-  let last: [Float32Array, Promise<Float32Array>] | undefined;
+function reuseProjection(sketch: LinearProjection): LinearProjection & { ms: number } {
+  let last: [Float32Array, Promise<OperatorResult>] | undefined;
   return {
     inputs: sketch.inputs,
     outputs: sketch.outputs,
     ms: 0,
-    project(e, rows) {
+    project(e) {
       if (last?.[0] !== e) {
         const started = performance.now();
-        last = [e, sketch.project(e, rows).finally(() => (this.ms = performance.now() - started))];
+        last = [e, sketch.project(e).finally(() => (this.ms = performance.now() - started))];
       }
       return last[1];
     },
@@ -58,8 +55,8 @@ function reuseProjection(sketch: Sketch): Sketch & { ms: number } {
 }
 
 /** The matrix the OPU realizes, multiplied exactly: separates the sketch's randomness from the optics' errors. */
-function exactProbes(opu: Opu): Sketch {
-  const sketch = gaussianSketch(n, opu.outputs);
+function exactProbes(opu: Opu): GaussianOperator {
+  const sketch = new GaussianOperator(n, opu.outputs);
   sketch.matrix.set(expectedProjectionMatrix(opu.device as SimulatedOpuDevice, opu.layout, opu.calibration!));
   return sketch;
 }
@@ -81,11 +78,13 @@ async function svdRows(errors: Map<string, number[]>): Promise<string[]> {
   const { a, singularValues } = lowRankPlusNoise(n, n, planted, 0.02, 5);
   const relative = (s: Float64Array) => Array.from(s, (x, i) => Math.abs(x - singularValues[i]!) / singularValues[i]!);
   const rows: string[] = [];
-  const run = async (label: string, sketch: Sketch, deviceTime: () => string) => {
+  const run = async (label: string, sketch: LinearProjection) => {
     const shared = reuseProjection(sketch);
     for (const q of [0, 2]) {
+      // Each run is charged one projection, of its own or reused, like its wall time.
+      const cost = new CostTally();
       const started = performance.now();
-      const { s } = await randomizedSvd(a, n, n, k, shared, { powerIterations: q });
+      const { s } = await randomizedSvd(a, n, n, k, shared, { powerIterations: q, cost });
       // The q = 2 run reused the projection: charge it its time as if it had made it.
       const ms = performance.now() - started + (q === 0 ? 0 : shared.ms);
       const e = relative(s);
@@ -93,15 +92,14 @@ async function svdRows(errors: Map<string, number[]>): Promise<string[]> {
       const mean = e.reduce((sum, x) => sum + x, 0) / k;
       rows.push(
         `| rSVD top ${k}, q = ${q} | ${label} | ${pct(Math.max(...e))} max, ${pct(mean)} mean | ` +
-          `${secs(ms)} | ${deviceTime()} |`,
+          `${secs(ms)} | ${cost.frames === 0 ? '—' : secs(cost.deviceTimeUs / 1e3)} |`,
       );
     }
   };
-  await run('digital', gaussianSketch(n, l, 5), () => '—');
+  await run('digital', new GaussianOperator(n, l, 5));
   for (const [label, options] of cameras) {
     await using opu = await openSim(options, l);
-    const sketch = opuSketch(opu);
-    await run(`OPU ${label}`, sketch, () => secs(sketch.cost.deviceTimeUs / 1e3));
+    await run(`OPU ${label}`, opu);
   }
   const numpy = numpySvdSeconds();
   rows.push(
@@ -120,17 +118,17 @@ async function traceRows(): Promise<string[]> {
     `| trace, ${probes} probes | ${label} | ${pct(Math.abs(value - trace) / trace)} ` +
     `(${(Math.abs(value - trace) / sigma).toFixed(2)}σ)${extra} | ${secs(ms)} | ${device} |`;
   let started = performance.now();
-  const digital = await hutchinsonTrace(a, n, gaussianSketch(n, probes, 6));
+  const digital = await hutchinsonTrace(a, n, new GaussianOperator(n, probes, 6));
   const rows = [row('digital', digital.value, '', performance.now() - started, '—')];
   for (const [label, options] of cameras) {
     await using opu = await openSim(options, probes);
-    const sketch = opuSketch(opu);
+    const cost = new CostTally();
     started = performance.now();
-    const optical = await hutchinsonTrace(a, n, sketch);
+    const optical = await hutchinsonTrace(a, n, opu, { cost });
     const ms = performance.now() - started;
     const same = await hutchinsonTrace(a, n, exactProbes(opu));
     const optics = `, optics ${pct((optical.value - same.value) / same.value)}`;
-    rows.push(row(`OPU ${label}`, optical.value, optics, ms, secs(sketch.cost.deviceTimeUs / 1e3)));
+    rows.push(row(`OPU ${label}`, optical.value, optics, ms, secs(cost.deviceTimeUs / 1e3)));
   }
   return [
     ...rows,
@@ -147,20 +145,20 @@ async function triangleRows(): Promise<string[]> {
     `| triangles, ${probes} probes | ${label} | ${pct(Math.abs(value - exact) / exact)} ` +
     `(± ${pct(se / exact)} standard error) | ${secs(ms)} | ${device} |`;
   started = performance.now();
-  const digital = await countTriangles(graph, n, gaussianSketch(n, probes, 7));
+  const digital = await countTriangles(graph, n, new GaussianOperator(n, probes, 7));
   const rows = [row('digital', digital.value, digital.standardError, performance.now() - started, '—')];
   for (const [label, options] of cameras) {
     await using opu = await openSim(options, probes);
-    const sketch = opuSketch(opu);
+    const cost = new CostTally();
     started = performance.now();
-    const optical = await countTriangles(graph, n, sketch);
+    const optical = await countTriangles(graph, n, opu, { cost });
     rows.push(
       row(
         `OPU ${label}`,
         optical.value,
         optical.standardError,
         performance.now() - started,
-        secs(sketch.cost.deviceTimeUs / 1e3),
+        secs(cost.deviceTimeUs / 1e3),
       ),
     );
   }

@@ -6,16 +6,14 @@
  *   npx tsx examples/randnla.ts              # realistic 8-bit camera, seed 7
  *   npx tsx examples/randnla.ts ideal 3      # ideal camera, seed 3
  */
-import { openOpu } from 'opu-core';
+import { CostTally, GaussianOperator, openOpu } from 'opu-core';
 import 'opu-sim';
 import {
   countTriangles,
   type Estimate,
   exactTriangles,
-  gaussianSketch,
   hutchinsonTrace,
   lowRankPlusNoise,
-  opuSketch,
   randomizedSvd,
   stochasticBlockModel,
   symmetricPsd,
@@ -38,9 +36,9 @@ console.log(`opu-randnla on the simulated OPU: ${camera} camera, seed ${seed} (o
   const { a, singularValues } = lowRankPlusNoise(n, n, planted, 0.3, seed);
   await using opu = await openOpu(url(l));
   const started = performance.now();
-  const optical = await randomizedSvd(a, n, n, k, opuSketch(opu), { powerIterations: 2, oversampling: l - k });
+  const optical = await randomizedSvd(a, n, n, k, opu, { powerIterations: 2, oversampling: l - k });
   const time = seconds(started);
-  const digital = await randomizedSvd(a, n, n, k, gaussianSketch(n, l, seed), { powerIterations: 2 });
+  const digital = await randomizedSvd(a, n, n, k, new GaussianOperator(n, l, seed), { powerIterations: 2 });
   const worst = (s: Float64Array) =>
     Math.max(...Array.from(s, (x, i) => Math.abs(x - singularValues[i]!) / singularValues[i]!));
   console.log(`\nrandomized SVD of a ${n} × ${n} matrix, k = ${k}, ℓ = ${l}, 2 power iterations (${time})`);
@@ -54,7 +52,7 @@ console.log(`opu-randnla on the simulated OPU: ${camera} camera, seed ${seed} (o
 
 const p = 64;
 await using opu = await openOpu(url(p));
-const sketch = opuSketch(opu);
+const cost = new CostTally();
 const report = (label: string, estimate: Estimate, exact: number, started: number) =>
   console.log(
     `  ${label}: ${estimate.value.toFixed(2)} ± ${estimate.standardError.toFixed(2)} against ${exact.toFixed(2)} ` +
@@ -67,7 +65,7 @@ const report = (label: string, estimate: Estimate, exact: number, started: numbe
   const eigenvalues = Array.from({ length: n }, (_, i) => Math.exp(-i / 64));
   const a = symmetricPsd(n, eigenvalues, seed);
   const started = performance.now();
-  const estimate = await hutchinsonTrace(a, n, sketch);
+  const estimate = await hutchinsonTrace(a, n, opu, { cost });
   console.log(`\nHutchinson trace of a ${n} × ${n} PSD matrix, ${p} probes (two projections)`);
   report(
     'trace',
@@ -81,12 +79,12 @@ const report = (label: string, estimate: Estimate, exact: number, started: numbe
 {
   const graph = stochasticBlockModel(n, 4, 0.3, 0.05, seed);
   const started = performance.now();
-  const estimate = await countTriangles(graph, n, sketch);
+  const estimate = await countTriangles(graph, n, opu, { cost });
   console.log(`\ntriangles of a ${n}-node stochastic block graph, ${p} probes (one projection)`);
   report('triangles', estimate, exactTriangles(graph, n), started);
 }
 
 console.log(
-  `\nOPU cost of the trace and triangles: ${sketch.cost.frames} frames, ` +
-    `${(sketch.cost.deviceTimeUs / 1e6).toFixed(1)} s of modelled device time`,
+  `\nOPU cost of the trace and triangles: ${cost.frames} frames, ` +
+    `${(cost.deviceTimeUs / 1e6).toFixed(1)} s of modelled device time`,
 );

@@ -1,10 +1,10 @@
-import { ArgumentError } from 'opu-core';
+import { ArgumentError, type LinearProjection } from 'opu-core';
 import { kernels } from 'opu-native';
 import { thinQr } from './qr.js';
-import { checkShape, checkSketchInputs, type Sketch } from './sketch.js';
+import { checkShape, checkSketchInputs, type SketchOptions, sketchRows } from './sketch.js';
 import { multiply, svd } from './svd.js';
 
-export interface RandomizedSvdOptions {
+export interface RandomizedSvdOptions extends SketchOptions {
   /** Digital passes of A·Aᵀ on the sketch: each raises the spectrum's decay to a power, sharpening the range. */
   powerIterations?: number;
   /**
@@ -34,7 +34,7 @@ export async function randomizedSvd(
   m: number,
   n: number,
   k: number,
-  sketch: Sketch,
+  sketch: LinearProjection,
   options: RandomizedSvdOptions = {},
 ): Promise<TruncatedSvd> {
   checkShape(a, m, n, 'a');
@@ -59,7 +59,7 @@ export async function randomizedSvd(
       fix: 'use a sketch with at most min(m, n) outputs',
     });
   }
-  let q = orthonormalColumns(await sketch.project(a, m), m, l);
+  let q = orthonormalColumns(await sketchRows(sketch, a, options), m, l);
   const z = new Float32Array(n * l);
   const y = new Float32Array(m * l);
   for (let i = 0; i < powerIterations; i++) {

@@ -1,16 +1,22 @@
+import type { LinearProjection } from 'opu-core';
 import { kernels } from 'opu-native';
 import { type Estimate, meanOfTerms } from './estimate.js';
-import { checkShape, checkSketchInputs, type Sketch } from './sketch.js';
+import { checkShape, checkSketchInputs, type SketchOptions, sketchRows } from './sketch.js';
 
 /**
  * Triangles of an undirected graph, tr(A³)/6, by Hutchinson's estimator on A³ with one projection: C = A·Ω
  * (= project(A), A symmetric), then each term cᵢᵀ·A·cᵢ = ωᵢᵀ·A³·ωᵢ from one digital product A·C.
  */
-export async function countTriangles(adjacency: Float32Array, n: number, sketch: Sketch): Promise<Estimate> {
+export async function countTriangles(
+  adjacency: Float32Array,
+  n: number,
+  sketch: LinearProjection,
+  options: SketchOptions = {},
+): Promise<Estimate> {
   checkShape(adjacency, n, n, 'adjacency');
   checkSketchInputs(sketch, n, 'adjacency');
   const p = sketch.outputs;
-  const c = await sketch.project(adjacency, n);
+  const c = await sketchRows(sketch, adjacency, options);
   const ac = new Float32Array(n * p);
   kernels.sgemm(n, p, n, adjacency, c, ac);
   const terms = new Float64Array(p);

@@ -1,6 +1,5 @@
-import { Opu, seededNormal } from 'opu-core';
+import { GaussianOperator, Opu, seededNormal } from 'opu-core';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
-import { gaussianSketch, type Sketch } from '../src/index.js';
 
 export type Camera = 'ideal' | 'realistic';
 
@@ -14,9 +13,12 @@ export function openSimulatedOpu(camera: Camera, seed: number, inputs: number, o
   return Opu.open(new SimulatedOpuDevice({ options: { ...OPTIONS[camera], seed } }), { inputs, outputs });
 }
 
-/** The noiseless twin of an OPU sketch: the matrix its project() realizes, multiplied exactly. */
-export function trueSketch(opu: Opu): Sketch {
-  const sketch = gaussianSketch(opu.inputs, opu.outputs);
+/**
+ * The noiseless twin of an OPU sketch: the matrix its project() realizes, multiplied exactly (a GaussianOperator
+ * whose matrix, drawn once and kept, is overwritten with it).
+ */
+export function trueSketch(opu: Opu): GaussianOperator {
+  const sketch = new GaussianOperator(opu.inputs, opu.outputs);
   sketch.matrix.set(expectedProjectionMatrix(opu.device as SimulatedOpuDevice, opu.layout, opu.calibration!));
   return sketch;
 }
@@ -26,7 +28,7 @@ export async function gain(opu: Opu): Promise<number> {
   const rows = 128;
   const e = Float32Array.from({ length: rows * opu.inputs }, seededNormal(99));
   const measured = (await opu.project(e)).data;
-  const truth = await trueSketch(opu).project(e, rows);
+  const truth = (await trueSketch(opu).project(e)).data;
   let cross = 0;
   let squares = 0;
   for (let i = 0; i < truth.length; i++) {

@@ -1,5 +1,6 @@
+import { CostTally, GaussianOperator } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { gaussianSketch, hutchinsonTrace, opuSketch, symmetricPsd } from '../src/index.js';
+import { hutchinsonTrace, symmetricPsd } from '../src/index.js';
 import { type Camera, gain, openSimulatedOpu, trueSketch } from './simulated.js';
 
 // A full-rank PSD matrix with eigenvalues e^(−i/64): trace and ‖A‖_F are known exactly.
@@ -16,7 +17,7 @@ const matrix = (seed: number) => symmetricPsd(n, eigenvalues, 100 + seed);
 describe(`hutchinsonTrace against the exact trace (256 × 256 PSD, ${p} probes)`, () => {
   it('with a digital Gaussian sketch: within 4σ, and its standard error estimates σ', async () => {
     for (const seed of seeds) {
-      const estimate = await hutchinsonTrace(matrix(seed), n, gaussianSketch(n, p, seed));
+      const estimate = await hutchinsonTrace(matrix(seed), n, new GaussianOperator(n, p, seed));
       expect(estimate.probes).toBe(p);
       expect(Math.abs(estimate.value - trace) / sigma, `seed ${seed}`).toBeLessThan(4);
       expect(estimate.standardError / sigma, `seed ${seed}`).toBeGreaterThan(0.7);
@@ -38,7 +39,12 @@ describe(`hutchinsonTrace against the exact trace (256 × 256 PSD, ${p} probes)`
         const a = matrix(seed);
         const eta = await gain(opu);
         expect(Math.abs(eta), `seed ${seed}`).toBeLessThan(0.01);
-        const estimate = await hutchinsonTrace(a, n, opuSketch(opu));
+        const cost = new CostTally();
+        const estimate = await hutchinsonTrace(a, n, opu, { cost });
+        // Two projections (A, then Cᵀ), each real rows on the OPU's frames.
+        expect(cost.calls).toBe(2);
+        expect(cost.frames).toBeGreaterThan(n + p);
+        expect(cost.deviceTimeUs).toBeGreaterThan(0);
         // The same probes multiplied exactly: what remains after the gain is the projections' noise.
         const exactProbes = await hutchinsonTrace(a, n, trueSketch(opu));
         const noise = Math.abs(estimate.value - (1 + eta) ** 2 * exactProbes.value) / sigma;
@@ -51,6 +57,6 @@ describe(`hutchinsonTrace against the exact trace (256 × 256 PSD, ${p} probes)`
   }
 
   it('refuses a matrix that is not n × n', async () => {
-    await expect(hutchinsonTrace(new Float32Array(10), n, gaussianSketch(n, p))).rejects.toThrow(/256 × 256/);
+    await expect(hutchinsonTrace(new Float32Array(10), n, new GaussianOperator(n, p))).rejects.toThrow(/256 × 256/);
   });
 });

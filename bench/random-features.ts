@@ -42,7 +42,7 @@ export async function randomFeaturesBenchmark(
   });
   let lastReport = 0;
   const optical = await evaluateOpticalRandomFeatures({
-    opu,
+    operator: opu,
     train,
     test,
     featureCounts: options.featureCounts,
@@ -63,7 +63,7 @@ export async function randomFeaturesBenchmark(
   const opticalKernel = evaluateKernelRidge(kernelTrain, test, 'optical');
   const rbf = evaluateKernelRidge(kernelTrain, test, 'rbf', { relativeLambda: 0.001 });
   const opticalOnSubset = await evaluateOpticalRandomFeatures({
-    opu,
+    operator: opu,
     train: kernelTrain,
     test,
     featureCounts: [largest],

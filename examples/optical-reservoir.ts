@@ -9,14 +9,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Opu, writeFileAtomic } from 'opu-core';
+import { CostTally, GaussianOperator, Opu, writeFileAtomic } from 'opu-core';
 import {
   autoregressiveForecast,
-  DigitalIntensityMap,
   type Forecast,
   mackeyGlass,
   OpticalReservoir,
-  OpuIntensityMap,
   persistenceForecast,
   reservoirForecast,
   reservoirShape,
@@ -50,19 +48,20 @@ const rows: [string, Forecast, string][] = [];
 let optical: Forecast;
 {
   await using opu = await Opu.open(new SimulatedOpuDevice({ options: { seed } }), shape);
-  const map = new OpuIntensityMap(opu);
+  const cost = new CostTally();
   const started = performance.now();
-  optical = await reservoirForecast(new OpticalReservoir(map).fitInput(series.subarray(0, train)), series, readout);
+  const reservoir = new OpticalReservoir(opu, { cost }).fitInput(series.subarray(0, train));
+  optical = await reservoirForecast(reservoir, series, readout);
   const wall = (performance.now() - started) / 1000;
   rows.push([
     'optical reservoir (simulated OPU)',
     optical,
-    `${map.frames} frames, ${(map.deviceTimeUs / 1e6).toFixed(2)} s of device time, ${wall.toFixed(1)} s wall`,
+    `${cost.frames} frames, ${(cost.deviceTimeUs / 1e6).toFixed(2)} s of device time, ${wall.toFixed(1)} s wall`,
   ]);
 }
 {
   const started = performance.now();
-  const twin = new OpticalReservoir(new DigitalIntensityMap(shape.inputs, shape.outputs, seed));
+  const twin = new OpticalReservoir(new GaussianOperator(shape.inputs, shape.outputs, seed));
   const digital = await reservoirForecast(twin.fitInput(series.subarray(0, train)), series, readout);
   rows.push([
     'digital twin (complex Gaussian, GEMM)',

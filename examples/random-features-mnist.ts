@@ -63,7 +63,13 @@ await using opu = await Opu.open(
   { inputs: train.features, outputs: Math.max(...featureCounts) },
 );
 console.log(`MNIST: ${train.rows} training, ${test.rows} test images`);
-const optical = await evaluateOpticalRandomFeatures({ opu, train, test, featureCounts, relativeLambda });
+const optical = await evaluateOpticalRandomFeatures({
+  operator: opu,
+  train,
+  test,
+  featureCounts,
+  relativeLambda,
+});
 console.log(`optical features measured in ${seconds(optical.transformMs)}`);
 for (const r of optical.results) {
   const d = r.diagnostics;

@@ -29,13 +29,10 @@ export {
 } from './random-features-evaluation.js';
 export {
   autoregressiveForecast,
-  DigitalIntensityMap,
   type Forecast,
   type ForecastSplit,
   forecastFromFeatures,
-  type IntensityMap,
   OpticalReservoir,
-  OpuIntensityMap,
   persistenceForecast,
   type ReservoirOptions,
   type RunOptions,

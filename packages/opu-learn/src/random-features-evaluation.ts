@@ -1,5 +1,5 @@
 import type { Dataset } from 'dfa-nn';
-import { ArgumentError, type Opu } from 'opu-core';
+import { ArgumentError, type CostTally, type IntensityFeatures } from 'opu-core';
 import { fitKernelRidge, type KernelName, predictKernelRidge } from './kernel-ridge.js';
 import { binarize, fitStandardization, opticalRandomFeatures, standardize } from './random-features.js';
 import {
@@ -17,8 +17,11 @@ import {
  */
 
 export interface OpticalEvaluationOptions {
-  /** Opened with `inputs` = the datasets' features and `outputs` ≥ the largest feature count. */
-  opu: Opu;
+  /**
+   * What measures the features (an `Opu`, or the digital twin `GaussianOperator`): `inputs` = the datasets' features,
+   * `outputs` ≥ the largest feature count.
+   */
+  operator: IntensityFeatures;
   train: Dataset;
   test: Dataset;
   /**
@@ -39,6 +42,8 @@ export interface OpticalEvaluationOptions {
   ridge?: RidgeOptions;
   /** Progress lines (measurement, each fit), for long runs. */
   onProgress?: (message: string) => void;
+  /** The cost of measuring the features (every `transform()` call) is added to this tally. */
+  cost?: CostTally;
 }
 
 export interface FeatureCountResult {
@@ -56,26 +61,27 @@ export interface OpticalEvaluation {
 }
 
 export async function evaluateOpticalRandomFeatures(options: OpticalEvaluationOptions): Promise<OpticalEvaluation> {
-  const { opu, train, test } = options;
+  const { operator, train, test } = options;
   const counts = [...options.featureCounts].sort((a, b) => a - b);
   const largest = counts.at(-1) ?? 0;
-  if (counts.length === 0 || counts[0]! < 1 || largest > opu.outputs || !counts.every(Number.isInteger)) {
-    throw new ArgumentError(`[${options.featureCounts}] are not whole numbers in [1, ${opu.outputs}]`, {
+  if (counts.length === 0 || counts[0]! < 1 || largest > operator.outputs || !counts.every(Number.isInteger)) {
+    throw new ArgumentError(`[${options.featureCounts}] are not whole numbers in [1, ${operator.outputs}]`, {
       field: 'featureCounts',
-      fix: 'open the OPU with outputs ≥ the largest feature count',
+      fix: 'open the OPU (or build the operator) with outputs ≥ the largest feature count',
     });
   }
   const report = options.onProgress ?? (() => {});
   const featureOptions = {
     threshold: options.threshold,
     perLitElement: options.perLitElement ?? true,
+    cost: options.cost,
     onProgress: ({ rowsDone, rowsPlanned }: { rowsDone: number; rowsPlanned: number }) =>
       report(`measured ${rowsDone}/${rowsPlanned} rows`),
   };
   const started = performance.now();
-  const all = opu.outputs;
-  const trainFeatures = await opticalRandomFeatures(opu, train.x, train.rows, featureOptions);
-  const testFeatures = await opticalRandomFeatures(opu, test.x, test.rows, featureOptions);
+  const all = operator.outputs;
+  const trainFeatures = await opticalRandomFeatures(operator, train.x, train.rows, featureOptions);
+  const testFeatures = await opticalRandomFeatures(operator, test.x, test.rows, featureOptions);
   const transformMs = performance.now() - started;
   const y = oneHot(train.labels, train.classes);
   const results: FeatureCountResult[] = [];

@@ -1,10 +1,11 @@
-import { ArgumentError, BinaryThresholdEncoder, type Opu } from 'opu-core';
+import { ArgumentError, BinaryThresholdEncoder, type CostTally, type IntensityFeatures } from 'opu-core';
 import { kernels } from 'opu-native';
 import { countArg, matrixArg } from './matrix-args.js';
 
 /**
  * Optical random features (Saade et al. 2016): binary inputs x shown on the DMD, features f(x) = |R x|² read by the
- * camera. In `Opu.transform`'s units (one lit element's mean intensity, so σ² = 1 per element) their kernel is
+ * camera. In `Opu.transform`'s units (one lit element's mean intensity, so σ² = 1 per element, as for the digital twin
+ * `GaussianOperator`) their kernel is
  * E[f(x)·f(x')] = ‖x‖²‖x'‖² + ⟨x,x'⟩²: a degree-2 polynomial kernel on the binary inputs, approximated by a linear
  * model on m features with an error shrinking as 1/√m.
  */
@@ -19,9 +20,11 @@ export interface RandomFeatureOptions {
    * thick a digit's strokes are, and the ridge system is better conditioned (about half the CG iterations on MNIST).
    */
   perLitElement?: boolean;
-  /** Rows per `opu.transform` call: bounds the memory of one call and paces the progress reports (default 1000). */
+  /** Rows per `transform()` call: bounds the memory of one call and paces the progress reports (default 1000). */
   batchRows?: number;
   onProgress?: (progress: { rowsDone: number; rowsPlanned: number }) => void;
+  /** Every `transform()` call's cost (frames, device and wall time, retries) is added to this tally. */
+  cost?: CostTally;
 }
 
 /** Per-feature affine map to zero mean and unit variance, learned on training features. */
@@ -54,24 +57,27 @@ export function binarize(
 }
 
 /**
- * rows × opu.outputs optical features of real rows (binarized first, see `binarize`), measured `batchRows` at a time.
- * Pass bits already binarized as a Uint8Array to skip the encoding.
+ * rows × operator.outputs random features |R x|² of real rows (binarized first, see `binarize`), measured
+ * `batchRows` at a time by any `IntensityFeatures`: an `Opu`, or its digital twin `GaussianOperator`. Pass bits
+ * already binarized as a Uint8Array to skip the encoding.
  */
 export async function opticalRandomFeatures(
-  opu: Opu,
+  operator: IntensityFeatures,
   x: Float32Array | Uint8Array,
   rows: number,
   options: RandomFeatureOptions = {},
 ): Promise<Float32Array> {
   countArg(rows, 'rows', 0);
+  const { inputs, outputs } = operator;
   const batchRows = countArg(options.batchRows ?? 1000, 'options.batchRows');
-  const bits = x instanceof Uint8Array ? bitsArg(x, rows, opu.inputs) : binarize(x, rows, opu.inputs, options);
-  const out = new Float32Array(rows * opu.outputs);
+  const bits = x instanceof Uint8Array ? bitsArg(x, rows, inputs) : binarize(x, rows, inputs, options);
+  const out = new Float32Array(rows * outputs);
   for (let r0 = 0; r0 < rows; r0 += batchRows) {
     const r1 = Math.min(rows, r0 + batchRows);
-    const result = await opu.transform(bits.subarray(r0 * opu.inputs, r1 * opu.inputs));
-    out.set(result.data, r0 * opu.outputs);
-    if (options.perLitElement) divideByLitCount(bits, out, r0, r1, opu.inputs, opu.outputs);
+    const result = await operator.transform(bits.subarray(r0 * inputs, r1 * inputs));
+    options.cost?.add(result.meta);
+    out.set(result.data, r0 * outputs);
+    if (options.perLitElement) divideByLitCount(bits, out, r0, r1, inputs, outputs);
     options.onProgress?.({ rowsDone: r1, rowsPlanned: rows });
   }
   return out;
@@ -91,7 +97,7 @@ function bitsArg(bits: Uint8Array, rows: number, inputs: number): Uint8Array {
   if (bits.length !== rows * inputs) {
     throw new ArgumentError(`has ${bits.length} values, ${rows} rows × ${inputs} inputs need ${rows * inputs}`, {
       field: 'x',
-      fix: 'pass one row of opu.inputs bits per sample',
+      fix: "pass one row of the operator's inputs bits per sample",
     });
   }
   return bits;

@@ -1,74 +1,5 @@
-import { ArgumentError, type Opu, seededNormal, ThermometerEncoder } from 'opu-core';
-import { kernels } from 'opu-native';
+import { ArgumentError, type CostTally, type IntensityFeatures, ThermometerEncoder } from 'opu-core';
 import { fitRidge, predictRidge } from './ridge.js';
-
-/**
- * The random map a reservoir iterates: binary rows (`rows × inputs`, 0 or 1) to intensities `|R x|²`
- * (`rows × outputs`) for a fixed complex Gaussian R, in units of one lit element's mean intensity.
- */
-export interface IntensityMap {
-  readonly inputs: number;
-  readonly outputs: number;
-  intensities(x: Uint8Array, rows: number): Promise<Float32Array>;
-}
-
-/** The OPU's native features: `opu.transform()`, one DMD frame per row. */
-export class OpuIntensityMap implements IntensityMap {
-  readonly opu: Opu;
-  /** DMD frames shown so far, flushes and saturation re-acquisitions included. */
-  frames = 0;
-  /** Time the modelled or real hardware needed for them. */
-  deviceTimeUs = 0;
-
-  constructor(opu: Opu) {
-    this.opu = opu;
-  }
-
-  get inputs(): number {
-    return this.opu.inputs;
-  }
-
-  get outputs(): number {
-    return this.opu.outputs;
-  }
-
-  async intensities(x: Uint8Array): Promise<Float32Array> {
-    const { data, meta } = await this.opu.transform(x);
-    this.frames += meta.frames;
-    this.deviceTimeUs += meta.deviceTimeUs;
-    return data;
-  }
-}
-
-/**
- * The digital twin of the OPU's features: a seeded complex Gaussian R (E|R_ij|² = 1, so the units match the OPU's)
- * and `|R x|² = (x·Reᵀ)² + (x·Imᵀ)²` from two native GEMMs, without camera noise.
- */
-export class DigitalIntensityMap implements IntensityMap {
-  readonly inputs: number;
-  readonly outputs: number;
-  readonly #re: Float32Array;
-  readonly #im: Float32Array;
-
-  constructor(inputs: number, outputs: number, seed = 0) {
-    this.inputs = inputs;
-    this.outputs = outputs;
-    const normal = seededNormal(seed);
-    const half = Math.SQRT1_2; // real and imaginary parts each carry half of the unit variance
-    this.#re = Float32Array.from({ length: outputs * inputs }, () => half * normal());
-    this.#im = Float32Array.from({ length: outputs * inputs }, () => half * normal());
-  }
-
-  intensities(x: Uint8Array, rows: number): Promise<Float32Array> {
-    const a = Float32Array.from(x);
-    const re = new Float32Array(rows * this.outputs);
-    const im = new Float32Array(rows * this.outputs);
-    kernels.sgemm(rows, this.outputs, this.inputs, a, this.#re, re, { transB: true });
-    kernels.sgemm(rows, this.outputs, this.inputs, a, this.#im, im, { transB: true });
-    for (let i = 0; i < re.length; i++) re[i] = re[i]! * re[i]! + im[i]! * im[i]!;
-    return Promise.resolve(re);
-  }
-}
 
 export interface ReservoirOptions {
   /** Thermometer levels of the input: `levels − 1` bits, thresholds evenly spaced over the training range. */
@@ -80,6 +11,8 @@ export interface ReservoirOptions {
   inputCopies?: number;
   /** Leak rate α: s_t = (1 − α)·s_{t−1} + α·f_t. 1 keeps no memory beyond what the feedback carries. */
   leak?: number;
+  /** Every step's `transform()` cost (frames, device and wall time, retries) is added to this tally. */
+  cost?: CostTally;
 }
 
 export interface RunOptions {
@@ -92,7 +25,7 @@ export interface RunOptions {
   washout?: number;
 }
 
-/** DMD elements and camera features a reservoir needs: pass them to `Opu.open()` or `DigitalIntensityMap`. */
+/** DMD elements and camera features a reservoir needs: pass them to `Opu.open()` or `new GaussianOperator()`. */
 export function reservoirShape(stateSize: number, options: ReservoirOptions = {}): { inputs: number; outputs: number } {
   const { inputLevels, inputCopies } = resolve(options);
   return { inputs: (inputLevels - 1) * inputCopies + stateSize, outputs: stateSize };
@@ -114,24 +47,31 @@ export function reservoirShape(stateSize: number, options: ReservoirOptions = {}
  * The readout (ridge regression) sees the real-valued states.
  */
 export class OpticalReservoir {
-  readonly map: IntensityMap;
+  /**
+   * The random map iterated: binary rows to |R x|² in units of one lit element's mean intensity, an `Opu` or its
+   * digital twin `GaussianOperator` (a seeded complex Gaussian R, the same units, no camera noise).
+   */
+  readonly map: IntensityFeatures;
   readonly inputLevels: number;
   readonly inputCopies: number;
   readonly leak: number;
+  /** The tally given in the options, to which every step's cost is added. */
+  readonly cost: CostTally | undefined;
   readonly #encoder: ThermometerEncoder;
   #fitted = false;
 
-  constructor(map: IntensityMap, options: ReservoirOptions = {}) {
+  constructor(map: IntensityFeatures, options: ReservoirOptions = {}) {
     const resolved = resolve(options);
     const { inputs, outputs } = reservoirShape(map.outputs, resolved);
     if (map.inputs !== inputs || map.outputs !== outputs) {
       throw new ArgumentError(`has ${map.inputs} inputs, the reservoir needs ${inputs}`, {
         field: 'map.inputs',
-        fix: 'open the OPU (or the digital map) with reservoirShape(stateSize, options)',
+        fix: 'open the OPU (or build the GaussianOperator) with reservoirShape(stateSize, options)',
       });
     }
     this.map = map;
     ({ inputLevels: this.inputLevels, inputCopies: this.inputCopies, leak: this.leak } = resolved);
+    this.cost = options.cost;
     this.#encoder = new ThermometerEncoder({ levels: this.inputLevels });
   }
 
@@ -181,7 +121,8 @@ export class OpticalReservoir {
           frame.set(code.subarray(t * codeWidth, (t + 1) * codeWidth), k * codeWidth);
         frame.set(bits[c]!, inputBits);
       });
-      const f = await this.map.intensities(frames, active.length);
+      const { data: f, meta } = await this.map.transform(frames);
+      this.cost?.add(meta);
       active.forEach((c, row) => {
         const t = pieces[c]!.from + j;
         this.#update(states[c]!, f.subarray(row * n, (row + 1) * n));
@@ -208,7 +149,7 @@ function medianBits(state: Float32Array, bits: Uint8Array) {
   for (let i = 0; i < state.length; i++) bits[i] = state[i]! > median ? 1 : 0;
 }
 
-function resolve(options: ReservoirOptions): Required<ReservoirOptions> {
+function resolve(options: ReservoirOptions): Required<Omit<ReservoirOptions, 'cost'>> {
   const { inputLevels = 64, inputCopies = 16, leak = 0.1 } = options;
   for (const [field, value, min] of [
     ['inputLevels', inputLevels, 2],

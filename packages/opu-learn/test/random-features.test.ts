@@ -1,5 +1,5 @@
 import { loadMnist } from 'dfa-nn';
-import { ArgumentError, Opu, seededUniform } from 'opu-core';
+import { ArgumentError, CostTally, GaussianOperator, type IntensityFeatures, Opu, seededUniform } from 'opu-core';
 import { IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
 import {
@@ -33,9 +33,13 @@ function binaryRows(rows: number, seed: number): Uint8Array {
 /** (k̂ − k)/std for every off-diagonal pair, std from opticalKernelSamplingStd with m features. */
 async function kernelDeviations(options: SimOptions, mirrorsPerElement?: number) {
   await using opu = await Opu.open(new SimulatedOpuDevice({ options }), { inputs, outputs: m, mirrorsPerElement });
+  return { ...(await deviationsOf(opu)), mirrorsPerElement: opu.layout.mirrorsPerElement };
+}
+
+async function deviationsOf(operator: IntensityFeatures) {
   const rows = 24;
   const bits = binaryRows(rows, 5);
-  const features = await opticalRandomFeatures(opu, bits, rows);
+  const features = await opticalRandomFeatures(operator, bits, rows);
   const measured = empiricalKernel(features, rows, features, rows, m);
   const exact = opticalKernel(bits, rows, bits, rows, inputs);
   const lit = (r: number) => bits.subarray(r * inputs, (r + 1) * inputs).reduce((s, b) => s + b, 0);
@@ -52,7 +56,7 @@ async function kernelDeviations(options: SimOptions, mirrorsPerElement?: number)
   }
   const common = deviations.reduce((s, d) => s + d, 0) / deviations.length;
   const spread = Math.max(...deviations.map((d) => Math.abs(d - common)));
-  return { common, spread, diagonalRatios, mirrorsPerElement: opu.layout.mirrorsPerElement };
+  return { common, spread, diagonalRatios };
 }
 
 describe('the kernel of optical random features', () => {
@@ -70,6 +74,13 @@ describe('the kernel of optical random features', () => {
     expect(Math.abs(common)).toBeLessThan(2);
     expect(spread).toBeLessThan(4.5);
     // E[f²] = 2‖x‖⁴ (ρ = 1) with a sampling error of √20/(2√m) ≈ 3.5%, so 15% is ~4 std.
+    for (const ratio of diagonalRatios) expect(Math.abs(ratio - 1)).toBeLessThan(0.15);
+  });
+
+  it('the digital twin (GaussianOperator) has the same kernel, within the same bounds', async () => {
+    const { common, spread, diagonalRatios } = await deviationsOf(new GaussianOperator(inputs, m, 3));
+    expect(Math.abs(common)).toBeLessThan(2);
+    expect(spread).toBeLessThan(4.5);
     for (const ratio of diagonalRatios) expect(Math.abs(ratio - 1)).toBeLessThan(0.15);
   });
 
@@ -102,11 +113,17 @@ describe('opticalRandomFeatures', () => {
     });
     const bits = binaryRows(10, 9);
     const progress: number[] = [];
+    const cost = new CostTally();
     const raw = await opticalRandomFeatures(opu, bits, 10, {
       batchRows: 4,
       onProgress: (p) => progress.push(p.rowsDone),
+      cost,
     });
     expect(progress).toEqual([4, 8, 10]);
+    // One transform() per batch, one DMD frame per row at least.
+    expect(cost.calls).toBe(3);
+    expect(cost.frames).toBeGreaterThanOrEqual(10);
+    expect(cost.deviceTimeUs).toBeGreaterThan(0);
     const perLit = await opticalRandomFeatures(opu, bits, 10, { perLitElement: true });
     const lit = bits.subarray(0, inputs).reduce((s, b) => s + b, 0);
     expect(perLit[5]! * lit).toBeCloseTo(raw[5]!, 3);
@@ -131,7 +148,7 @@ describe('MNIST with optical random features + ridge', () => {
       inputs: 784,
       outputs: 2000,
     });
-    const optical = await evaluateOpticalRandomFeatures({ opu, train, test, featureCounts: [500, 2000] });
+    const optical = await evaluateOpticalRandomFeatures({ operator: opu, train, test, featureCounts: [500, 2000] });
     const [few, many] = optical.results.map((r) => r.testError) as [number, number];
     const linear = evaluateLinearRidge(train, test).testError;
     const exact = evaluateKernelRidge(train, test, 'optical-per-lit').testError;

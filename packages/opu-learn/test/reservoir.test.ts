@@ -1,13 +1,11 @@
-import { Opu } from 'opu-core';
+import { CostTally, GaussianOperator, Opu } from 'opu-core';
 import { SimulatedOpuDevice } from 'opu-sim';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   autoregressiveForecast,
-  DigitalIntensityMap,
   type Forecast,
   mackeyGlass,
   OpticalReservoir,
-  OpuIntensityMap,
   persistenceForecast,
   reservoirForecast,
   reservoirShape,
@@ -25,11 +23,11 @@ describe('OpticalReservoir on Mackey-Glass (256 features, 4000 training and 1000
 
   beforeAll(async () => {
     await using opu = await Opu.open(new SimulatedOpuDevice({ options: { seed: 3 } }), shape);
-    const map = new OpuIntensityMap(opu);
-    const reservoir = new OpticalReservoir(map).fitInput(series.subarray(0, split.train));
+    const cost = new CostTally();
+    const reservoir = new OpticalReservoir(opu, { cost }).fitInput(series.subarray(0, split.train));
     optical = await reservoirForecast(reservoir, series, { ...split, lambda: 0.01, chunks: 16 });
-    frames = map.frames;
-    const twin = new OpticalReservoir(new DigitalIntensityMap(shape.inputs, shape.outputs, 3));
+    frames = cost.frames;
+    const twin = new OpticalReservoir(new GaussianOperator(shape.inputs, shape.outputs, 3));
     digital = await reservoirForecast(twin.fitInput(series.subarray(0, split.train)), series, {
       ...split,
       lambda: 0.01,
@@ -70,14 +68,14 @@ describe('OpticalReservoir on Mackey-Glass (256 features, 4000 training and 1000
 
 describe('OpticalReservoir arguments', () => {
   it('needs a map shaped for it and a fitted input code', async () => {
-    expect(() => new OpticalReservoir(new DigitalIntensityMap(100, stateSize))).toThrow(/reservoirShape/);
-    const reservoir = new OpticalReservoir(new DigitalIntensityMap(shape.inputs, shape.outputs));
+    expect(() => new OpticalReservoir(new GaussianOperator(100, stateSize))).toThrow(/reservoirShape/);
+    const reservoir = new OpticalReservoir(new GaussianOperator(shape.inputs, shape.outputs));
     await expect(reservoir.run(series)).rejects.toThrow(/fitInput/);
     expect(() => reservoirShape(stateSize, { leak: 0 })).toThrow(/options\.leak/);
   });
 
   it('gives the same states whether the series runs whole or in pieces, once the pieces are warmed up', async () => {
-    const reservoir = new OpticalReservoir(new DigitalIntensityMap(shape.inputs, shape.outputs, 1));
+    const reservoir = new OpticalReservoir(new GaussianOperator(shape.inputs, shape.outputs, 1));
     reservoir.fitInput(series);
     const part = series.subarray(0, 800);
     const whole = await reservoir.run(part);

@@ -17,7 +17,7 @@ const packages = [
 
 // Tests run against the TypeScript sources, not dist, so `npm test` needs no build step.
 const alias = {
-  'opu-core/testing': src('./packages/opu-core/src/testing/index.ts'),
+  'opu-core/testing': src('./packages/opu-core/src/device/testing/index.ts'),
   'opu-core': src('./packages/opu-core/src/index.ts'),
   'opu-native': src('./native/src/index.ts'),
   ...Object.fromEntries(packages.map((name) => [name, src(`./packages/${name}/src/index.ts`)])),

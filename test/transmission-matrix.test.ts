@@ -10,9 +10,13 @@ import {
   type AcquisitionStats,
   ExposureControlledAcquirer,
   emptyStats,
-} from '../packages/opu-core/src/opu/acquisition.js';
-import { measureDark, measureResponsivity, measureTriggerLag } from '../packages/opu-core/src/opu/calibration.js';
-import { type DmdLayout, lightElements, makeLayout } from '../packages/opu-core/src/opu/layout.js';
+} from '../packages/opu-core/src/measure/acquisition.js';
+import { type DmdLayout, lightElements, makeLayout } from '../packages/opu-core/src/measure/layout.js';
+import {
+  measureDark,
+  measureResponsivity,
+  measureTriggerLag,
+} from '../packages/opu-core/src/measure/reference-measurement.js';
 import { transmissionMatrixError } from '../packages/opu-sim/src/ground-truth.js';
 
 interface Size {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type CameraFrames, type DmdFrames, litMirrors, packDmdFrames } from '../src/device/frames.js';
 import { minFrameTimeUs } from '../src/device/info.js';
-import { MeasurementError } from '../src/errors.js';
-import { ExposureControlledAcquirer, emptyStats, gatherFrames } from '../src/opu/acquisition.js';
-import { seededUniform } from '../src/random.js';
+import { ExposureControlledAcquirer, emptyStats, gatherFrames } from '../src/measure/acquisition.js';
+import { MeasurementError } from '../src/support/errors.js';
+import { seededUniform } from '../src/support/random.js';
 import { caught, type FakeDeviceOptions, FakeOpuDevice, linearResponse, randomBits } from './helpers/fake-device.js';
 
 const MIRRORS = 16;

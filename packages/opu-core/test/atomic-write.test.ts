@@ -3,8 +3,8 @@ import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../src/atomic-write.js';
-import { StorageError } from '../src/errors.js';
+import { writeFileAtomic } from '../src/support/atomic-write.js';
+import { StorageError } from '../src/support/errors.js';
 import { FILLER, KiB, mountSmallDisk, type SmallDisk, temporaryFiles } from './helpers/small-disk.js';
 
 describe('writeFileAtomic on a full disk', () => {

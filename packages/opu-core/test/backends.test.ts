@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, ConfigurationError, UnsupportedError } from '../src/errors.js';
+import { referenceStart } from '../src/measure/layout.js';
 import { type OpuBackend, openOpu, registerBackend, registeredBackends } from '../src/opu/backends.js';
-import { referenceStart } from '../src/opu/layout.js';
+import { ArgumentError, ConfigurationError, UnsupportedError } from '../src/support/errors.js';
 import {
   caught,
   DEFAULT_INFO,

@@ -3,7 +3,6 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../src/atomic-write.js';
 import {
   CALIBRATION_FORMAT_VERSION,
   type CalibrationCheck,
@@ -14,9 +13,10 @@ import {
   saveCalibration,
 } from '../src/calibration/calibration-file.js';
 import type { DeviceCalibration } from '../src/calibration/device-calibration.js';
-import { ArgumentError, CalibrationFileError, OpuError, StorageError } from '../src/errors.js';
-import type { DmdLayout } from '../src/opu/layout.js';
-import { seededUniform } from '../src/random.js';
+import type { DmdLayout } from '../src/measure/layout.js';
+import { writeFileAtomic } from '../src/support/atomic-write.js';
+import { ArgumentError, CalibrationFileError, OpuError, StorageError } from '../src/support/errors.js';
+import { seededUniform } from '../src/support/random.js';
 
 /** Random bit patterns: every float32 there is, NaN payloads, −0, subnormals and infinities included. */
 function randomFloats(length: number, seed: number): Float32Array {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { SeparatedBitPlaneEncoder } from '../src/encoding/separated-bit-planes.js';
-import { ArgumentError } from '../src/errors.js';
 import {
   type BinaryPieces,
   countPieces,
@@ -8,7 +7,8 @@ import {
   decompositionBytesPerRow,
   type ProjectionEncoding,
   planDecomposition,
-} from '../src/opu/decompose.js';
+} from '../src/measure/decompose.js';
+import { ArgumentError } from '../src/support/errors.js';
 import { caughtSync, gaussians } from './helpers/fake-device.js';
 
 /** Every piece of the batch, passes concatenated (copied: a pass's buffers are reused by the next). */

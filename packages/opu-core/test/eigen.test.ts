@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topEigenpair } from '../src/opu/eigen.js';
+import { topEigenpair } from '../src/support/eigen.js';
 import { gaussians } from './helpers/fake-device.js';
 
 function matVec(a: Float64Array, k: number, v: ArrayLike<number>): Float64Array {

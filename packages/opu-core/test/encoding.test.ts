@@ -8,7 +8,7 @@ import {
   TernaryEncoder,
   ThermometerEncoder,
 } from '../src/encoding/index.js';
-import { ArgumentError } from '../src/errors.js';
+import { ArgumentError } from '../src/support/errors.js';
 
 /** mulberry32: a tiny seeded PRNG, so every figure below is reproducible. */
 function uniform(seed: number): () => number {

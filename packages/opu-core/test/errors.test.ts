@@ -9,7 +9,7 @@ import {
   StorageError,
   TimeoutError,
   UnsupportedError,
-} from '../src/errors.js';
+} from '../src/support/errors.js';
 
 describe('error classes', () => {
   it('form the documented hierarchy', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allocateDmdFrames, bytesPerFrame, litMirrors, packDmdFrames, unpackDmdFrames } from '../src/device/frames.js';
-import { ArgumentError } from '../src/errors.js';
+import { ArgumentError } from '../src/support/errors.js';
 import { caughtSync, randomBits } from './helpers/fake-device.js';
 
 describe('bytesPerFrame and allocateDmdFrames', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocateDmdFrames, unpackDmdFrames } from '../src/device/frames.js';
 import { rectangleArea } from '../src/device/settings.js';
-import { layoutRectangle, lightElements, lightReference, makeLayout, referenceStart } from '../src/opu/layout.js';
+import { layoutRectangle, lightElements, lightReference, makeLayout, referenceStart } from '../src/measure/layout.js';
 
 describe('layoutRectangle', () => {
   it('holds at least count elements within maxWidth, in the fewest rows, wasting less than one per row', () => {

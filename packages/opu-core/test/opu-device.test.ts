@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allocateDmdFrames, type DmdFrames, packDmdFrames } from '../src/device/frames.js';
-import { ArgumentError, DeviceStateError, TimeoutError } from '../src/errors.js';
+import { ArgumentError, DeviceStateError, TimeoutError } from '../src/support/errors.js';
 import { caught, caughtSync, DEFAULT_SETTINGS, FakeOpuDevice, randomBits } from './helpers/fake-device.js';
 
 async function openDevice(options: ConstructorParameters<typeof FakeOpuDevice>[0] = {}): Promise<FakeOpuDevice> {

@@ -8,7 +8,7 @@ import type { CameraFrames, DmdFrames } from '../src/device/frames.js';
 import { type OpenedDevice, OpuDevice } from '../src/device/opu-device.js';
 import type { OpuSettings } from '../src/device/settings.js';
 import { Opu } from '../src/opu/opu.js';
-import { seededNormal } from '../src/random.js';
+import { seededNormal } from '../src/support/random.js';
 import { DEFAULT_SETTINGS, gaussianFieldMatrix, makeInfo } from './helpers/fake-device.js';
 
 const INPUTS = 64;

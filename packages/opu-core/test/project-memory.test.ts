@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError } from '../src/errors.js';
 import { Opu } from '../src/opu/opu.js';
+import { ArgumentError } from '../src/support/errors.js';
 import { caught, FakeOpuDevice, fieldResponse, gaussianFieldMatrix, makeInfo } from './helpers/fake-device.js';
 
 const CHILD = fileURLToPath(new URL('./project-memory-child.ts', import.meta.url));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { minFrameTimeUs, type OpuInfo, readoutTimeUs } from '../src/device/info.js';
 import { type OpuSettings, rectangleArea, validateSettings } from '../src/device/settings.js';
-import { ArgumentError } from '../src/errors.js';
+import { ArgumentError } from '../src/support/errors.js';
 import { caughtSync, DEFAULT_SETTINGS, makeInfo } from './helpers/fake-device.js';
 
 const info = makeInfo();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fitDecay, thresholdCrossing } from '../src/calibration/stability.js';
-import { seededNormal } from '../src/random.js';
+import { seededNormal } from '../src/support/random.js';
 
 const times = Array.from({ length: 11 }, (_, r) => r);
 const floor = 0.998;

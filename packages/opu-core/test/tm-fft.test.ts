@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Dft } from '../src/calibration/fft.js';
-import { seededNormal } from '../src/random.js';
+import { seededNormal } from '../src/support/random.js';
 
 /** The O(n²) definition, X_k = Σ_t x_t·e^{−2πi·kt/n}, with the angle reduced exactly (kt mod n). */
 function directDft(re: Float64Array, im: Float64Array): { re: Float64Array; im: Float64Array } {

@@ -8,8 +8,8 @@ import {
   circulantShift,
   placeSignals,
 } from '../src/calibration/tm-solve.js';
-import { choleskyFactor, choleskySolveRows } from '../src/cholesky.js';
-import { seededNormal, seededUniform } from '../src/random.js';
+import { choleskyFactor, choleskySolveRows } from '../src/support/cholesky.js';
+import { seededNormal, seededUniform } from '../src/support/random.js';
 
 function binaryPatterns(count: number, n: number, seed: number): Uint8Array {
   const random = seededUniform(seed);

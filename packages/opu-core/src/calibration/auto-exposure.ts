@@ -1,8 +1,8 @@
 import type { CameraFrames } from '../device/frames.js';
-import { MeasurementError } from '../errors.js';
-import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../opu/acquisition.js';
-import { type DmdLayout, randomHalfLitFrames } from '../opu/layout.js';
-import { seededUniform } from '../random.js';
+import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../measure/acquisition.js';
+import { type DmdLayout, randomHalfLitFrames } from '../measure/layout.js';
+import { MeasurementError } from '../support/errors.js';
+import { seededUniform } from '../support/random.js';
 
 export interface AutoExposureOptions {
   /** Random half-lit test frames every exposure of the sweep is tried on. */

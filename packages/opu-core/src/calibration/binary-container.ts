@@ -16,7 +16,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { CalibrationFileError, type OpuErrorDetails } from '../errors.js';
+import { CalibrationFileError, type OpuErrorDetails } from '../support/errors.js';
 
 const MAGIC = 'OPUCAL';
 const PRELUDE_BYTES = 12;

@@ -11,10 +11,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { writeFileAtomic } from '../atomic-write.js';
 import { rectangleSchema, settingsSchema } from '../device/settings.js';
-import { ArgumentError, CalibrationFileError } from '../errors.js';
-import type { DmdLayout } from '../opu/layout.js';
+import type { DmdLayout } from '../measure/layout.js';
+import { writeFileAtomic } from '../support/atomic-write.js';
+import { ArgumentError, CalibrationFileError } from '../support/errors.js';
 import { corruptError, packContainer, unpackArrays, unpackContainer } from './binary-container.js';
 import {
   type CalibratedDevice,

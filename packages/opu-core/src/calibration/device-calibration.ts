@@ -1,6 +1,6 @@
 import type { CameraInfo, DmdInfo, OpuInfo } from '../device/info.js';
 import type { OpuSettings } from '../device/settings.js';
-import type { DmdLayout } from '../opu/layout.js';
+import type { DmdLayout } from '../measure/layout.js';
 import type { TransmissionMatrix } from './transmission-matrix.js';
 
 /** The calibration steps, in the order the pipeline runs them; each needs the ones before it. */

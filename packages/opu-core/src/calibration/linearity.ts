@@ -1,4 +1,4 @@
-import { seededNormal, seededUniform } from '../random.js';
+import { seededNormal, seededUniform } from '../support/random.js';
 
 /** Linear projection of a row-major batch (rows × inputs), returning rows × outputs. */
 export type ProjectRows = (rows: Float32Array, count: number) => Promise<Float32Array>;

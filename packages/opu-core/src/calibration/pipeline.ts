@@ -1,6 +1,6 @@
-import { ArgumentError, CalibrationFileError } from '../errors.js';
-import { emptyStats } from '../opu/acquisition.js';
-import { parseOrThrow } from '../validation.js';
+import { emptyStats } from '../measure/acquisition.js';
+import { ArgumentError, CalibrationFileError } from '../support/errors.js';
+import { parseOrThrow } from '../support/validation.js';
 import { checkCalibration } from './calibration-file.js';
 import {
   CALIBRATION_STEPS,

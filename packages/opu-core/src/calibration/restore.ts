@@ -1,6 +1,6 @@
-import { ArgumentError } from '../errors.js';
-import { type ExposureControlledAcquirer, emptyStats } from '../opu/acquisition.js';
-import type { LinearCalibration } from '../opu/calibration.js';
+import { type ExposureControlledAcquirer, emptyStats } from '../measure/acquisition.js';
+import type { LinearCalibration } from '../measure/reference-measurement.js';
+import { ArgumentError } from '../support/errors.js';
 import type { DeviceCalibration } from './device-calibration.js';
 
 /** Puts what the completed steps measured back into an acquirer: trigger lag, dark model, responsivity. */

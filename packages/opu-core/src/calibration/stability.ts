@@ -1,8 +1,8 @@
 import { allocateDmdFrames } from '../device/frames.js';
-import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../opu/acquisition.js';
-import { type DmdLayout, randomHalfLitFrames } from '../opu/layout.js';
-import { seededUniform } from '../random.js';
-import { pearson } from '../stats.js';
+import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../measure/acquisition.js';
+import { type DmdLayout, randomHalfLitFrames } from '../measure/layout.js';
+import { seededUniform } from '../support/random.js';
+import { pearson } from '../support/stats.js';
 
 export interface StabilityOptions {
   /** Measurements of the probe frames, spread evenly over `durationS` (the first one twice, back to back). */

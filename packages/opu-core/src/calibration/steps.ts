@@ -1,15 +1,15 @@
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
-import { UnsupportedError } from '../errors.js';
-import { type AcquisitionStats, addStats, ExposureControlledAcquirer } from '../opu/acquisition.js';
+import { type AcquisitionStats, addStats, ExposureControlledAcquirer } from '../measure/acquisition.js';
+import { type DmdLayout, makeLayout } from '../measure/layout.js';
 import {
   type LinearCalibration,
   measureDark,
   measureReferenceFields,
   measureResponsivity,
   measureTriggerLag,
-} from '../opu/calibration.js';
-import { type DmdLayout, makeLayout } from '../opu/layout.js';
+} from '../measure/reference-measurement.js';
+import { UnsupportedError } from '../support/errors.js';
 import { findAutoExposure } from './auto-exposure.js';
 import type { CalibrationStepName, CalibrationSteps, DeviceCalibration, StepRun } from './device-calibration.js';
 import { measureLinearity } from './linearity.js';

@@ -1,10 +1,10 @@
-import { choleskyFactor, choleskySolveRows } from '../cholesky.js';
 import { allocateDmdFrames, bytesPerFrame, type DmdFrames, litMirrorCounts } from '../device/frames.js';
-import { ArgumentError } from '../errors.js';
-import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../opu/acquisition.js';
-import { type DmdLayout, lightElements, lightReference } from '../opu/layout.js';
-import { seededUniform } from '../random.js';
-import { pearson, relativeError } from '../stats.js';
+import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../measure/acquisition.js';
+import { type DmdLayout, lightElements, lightReference } from '../measure/layout.js';
+import { choleskyFactor, choleskySolveRows } from '../support/cholesky.js';
+import { ArgumentError } from '../support/errors.js';
+import { seededUniform } from '../support/random.js';
+import { pearson, relativeError } from '../support/stats.js';
 import { Dft } from './fft.js';
 import {
   type AnchorGeometry,

@@ -1,4 +1,4 @@
-import { topEigenpair } from '../opu/eigen.js';
+import { topEigenpair } from '../support/eigen.js';
 import { Dft } from './fft.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { DmdLayout } from '../opu/layout.js';
+import type { DmdLayout } from '../measure/layout.js';
 
 /** How a transmission matrix was retrieved from intensity frames (reference §4). */
 export type TransmissionMatrixMethod = 'anchors' | 'circulant';

@@ -1,4 +1,4 @@
-import { ArgumentError } from '../errors.js';
+import { ArgumentError } from '../support/errors.js';
 import type { CameraBitDepth } from './info.js';
 
 /**

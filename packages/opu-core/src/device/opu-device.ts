@@ -1,4 +1,4 @@
-import { ArgumentError, DeviceStateError } from '../errors.js';
+import { ArgumentError, DeviceStateError } from '../support/errors.js';
 import { bytesPerFrame, type CameraFrames, type DmdFrames } from './frames.js';
 import type { OpuInfo } from './info.js';
 import { type OpuSettings, rectangleArea, type SettingsPatch, validateSettings } from './settings.js';

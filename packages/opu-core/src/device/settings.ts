@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ArgumentError } from '../errors.js';
-import { parseOrThrow } from '../validation.js';
+import { ArgumentError } from '../support/errors.js';
+import { parseOrThrow } from '../support/validation.js';
 import { minFrameTimeUs, type OpuInfo } from './info.js';
 
 /** A rectangle on the DMD (mirrors) or on the camera (pixels); `left`/`top` are 0-based. */

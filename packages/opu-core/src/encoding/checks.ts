@@ -1,4 +1,4 @@
-import { ArgumentError } from '../errors.js';
+import { ArgumentError } from '../support/errors.js';
 
 /**
  * Input checks shared by the encoders. Every rejection names the argument at fault, so a caller can tell a bad

@@ -1,4 +1,4 @@
-import { ArgumentError } from '../errors.js';
+import { ArgumentError } from '../support/errors.js';
 import { batchRows, choiceOption, integerOption } from './checks.js';
 
 /**

@@ -1,4 +1,4 @@
-import { ArgumentError } from '../errors.js';
+import { ArgumentError } from '../support/errors.js';
 import { batchRows, choiceOption, finiteOption } from './checks.js';
 
 export type TernaryReference = 'row-max' | 'absolute';

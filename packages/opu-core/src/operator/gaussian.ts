@@ -1,6 +1,6 @@
 import { kernels } from 'opu-native';
-import { ArgumentError } from '../errors.js';
-import { seededNormal } from '../random.js';
+import { ArgumentError } from '../support/errors.js';
+import { seededNormal } from '../support/random.js';
 import type { IntensityFeatures, LinearProjection, OperatorResult } from './operator.js';
 
 /**

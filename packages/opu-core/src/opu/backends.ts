@@ -1,7 +1,7 @@
 import { loadCalibration } from '../calibration/calibration-file.js';
 import type { DeviceCalibration } from '../calibration/device-calibration.js';
 import type { OpuDevice } from '../device/opu-device.js';
-import { ArgumentError, ConfigurationError } from '../errors.js';
+import { ArgumentError, ConfigurationError } from '../support/errors.js';
 import { Opu, type OpuOptions } from './opu.js';
 
 /**

@@ -12,10 +12,12 @@ import {
 } from '../device/frames.js';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
-import { ArgumentError, CalibrationFileError, DeviceStateError, UnsupportedError } from '../errors.js';
-import type { IntensityFeatures, LinearProjection } from '../operator/operator.js';
-import { type AcquisitionStats, ExposureControlledAcquirer, emptyStats, type FramesAcquired } from './acquisition.js';
-import { calibrateLinear, type LinearCalibration } from './calibration.js';
+import {
+  type AcquisitionStats,
+  ExposureControlledAcquirer,
+  emptyStats,
+  type FramesAcquired,
+} from '../measure/acquisition.js';
 import {
   type BinaryPieces,
   countPieces,
@@ -24,8 +26,11 @@ import {
   decompositionBytesPerRow,
   type ProjectionEncoding,
   planDecomposition,
-} from './decompose.js';
-import { type DmdLayout, lightElements, lightReference, makeLayout } from './layout.js';
+} from '../measure/decompose.js';
+import { type DmdLayout, lightElements, lightReference, makeLayout } from '../measure/layout.js';
+import { calibrateLinear, type LinearCalibration } from '../measure/reference-measurement.js';
+import type { IntensityFeatures, LinearProjection } from '../operator/operator.js';
+import { ArgumentError, CalibrationFileError, DeviceStateError, UnsupportedError } from '../support/errors.js';
 
 export interface OpuOptions {
   /** Length of the vectors given to `project()` and `transform()`. */

@@ -14,8 +14,8 @@ import {
 import type { OpuInfo } from '../../src/device/info.js';
 import { type OpenedDevice, OpuDevice } from '../../src/device/opu-device.js';
 import { type OpuSettings, rectangleArea, validateSettings } from '../../src/device/settings.js';
-import { DeviceError } from '../../src/errors.js';
-import { seededUniform } from '../../src/random.js';
+import { DeviceError } from '../../src/support/errors.js';
+import { seededUniform } from '../../src/support/random.js';
 
 /** Writes the light on each of `out.length` ROI pixels, in ADU per µs of exposure, for one frame's mirror bits. */
 export type Response = (bits: Uint8Array, out: Float64Array) => void;

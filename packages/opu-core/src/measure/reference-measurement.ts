@@ -6,8 +6,9 @@ import {
   litMirrors,
   setMirror,
 } from '../device/frames.js';
-import { MeasurementError } from '../errors.js';
-import { seededUniform } from '../random.js';
+import { topEigenpair } from '../support/eigen.js';
+import { MeasurementError } from '../support/errors.js';
+import { seededUniform } from '../support/random.js';
 import {
   type AcquisitionStats,
   type ExposureControlledAcquirer,
@@ -15,7 +16,6 @@ import {
   type FramesAcquired,
   gatherFrames,
 } from './acquisition.js';
-import { topEigenpair } from './eigen.js';
 import { type DmdLayout, lightElements, lightReference } from './layout.js';
 
 /**

@@ -1,5 +1,5 @@
 import { planeWeights, SeparatedBitPlaneEncoder } from '../encoding/separated-bit-planes.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError } from '../support/errors.js';
 
 export type ProjectionEncoding = 'auto' | 'ternary' | 'bitplanes';
 

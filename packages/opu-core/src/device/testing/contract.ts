@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { allocateDmdFrames, bytesPerFrame, type DmdFrames, packDmdFrames } from '../device/frames.js';
-import type { OpuDevice } from '../device/opu-device.js';
-import { rectangleArea } from '../device/settings.js';
-import { ArgumentError, DeviceStateError } from '../errors.js';
-import { seededUniform } from '../random.js';
+import { ArgumentError, DeviceStateError } from '../../support/errors.js';
+import { seededUniform } from '../../support/random.js';
+import { allocateDmdFrames, bytesPerFrame, type DmdFrames, packDmdFrames } from '../frames.js';
+import type { OpuDevice } from '../opu-device.js';
+import { rectangleArea } from '../settings.js';
 
 export type DeviceFactory = () => OpuDevice | Promise<OpuDevice>;
 

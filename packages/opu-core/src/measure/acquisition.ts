@@ -2,7 +2,7 @@ import { allocateDmdFrames, bytesPerFrame, type CameraFrames, type DmdFrames } f
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { rectangleArea } from '../device/settings.js';
-import { MeasurementError } from '../errors.js';
+import { MeasurementError } from '../support/errors.js';
 
 /** Counters that every result reports. */
 export interface AcquisitionStats {

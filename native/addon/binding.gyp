@@ -1,4 +1,5 @@
 {
+  "variables": { "opu_native_simd%": "on" },
   "targets": [
     {
       "target_name": "opu_native",
@@ -9,6 +10,7 @@
         "src/optics/medium.cc",
         "src/optics/camera.cc",
         "src/training/elementwise.cc",
+        "src/io/bindings.cc",
         "src/io/pty.cc",
         "src/io/cobs.cc"
       ],
@@ -17,7 +19,10 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
-      "conditions": [["OS=='mac'", { "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES" } }]]
+      "conditions": [
+        ["OS=='mac'", { "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES" } }],
+        ["opu_native_simd=='off'", { "defines": ["OPU_NATIVE_NO_SIMD"] }]
+      ]
     }
   ]
 }

@@ -1,16 +1,28 @@
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type KernelImplementation, Kernels, typescriptImplementation } from './kernels/kernels.js';
+import { Kernels } from './kernels/kernels.js';
+import { KERNEL_NAMES, type KernelImplementation, signatureKey } from './kernels/signatures.js';
+import { typescriptImplementation } from './kernels/typescript.js';
 
 export { KernelArgumentError, NativeError, type NativeErrorDetails, NativeUnavailableError } from './errors.js';
+export type { KernelDeclaration, ParamDeclaration, ParamKind } from './kernels/declaration.js';
 export {
   type CameraExposeRequest,
-  type KernelImplementation,
   Kernels,
   type MediumFieldsRequest,
   type SgemmOptions,
 } from './kernels/kernels.js';
+export {
+  type AsyncKernelName,
+  KERNEL_NAMES,
+  type KernelArgs,
+  type KernelImplementation,
+  type KernelName,
+  type KernelRecord,
+  type KernelResult,
+  SIGNATURES,
+} from './kernels/signatures.js';
 export { type CameraModel, POISSON_NORMAL_ABOVE } from './optics/camera.js';
 export { MIRROR_BLOCK } from './optics/medium.js';
 export { ACTIVATION_KINDS, type ActivationKind } from './training/elementwise.js';
@@ -32,7 +44,7 @@ export {
   uniform01,
 } from './optics/random.js';
 
-/** Where node-gyp puts the addon, relative to this module in src/ or dist/. */
+/** Where node-gyp puts the addon, relative to this module in src/ or dist/ (so it stays at the top of either). */
 export const ADDON_PATH = join(
   dirname(fileURLToPath(import.meta.url)),
   '..',
@@ -48,16 +60,32 @@ export interface NativeLoad {
   reason: string | undefined;
 }
 
-/** Loads the C++ addon unless OPU_NATIVE=0; never throws. */
+/**
+ * The addon this process loads: ADDON_PATH, or the file OPU_NATIVE_ADDON names (e.g. the no-SIMD build,
+ * addon/build-nosimd/build/Release/opu_native.node, which CI tests this way).
+ */
+export function addonPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.OPU_NATIVE_ADDON ? resolve(env.OPU_NATIVE_ADDON) : ADDON_PATH;
+}
+
+/** Loads the C++ addon unless OPU_NATIVE=0, and only one built from this package's kernel signatures; never throws. */
 export function loadNative(env: NodeJS.ProcessEnv = process.env): NativeLoad {
   if (env.OPU_NATIVE === '0') return { implementation: undefined, reason: 'OPU_NATIVE=0' };
+  const path = addonPath(env);
+  let addon: KernelImplementation;
   try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as KernelImplementation;
-    return { implementation: addon, reason: undefined };
+    addon = createRequire(import.meta.url)(path) as KernelImplementation;
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     return { implementation: undefined, reason: `${message}; build it with npm run build:native` };
   }
+  if (addon.signature !== signatureKey() || KERNEL_NAMES.some((name) => typeof addon[name] !== 'function')) {
+    return {
+      implementation: undefined,
+      reason: `${path} was built from other kernel signatures than these; rebuild it with npm run build:native`,
+    };
+  }
+  return { implementation: addon, reason: undefined };
 }
 
 function chooseKernels(): Kernels {
@@ -77,12 +105,12 @@ export const typescriptKernels = new Kernels('typescript', typescriptImplementat
  * The addon's waiting write for non-blocking descriptors; undefined without the addon or with OPU_NATIVE=0 (callers
  * fall back to fs.writev, which that setting lets the test suite exercise).
  */
-export const nativeFdWrite: FdWrite | undefined = process.env.OPU_NATIVE === '0' ? undefined : loadFdWrite(ADDON_PATH);
+export const nativeFdWrite: FdWrite | undefined = process.env.OPU_NATIVE === '0' ? undefined : loadFdWrite(addonPath());
 
 /** The addon's COBS codec; undefined without the addon or with OPU_NATIVE=0 (opu-driver's TypeScript one runs). */
-export const nativeCobs: NativeCobs | undefined = process.env.OPU_NATIVE === '0' ? undefined : loadCobs(ADDON_PATH);
+export const nativeCobs: NativeCobs | undefined = process.env.OPU_NATIVE === '0' ? undefined : loadCobs(addonPath());
 
 /** A raw-mode pseudo-terminal pair from the addon (for the device emulator); NativeUnavailableError when it is not built. */
 export function openPseudoTerminal(): PseudoTerminal {
-  return openPty(ADDON_PATH);
+  return openPty(addonPath());
 }

@@ -1,6 +1,6 @@
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ADDON_PATH, NativeUnavailableError, openPseudoTerminal } from '../src/index.js';
+import { addonPath, NativeUnavailableError, openPseudoTerminal } from '../src/index.js';
 import { loadFdWrite, openPseudoTerminal as openFrom } from '../src/io/pty.js';
 
 describe('pseudo-terminal', () => {
@@ -37,7 +37,7 @@ describe('pseudo-terminal', () => {
   });
 
   it('the waiting write sleeps while the buffer is full, then finishes, without blocking the event loop', async () => {
-    const write = loadFdWrite(ADDON_PATH);
+    const write = loadFdWrite(addonPath());
     expect(write).toBeTypeOf('function');
     const pty = openPseudoTerminal();
     const slave = openSync(pty.path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);

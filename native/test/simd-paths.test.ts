@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadNative } from '../src/index.js';
+import { addonPath, kernels, loadNative } from '../src/index.js';
 
 /**
  * The instruction set is chosen once per process, so each capped path runs in a child process: it compares the
@@ -28,19 +27,25 @@ console.log(JSON.stringify({ path: addon.simdPath(), worst }));
 `;
 
 const native = loadNative();
+/** CI sets OPU_NATIVE_EXPECT_SIMD=portable when it loads the no-SIMD build (OPU_NATIVE_ADDON). */
+const expected = process.env.OPU_NATIVE_EXPECT_SIMD;
 
 describe('every sgemm path computes the same product', () => {
   for (const simd of ['avx2', 'portable']) {
     it(`OPU_NATIVE_SIMD=${simd}`, () => {
       if (!native.implementation) return expect(process.env.OPU_NATIVE).toBe('0');
-      const addonPath = fileURLToPath(new URL('../addon/build/Release/opu_native.node', import.meta.url));
-      const out = execFileSync(process.execPath, ['-e', child, addonPath], {
+      const out = execFileSync(process.execPath, ['-e', child, addonPath()], {
         env: { ...process.env, OPU_NATIVE_SIMD: simd },
         encoding: 'utf8',
       });
       const { path, worst } = JSON.parse(out.trim());
-      expect(path).toBe(simd === 'avx2' ? 'avx2-fma' : 'portable');
+      expect(path).toBe(simd === 'avx2' && expected !== 'portable' ? 'avx2-fma' : 'portable');
       expect(worst).toBeLessThan(1e-4);
     });
   }
+
+  it.runIf(expected !== undefined)(`the loaded addon runs ${expected}`, () => {
+    expect(kernels.backend).toBe('native');
+    expect(kernels.simd).toBe(expected);
+  });
 });

@@ -1,8 +1,74 @@
+/**
+ * Argument checks, each throwing a KernelArgumentError that names the argument and the fix. `kindArg` checks one
+ * argument against its declared kind (signatures.ts); the rest serve the kernels' own cross-argument checks.
+ */
 import { KernelArgumentError } from '../errors.js';
+import type { ArrayKind, ParamKind, ParamOptions } from './declaration.js';
 
-export function integerArg(value: unknown, field: string, min = 0): number {
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > 0x7fff_ffff) {
-    throw new KernelArgumentError(`${String(value)} is not an integer ≥ ${min}`, { field, fix: 'pass a whole number' });
+/** Anything with a length: the shape checks need no more. */
+export interface ArrayLength {
+  readonly length: number;
+}
+
+const ARRAY_CLASSES: Record<ArrayKind, readonly (abstract new (...args: never[]) => ArrayBufferView)[]> = {
+  Float32Array: [Float32Array],
+  Float64Array: [Float64Array],
+  Int32Array: [Int32Array],
+  Uint8Array: [Uint8Array],
+  Uint32Array: [Uint32Array],
+  'Uint8Array|Uint16Array': [Uint8Array, Uint16Array],
+};
+
+/** Checks `value` against a declared kind; `field` is the name errors give it. */
+export function kindArg(value: unknown, kind: ParamKind, options: ParamOptions, field: string): void {
+  if (typeof kind === 'object') {
+    if (typeof value !== 'object' || value === null) {
+      throw new KernelArgumentError('is not an object', { field, fix: `pass the ${kind.struct.replace(/.*::/, '')}` });
+    }
+    for (const [name, fieldKind, fieldOptions] of kind.fields) {
+      kindArg((value as Record<string, unknown>)[name], fieldKind, fieldOptions ?? {}, `${field}.${name}`);
+    }
+    return;
+  }
+  switch (kind) {
+    case 'bool':
+      if (typeof value !== 'boolean') {
+        throw new KernelArgumentError(`${String(value)} is not a boolean`, { field, fix: 'pass true or false' });
+      }
+      return;
+    case 'i32':
+      integerArg(value, field, options.min, options.max);
+      return;
+    case 'u32':
+      uint32Arg(value, field);
+      return;
+    case 'f32':
+    case 'f64':
+      finiteArg(value, field);
+      if (options.min !== undefined && (value as number) < options.min) {
+        throw new KernelArgumentError(options.min === 0 ? `${value} is negative` : `${value} is below ${options.min}`, {
+          field,
+          fix: `pass a value ≥ ${options.min}`,
+        });
+      }
+      return;
+    default: {
+      const classes = ARRAY_CLASSES[kind];
+      if (!classes.some((type) => value instanceof type)) {
+        const names = classes.map((type) => type.name).join(' or ');
+        throw new KernelArgumentError(`is not a ${names}`, {
+          field,
+          fix: `pass a ${names} (a view is fine, no copy is made)`,
+        });
+      }
+    }
+  }
+}
+
+export function integerArg(value: unknown, field: string, min = 0, max = 0x7fff_ffff): number {
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+    const range = max === 0x7fff_ffff ? `≥ ${min}` : `in [${min}, ${max}]`;
+    throw new KernelArgumentError(`${String(value)} is not an integer ${range}`, { field, fix: 'pass a whole number' });
   }
   return value as number;
 }
@@ -24,22 +90,8 @@ export function finiteArg(value: unknown, field: string): number {
   return value;
 }
 
-export function typedArrayArg<T extends ArrayBufferView>(
-  value: unknown,
-  type: new (...args: never[]) => T,
-  field: string,
-): T {
-  if (!(value instanceof type)) {
-    throw new KernelArgumentError(`is not a ${type.name}`, {
-      field,
-      fix: `pass a ${type.name} (a view is fine, no copy is made)`,
-    });
-  }
-  return value;
-}
-
 /** A row-major matrix of `rows × cols` stored with leading dimension `ld` must fit in `array`. */
-export function matrixArg(array: Float32Array, rows: number, cols: number, ld: number, field: string): void {
+export function matrixArg(array: ArrayLength, rows: number, cols: number, ld: number, field: string): void {
   if (rows > 0 && cols > 0 && ld < cols) {
     throw new KernelArgumentError(`leading dimension ${ld} is smaller than its ${cols} columns`, {
       field: `${field}.ld`,
@@ -50,11 +102,41 @@ export function matrixArg(array: Float32Array, rows: number, cols: number, ld: n
   if (array.length < needed) {
     throw new KernelArgumentError(
       `has ${array.length} elements, a ${rows}×${cols} matrix with ld ${ld} needs ${needed}`,
-      {
-        field,
-        fix: 'pass a larger array or smaller dimensions',
-      },
+      { field, fix: 'pass a larger array or smaller dimensions' },
     );
+  }
+}
+
+/** At least `size` elements (`what` says whose size it is). */
+export function lengthArg(array: ArrayLength, size: number, field: string, what?: string): void {
+  if (array.length < size) {
+    throw new KernelArgumentError(`has ${array.length} elements, ${what ? `${what} ` : ''}needs ${size}`, {
+      field,
+      fix: 'pass a larger array',
+    });
+  }
+}
+
+/** [start, end) within [0, length]. */
+export function rangeArg(start: number, end: number, length: number, startField: string, endField: string): void {
+  if (start > end || end > length) {
+    throw new KernelArgumentError(`[${start}, ${end}) is not within [0, ${length}]`, {
+      field: endField,
+      fix: `keep ${startField} ≤ ${endField} ≤ ${length}`,
+    });
+  }
+}
+
+/** Arrays of one length, the first one's. */
+export function sameLengthArgs(arrays: Record<string, ArrayLength>): void {
+  const [[firstField, first], ...rest] = Object.entries(arrays);
+  for (const [field, array] of rest) {
+    if (array.length !== first!.length) {
+      throw new KernelArgumentError(`has ${array.length} elements, ${firstField} has ${first!.length}`, {
+        field,
+        fix: 'pass arrays of the same length',
+      });
+    }
   }
 }
 

@@ -2,21 +2,9 @@
  * The TypeScript sgemm: C = alpha·op(A)·op(B) + beta·C, row-major. Loops are ordered so that the innermost one
  * walks contiguous memory for every transpose combination.
  */
-export function sgemmTs(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  A: Float32Array,
-  lda: number,
-  B: Float32Array,
-  ldb: number,
-  beta: number,
-  C: Float32Array,
-  ldc: number,
-): void {
+import type { KernelFunction } from '../kernels/signatures.js';
+
+export const sgemmTs: KernelFunction<'sgemm'> = (transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc) => {
   for (let i = 0; i < m; i++) {
     const row = i * ldc;
     // beta = 0 overwrites, so NaN already in C does not leak through 0·C.
@@ -47,4 +35,4 @@ export function sgemmTs(
     const row = i * ldc;
     for (let j = 0; j < n; j++) C[row + j]! += alpha * acc[j]!;
   }
-}
+};

@@ -1,25 +1,16 @@
 /**
  * The camera kernel, TypeScript implementation: photo-electrons, Poisson shot noise, full well, read noise, gain,
  * bias and the ADC, per pixel and frame, with noise keyed by (frame index, pixel) so that results do not depend on
- * how frames are batched. addon/src/camera.cc gives the same bits.
+ * how frames are batched. addon/src/optics/camera.cc gives the same bits.
  */
+import type { KernelFunction, KernelRecord } from '../kernels/signatures.js';
 import { expNegative, philox4x32, Stream, standardNormal, uniform01 } from './random.js';
 
 /** Above this mean, Poisson(λ) is drawn as round(λ + √λ·z): its skewness 1/√λ is then below 0.13. */
 export const POISSON_NORMAL_ABOVE = 64;
 
-export interface CameraModel {
-  seed: number;
-  /** Photo-electrons per unit of field intensity at nominal power: light × QE × exposure. */
-  electronsPerIntensity: number;
-  darkElectrons: number;
-  fullWellE: number;
-  readNoiseE: number;
-  aduPerElectron: number;
-  biasAdu: number;
-  maxAdu: number;
-  shotNoise: boolean;
-}
+/** The camera's parameters, as cameraExpose declares them (signatures.ts says what each one is). */
+export type CameraModel = KernelRecord<'cameraExpose'>['model'];
 
 const words = new Uint32Array(4);
 
@@ -40,17 +31,17 @@ function poisson(lambda: number, w: Uint32Array): number {
   return k;
 }
 
-export function cameraExposeTs(
-  model: CameraModel,
-  intensity: Float32Array,
-  frames: number,
-  pixels: Int32Array,
-  pixelResponse: Float64Array,
-  firstFrameIndex: number,
-  powerFactors: Float64Array,
-  out: Uint8Array | Uint16Array,
-  saturated: Uint32Array,
-): void {
+export const cameraExposeTs: KernelFunction<'cameraExpose'> = (
+  model,
+  intensity,
+  frames,
+  pixels,
+  pixelResponse,
+  firstFrameIndex,
+  powerFactors,
+  out,
+  saturated,
+) => {
   const m = pixels.length;
   for (let f = 0; f < frames; f++) {
     const frameIndex = (firstFrameIndex + f) >>> 0;
@@ -76,4 +67,4 @@ export function cameraExposeTs(
     }
     saturated[f] = clipped;
   }
-}
+};

@@ -1,8 +1,9 @@
 /**
  * Kernels of the simulated medium, TypeScript implementation: generating tiles of the transmission matrix from the
  * counter-based RNG, and summing its columns over the lit mirrors of binary frames. The C++ kernels in
- * addon/src/medium.cc implement the same signatures, bit-identical: tiles and sums alike.
+ * addon/src/optics/medium.cc implement the same signatures, bit-identical: tiles and sums alike.
  */
+import type { KernelFunction } from '../kernels/signatures.js';
 import { complexNormal, philox4x32, Stream } from './random.js';
 
 /** Mirrors per tile: a multiple of 8, so that tiles start on a byte of the packed frames. */
@@ -25,18 +26,18 @@ const z = new Float64Array(2);
  * `(q − q0)·(p1 − p0) + (p − p0)`. Entry (pixel, mirror) is CN(0, 1) from the Philox block at counter
  * (pixel, ⌊mirror/2⌋, epoch), key (seed, medium stream): words 0–1 for even mirrors, 2–3 for odd ones.
  */
-export function fillMediumTileTs(
-  seed: number,
-  epoch: number,
-  pixels: Int32Array,
-  p0: number,
-  p1: number,
-  mirrors: Int32Array,
-  q0: number,
-  q1: number,
-  re: Float32Array,
-  im: Float32Array,
-): void {
+export const fillMediumTileTs: KernelFunction<'fillMediumTile'> = (
+  seed,
+  epoch,
+  pixels,
+  p0,
+  p1,
+  mirrors,
+  q0,
+  q1,
+  re,
+  im,
+) => {
   const np = p1 - p0;
   for (let q = q0; q < q1; q++) {
     const mirror = mirrors[q]!;
@@ -49,7 +50,7 @@ export function fillMediumTileTs(
       im[col + p] = z[1]!;
     }
   }
-}
+};
 
 /**
  * Σ_q N_epoch[p, q]·x_f[q] for every frame f and pixel p: frames × pixels into outRe/outIm, or |·|² into outRe
@@ -67,19 +68,19 @@ export function fillMediumTileTs(
  * sums built with exactly those additions. Zeros' signs may differ in between, but acc starts at +0 and can never
  * become −0, so they never show. Each pixel is independent (the C++ vectorizes across pixels only).
  */
-export function mediumFieldsTs(
-  seed: number,
-  epoch: number,
-  pixels: Int32Array,
-  mirrors: Int32Array,
-  packed: Uint8Array,
-  frames: number,
-  cachedRe: Float32Array,
-  cachedIm: Float32Array,
-  kernel: number,
-  outRe: Float32Array,
-  outIm: Float32Array,
-): void {
+export const mediumFieldsTs: KernelFunction<'mediumFields'> = (
+  seed,
+  epoch,
+  pixels,
+  mirrors,
+  packed,
+  frames,
+  cachedRe,
+  cachedIm,
+  kernel,
+  outRe,
+  outIm,
+) => {
   const m = pixels.length;
   const n = mirrors.length;
   const groups = (n + 7) >> 3;
@@ -169,7 +170,7 @@ export function mediumFieldsTs(
       }
     }
   }
-}
+};
 
 /**
  * The 256 subset sums of the 8 columns at col0 + k·colStride (k < 8, bits outside `mask` absent), np pixels each,

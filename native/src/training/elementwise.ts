@@ -1,45 +1,27 @@
-/** Elementwise training kernels, TypeScript implementation (addon/src/elementwise.cc is the C++ one). */
+/** Elementwise training kernels, TypeScript implementation (addon/src/training/elementwise.cc is the C++ one). */
+import type { KernelFunction } from '../kernels/signatures.js';
 
-export function sgdStepTs(
-  p: Float32Array,
-  g: Float32Array,
-  v: Float32Array,
-  rate: number,
-  momentum: number,
-  decay: number,
-): void {
+export const sgdStepTs: KernelFunction<'sgdStep'> = (p, g, v, rate, momentum, decay) => {
   for (let i = 0; i < p.length; i++) {
     v[i] = momentum * v[i]! + (g[i]! + decay * p[i]!);
     p[i]! -= rate * v[i]!;
   }
-}
+};
 
-export function adamStepTs(
-  p: Float32Array,
-  g: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  rate: number,
-  beta1: number,
-  beta2: number,
-  epsilon: number,
-  c1: number,
-  c2: number,
-  decay: number,
-): void {
+export const adamStepTs: KernelFunction<'adamStep'> = (p, g, m, v, rate, beta1, beta2, epsilon, c1, c2, decay) => {
   for (let i = 0; i < p.length; i++) {
     const grad = g[i]! + decay * p[i]!;
     m[i] = beta1 * m[i]! + (1 - beta1) * grad;
     v[i] = beta2 * v[i]! + (1 - beta2) * grad * grad;
     p[i]! -= (rate * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + epsilon);
   }
-}
+};
 
 /** The activations of dense layers; the index is the number the C++ kernels know them by. */
 export const ACTIVATION_KINDS = ['tanh', 'relu', 'leaky-relu', 'sigmoid'] as const;
 export type ActivationKind = (typeof ACTIVATION_KINDS)[number];
 
-export function activateTs(kind: number, slope: number, a: Float32Array, h: Float32Array): void {
+export const activateTs: KernelFunction<'activate'> = (kind, slope, a, h) => {
   const n = a.length;
   switch (ACTIVATION_KINDS[kind]) {
     case 'tanh':
@@ -55,7 +37,7 @@ export function activateTs(kind: number, slope: number, a: Float32Array, h: Floa
       for (let i = 0; i < n; i++) h[i] = 1 / (1 + Math.exp(-a[i]!));
       return;
   }
-}
+};
 
 /** f'(a) from a and h = f(a), per activation, in ACTIVATION_KINDS order. */
 const DERIVATIVES: ((a: number, h: number, slope: number) => number)[] = [
@@ -65,27 +47,27 @@ const DERIVATIVES: ((a: number, h: number, slope: number) => number)[] = [
   (_a, h) => h * (1 - h),
 ];
 
-export function activationGradientTs(
-  kind: number,
-  slope: number,
-  g: Float32Array,
-  gStride: number,
-  factor: number,
-  a: Float32Array,
-  h: Float32Array,
-  out: Float32Array,
-  rows: number,
-  width: number,
-): void {
+export const activationGradientTs: KernelFunction<'activationGradient'> = (
+  kind,
+  slope,
+  g,
+  gStride,
+  factor,
+  a,
+  h,
+  out,
+  rows,
+  width,
+) => {
   const derivative = DERIVATIVES[kind]!;
   for (let r = 0; r < rows; r++) {
     for (let j = r * width, k = r * gStride; j < (r + 1) * width; j++, k++) {
       out[j] = factor * g[k]! * derivative(a[j]!, h[j]!, slope);
     }
   }
-}
+};
 
-export function columnSumsTs(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+export const columnSumsTs: KernelFunction<'columnSums'> = (x, rows, cols, out) => {
   out.fill(0, 0, cols);
   for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) out[j]! += x[r * cols + j]!;
-}
+};

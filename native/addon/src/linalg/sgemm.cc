@@ -3,7 +3,11 @@
 // across the thread pool; each thread packs its own panels, so no synchronization is needed inside a call.
 #include "linalg/sgemm.h"
 
+#include "runtime/simd.h"
+
+#if OPU_NATIVE_X86_SIMD
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cstdlib>
@@ -86,6 +90,7 @@ struct Tile {
 
 // C tile += alpha · packed A panel · packed B panel. One micro-kernel per instruction set; each keeps its
 // whole MR×NR block of C in registers.
+#if OPU_NATIVE_X86_SIMD
 __attribute__((target("avx512f"))) void micro512(int kc, const float* a, const float* b, const Tile& t) {
   constexpr int MR = 12;
   __m512 c[MR][2];
@@ -153,6 +158,7 @@ __attribute__((target("avx2,fma"))) void micro256(int kc, const float* a, const 
   }
   t.addPartial(acc, 16);
 }
+#endif
 
 void microPortable(int kc, const float* a, const float* b, const Tile& t) {
   constexpr int MR = 6, NR = 16;
@@ -207,12 +213,14 @@ enum class Path { Avx512, Avx2, Portable };
 Path path() {
   // OPU_NATIVE_SIMD=avx2 or =portable caps the instruction set (to test and compare the paths on one machine).
   static const Path chosen = [] {
+#if OPU_NATIVE_X86_SIMD
     __builtin_cpu_init();
     const char* cap = std::getenv("OPU_NATIVE_SIMD");
     const bool portableOnly = cap && std::strcmp(cap, "portable") == 0;
     const bool noAvx512 = portableOnly || (cap && std::strcmp(cap, "avx2") == 0);
     if (!noAvx512 && __builtin_cpu_supports("avx512f")) return Path::Avx512;
     if (!portableOnly && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Path::Avx2;
+#endif
     return Path::Portable;
   }();
   return chosen;
@@ -224,10 +232,11 @@ int columnQuantum() { return path() == Path::Avx512 ? 32 : 16; }
 void gemmBlockOnPath(const Matrix& A, const Matrix& B, int m0, int m1, int n0, int n1, int k, float alpha,
                      bool overwrite, float* C, int ldc) {
   switch (path()) {
+#if OPU_NATIVE_X86_SIMD
     case Path::Avx512: return gemmBlock<12, 32, 96>(micro512, A, B, m0, m1, n0, n1, k, alpha, overwrite, C, ldc);
     case Path::Avx2: return gemmBlock<6, 16, 72>(micro256, A, B, m0, m1, n0, n1, k, alpha, overwrite, C, ldc);
-    case Path::Portable:
-      return gemmBlock<6, 16, 72>(microPortable, A, B, m0, m1, n0, n1, k, alpha, overwrite, C, ldc);
+#endif
+    default: return gemmBlock<6, 16, 72>(microPortable, A, B, m0, m1, n0, n1, k, alpha, overwrite, C, ldc);
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "optics/random.h"
 #include "runtime/pool.h"
+#include "runtime/simd.h"
 
 namespace opu {
 namespace {
@@ -47,7 +48,7 @@ inline double toAdu(const CameraModel& model, double electrons, double readNorma
 
 // Pixels [i0, i0 + n) of one frame, every one as if its mean were at least kPoissonNormalAbove. Three simple
 // loops rather than one: the compiler duplicates paths through one large body and then cannot vectorize it.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void exposeBlock(
+OPU_VECTOR_CLONES void exposeBlock(
     const CameraModel& model, const float* __restrict intensity, const int32_t* __restrict pixels,
     const double* __restrict response, int n, uint32_t frameIndex, double scale, double* __restrict lambdaOut,
     double* __restrict aduOut, double* __restrict fullOut) {

@@ -9,7 +9,7 @@ struct CameraModel {
   bool shotNoise;
 };
 
-// See native/src/camera.ts: the same model, the same bits. `out` is uint8 when bytesPerPixel is 1, else uint16.
+// See native/src/optics/camera.ts: the same model, the same bits. `out` is uint8 when bytesPerPixel is 1, else uint16.
 void cameraExpose(const CameraModel& model, const float* intensity, int frames, const int32_t* pixels, int m,
                   const double* pixelResponse, uint32_t firstFrameIndex, const double* powerFactors, void* out,
                   int bytesPerPixel, uint32_t* saturated);

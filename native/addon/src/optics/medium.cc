@@ -4,7 +4,7 @@
 // own tile, table and accumulators; with `outIm` null the intensities are written directly (no complex field of
 // the whole batch is ever stored).
 //
-// Both kernels add the same float32 terms in the same order as the TypeScript ones (native/src/medium.ts documents
+// Both kernels add the same float32 terms in the same order as the TypeScript ones (native/src/optics/medium.ts documents
 // that order), so a frame's field does not depend on the kernel 'auto' picks for its batch: per byte b of a frame,
 // ascending, acc += part(b), with part(b) = lo + hi (or the non-zero one of them) and lo, hi the ascending sums of
 // the lit columns of each nibble. Vectors only ever span pixels; nothing is reassociated (no -ffast-math, and
@@ -17,6 +17,7 @@
 
 #include "optics/random.h"
 #include "runtime/pool.h"
+#include "runtime/simd.h"
 
 namespace opu {
 namespace {
@@ -57,10 +58,8 @@ __attribute__((always_inline)) inline float sum1(const float* const* cols, int c
 
 // acc += col for re and im: the list kernel's step for a byte with one lit mirror (the common case of sparse
 // frames), whose column is the byte's sum.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void addColumn(float* __restrict accRe,
-                                                                              float* __restrict accIm,
-                                                                              const float* __restrict colRe,
-                                                                              const float* __restrict colIm, int np) {
+OPU_VECTOR_CLONES void addColumn(float* __restrict accRe, float* __restrict accIm, const float* __restrict colRe,
+                                 const float* __restrict colIm, int np) {
   for (int i = 0; i < np; ++i) accRe[i] += colRe[i];
   for (int i = 0; i < np; ++i) accIm[i] += colIm[i];
 }
@@ -94,11 +93,8 @@ __attribute__((always_inline)) inline void addByteOne(float* __restrict acc, con
   for (; i < np; ++i) acc[i] += sum1(cols, count, i);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void addByte(float* __restrict accRe,
-                                                                            float* __restrict accIm,
-                                                                            const float* const* colsRe,
-                                                                            const float* const* colsIm, int nlo,
-                                                                            int nhi, int np) {
+OPU_VECTOR_CLONES void addByte(float* __restrict accRe, float* __restrict accIm, const float* const* colsRe,
+                               const float* const* colsIm, int nlo, int nhi, int np) {
   addByteOne(accRe, colsRe, nlo, nhi, np);
   addByteOne(accIm, colsIm, nlo, nhi, np);
 }
@@ -109,7 +105,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void addByte(float*
 constexpr int kBlockPixels = 64;
 constexpr int kChunkMirrors = 128;
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void tableChunk(
+OPU_VECTOR_CLONES void tableChunk(
     const float* __restrict colRe, const float* __restrict colIm, long colStride, int mirrors,
     const uint8_t* __restrict packed, int groups, int byte0, int frames, float* __restrict tables,
     float* __restrict accRe, float* __restrict accIm) {

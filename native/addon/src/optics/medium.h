@@ -3,7 +3,7 @@
 
 namespace opu {
 
-// See native/src/medium.ts for the contract of both kernels; these are their C++ implementations.
+// See native/src/optics/medium.ts for the contract of both kernels; these are their C++ implementations.
 void fillMediumTile(uint32_t seed, uint32_t epoch, const int32_t* pixels, int p0, int p1, const int32_t* mirrors, int q0,
                     int q1, float* re, float* im);
 

@@ -1,5 +1,5 @@
 // Philox4x32-10 and the transcendental functions of the simulator, with exactly the operations of
-// native/src/random.ts, so that the C++ and TypeScript kernels draw the same bits (build with -ffp-contract=off).
+// native/src/optics/random.ts, so that the C++ and TypeScript kernels draw the same bits (build with -ffp-contract=off).
 #pragma once
 #include <cmath>
 #include <cstdint>

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "runtime/pool.h"
+#include "runtime/simd.h"
 
 namespace opu {
 namespace {
@@ -52,9 +53,8 @@ inline float sigmoidFast(float x) { return 1.0f / (2.0f + expm1Bounded(std::clam
 
 }  // namespace
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void sgdRange(float* __restrict p, const float* __restrict g,
-                                                                             float* __restrict v, long a, long b,
-                                                                             float rate, float momentum, float decay) {
+OPU_VECTOR_CLONES void sgdRange(float* __restrict p, const float* __restrict g, float* __restrict v, long a, long b,
+                                float rate, float momentum, float decay) {
   for (long i = a; i < b; ++i) {
     v[i] = momentum * v[i] + (g[i] + decay * p[i]);
     p[i] -= rate * v[i];
@@ -77,10 +77,8 @@ void adamStep(float* p, const float* g, float* m, float* v, long n, float rate, 
   });
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void activateRange(Activation kind, float slope,
-                                                                                  const float* __restrict a,
-                                                                                  float* __restrict h, long lo,
-                                                                                  long hi) {
+OPU_VECTOR_CLONES void activateRange(Activation kind, float slope, const float* __restrict a, float* __restrict h,
+                                     long lo, long hi) {
   switch (kind) {
     case Activation::Tanh:
       for (long i = lo; i < hi; ++i) h[i] = tanhFast(a[i]);
@@ -101,11 +99,9 @@ void activate(Activation kind, float slope, const float* a, float* h, long n) {
   chunked(n, [&](long lo, long hi) { activateRange(kind, slope, a, h, lo, hi); });
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void gradientRow(Activation kind, float slope,
-                                                                                const float* __restrict g, float factor,
-                                                                                const float* __restrict a,
-                                                                                const float* __restrict h,
-                                                                                float* __restrict out, long width) {
+OPU_VECTOR_CLONES void gradientRow(Activation kind, float slope, const float* __restrict g, float factor,
+                                   const float* __restrict a, const float* __restrict h, float* __restrict out,
+                                   long width) {
   switch (kind) {
     case Activation::Tanh:
       for (long j = 0; j < width; ++j) out[j] = factor * g[j] * (1.0f - h[j] * h[j]);
@@ -133,8 +129,7 @@ void activationGradient(Activation kind, float slope, const float* g, long gStri
   });
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void addRow(const float* __restrict x,
-                                                                           float* __restrict out, long cols) {
+OPU_VECTOR_CLONES void addRow(const float* __restrict x, float* __restrict out, long cols) {
   for (long j = 0; j < cols; ++j) out[j] += x[j];
 }
 

@@ -9,7 +9,7 @@ void sgdStep(float* p, const float* g, float* v, long n, float rate, float momen
 void adamStep(float* p, const float* g, float* m, float* v, long n, float rate, float beta1, float beta2, float epsilon,
               float c1, float c2, float decay);
 
-// The activations of dense layers, numbered as in native/src/elementwise.ts.
+// The activations of dense layers, numbered as in native/src/training/elementwise.ts.
 enum class Activation : int { Tanh = 0, Relu = 1, LeakyRelu = 2, Sigmoid = 3 };
 
 // h = f(a); `slope` is leaky ReLU's slope for a < 0.

@@ -1,0 +1,381 @@
+/**
+ * The one declaration of every kernel: its parameters in call order with their kinds, which arrays it writes, what
+ * it computes, and, below in CHECKS, how its arguments constrain each other. Everything else is derived from here:
+ * - the TypeScript type of the raw kernels (KernelImplementation, KernelArgs) — the mapped types below;
+ * - validation: per kind (validate.ts), then the kernel's own check, then no written array may share memory with
+ *   another array argument;
+ * - dispatch: Kernels.call(name, ...args) validates, then calls the native or the TypeScript implementation;
+ * - the C++ argument unpacking (addon/src/generated/bindings.h) and the kernel tables of native/README.md and
+ *   docs/architecture.md, written by `node native/scripts/generate-bindings.mjs` (a test fails when they are stale;
+ *   `npm run build:native` regenerates the bindings before compiling).
+ *
+ * The generator runs on plain Node (the install's build), so it reads the SIGNATURES literal as JavaScript: keep it
+ * data only — object, array, string, number and boolean literals and comments, no types, no identifiers, no
+ * functions — from `export const SIGNATURES = {` to the `} as const` at the start of a line.
+ *
+ * Parameter: [name, kind, options]. Kinds: 'bool'; 'i32' (a whole number in [min ?? 0, max ?? 2³¹ − 1]); 'u32';
+ * 'f32' and 'f64' (finite; C++ float and double); typed arrays by class name ('Uint8Array|Uint16Array' is either;
+ * C++ gets its bytes and `elementSize(x)`); { struct, fields } (an object, C++ the named struct, fields in its
+ * order). Options: `out` (the kernel writes it), `label` (the name the Kernels method's caller knows it by, used in
+ * errors), `min`, `max`. `call` is the C++ call, with `length(x)` (elements of array x), `orNull(x)` (nullptr when
+ * x is empty) and `elementSize(x)`; a bare function name means all parameters in order.
+ */
+import { KernelArgumentError } from '../errors.js';
+import type { ArrayKind, ArrayKinds, KernelDeclaration } from './declaration.js';
+import { type ArrayLength, disjointArg, lengthArg, matrixArg, rangeArg, sameLengthArgs } from './validate.js';
+
+export const SIGNATURES = {
+  sgemm: {
+    doc: 'C = alpha·op(A)·op(B) + beta·C, row-major, views',
+    typescript: 'row loop in float64',
+    native:
+      'BLIS-style packing; 12×32 AVX-512, 6×16 AVX2-FMA or portable micro-kernel picked at run time; rows or columns split over the pool',
+    header: 'linalg/sgemm.h',
+    call: 'opu::sgemm',
+    async: true,
+    params: [
+      ['transA', 'bool', { label: 'options.transA' }],
+      ['transB', 'bool', { label: 'options.transB' }],
+      ['m', 'i32'],
+      ['n', 'i32'],
+      ['k', 'i32'],
+      ['alpha', 'f32', { label: 'options.alpha' }],
+      ['A', 'Float32Array'],
+      ['lda', 'i32', { label: 'options.lda', min: 1 }],
+      ['B', 'Float32Array'],
+      ['ldb', 'i32', { label: 'options.ldb', min: 1 }],
+      ['beta', 'f32', { label: 'options.beta' }],
+      ['C', 'Float32Array', { out: true }],
+      ['ldc', 'i32', { label: 'options.ldc', min: 1 }],
+    ],
+  },
+  fillMediumTile: {
+    doc: 'tiles of the medium’s matrix from Philox',
+    typescript: 'Philox + deterministic ln, sincos',
+    native: 'bit-identical to TypeScript (deterministic ln, sincos; `-ffp-contract=off`); columns in parallel',
+    header: 'optics/medium.h',
+    call: 'opu::fillMediumTile',
+    params: [
+      ['seed', 'u32'],
+      ['epoch', 'u32'],
+      ['pixels', 'Int32Array'],
+      ['p0', 'i32'],
+      ['p1', 'i32'],
+      ['mirrors', 'Int32Array'],
+      ['q0', 'i32'],
+      ['q1', 'i32'],
+      ['re', 'Float32Array', { out: true }],
+      ['im', 'Float32Array', { out: true }],
+    ],
+  },
+  mediumFields: {
+    doc: 'Σ of matrix columns over each frame’s lit mirrors, as fields or fused intensities',
+    typescript: 'lists or 8-mirror subset tables',
+    native:
+      '16-entry subset tables of 4 mirrors (method of four Russians) with 64 pixels of a frame in registers, or per-mirror lists for sparse frames; pixel blocks in parallel; lazy tiles or the cached matrix',
+    header: 'optics/medium.h',
+    call: 'opu::mediumFields(seed, epoch, pixels, length(pixels), mirrors, length(mirrors), packed, frames, orNull(cachedRe), orNull(cachedIm), kernel, outRe, orNull(outIm))',
+    async: true,
+    params: [
+      ['seed', 'u32'],
+      ['epoch', 'u32'],
+      ['pixels', 'Int32Array'],
+      ['mirrors', 'Int32Array'],
+      ['packed', 'Uint8Array'],
+      ['frames', 'i32'],
+      // Empty: no cached matrix, tiles are generated.
+      ['cachedRe', 'Float32Array', { label: 'cached.re' }],
+      ['cachedIm', 'Float32Array', { label: 'cached.im' }],
+      // FieldKernel: auto, lists, tables.
+      ['kernel', 'i32', { max: 2 }],
+      ['outRe', 'Float32Array', { out: true }],
+      // Empty: intensities into outRe.
+      ['outIm', 'Float32Array', { out: true }],
+    ],
+  },
+  cameraExpose: {
+    doc: 'photo-electrons, shot noise, full well, read noise, gain, bias, ADC',
+    typescript: 'per pixel and frame, noise keyed by (frame index, pixel)',
+    native: 'bit-identical to TypeScript; frames in parallel',
+    header: 'optics/camera.h',
+    call: 'opu::cameraExpose(model, intensity, frames, pixels, length(pixels), pixelResponse, firstFrameIndex, powerFactors, out, elementSize(out), saturated)',
+    async: true,
+    params: [
+      [
+        'model',
+        {
+          struct: 'opu::CameraModel',
+          fields: [
+            ['seed', 'u32'],
+            // Photo-electrons per unit of field intensity at nominal power: light × QE × exposure.
+            ['electronsPerIntensity', 'f64', { min: 0 }],
+            ['darkElectrons', 'f64', { min: 0 }],
+            ['fullWellE', 'f64', { min: 0 }],
+            ['readNoiseE', 'f64', { min: 0 }],
+            ['aduPerElectron', 'f64', { min: 0 }],
+            ['biasAdu', 'f64', { min: 0 }],
+            ['maxAdu', 'f64', { min: 0 }],
+            ['shotNoise', 'bool'],
+          ],
+        },
+      ],
+      // Field intensities (E|R|² = 1 units), frames × pixels.
+      ['intensity', 'Float32Array'],
+      ['frames', 'i32'],
+      // Absolute sensor indices of the ROI's pixels: the noise is keyed by them.
+      ['pixels', 'Int32Array'],
+      // Fixed relative gain of each pixel (photo-response non-uniformity).
+      ['pixelResponse', 'Float64Array'],
+      // Frames shown since the device opened before this batch: the noise is keyed by the frame index.
+      ['firstFrameIndex', 'u32'],
+      // Laser power of each frame relative to nominal.
+      ['powerFactors', 'Float64Array'],
+      // frames × pixels digital numbers: Uint8Array for 8-bit ADCs, Uint16Array otherwise.
+      ['out', 'Uint8Array|Uint16Array', { out: true }],
+      // Per frame, pixels clipped at full well or at the ADC maximum.
+      ['saturated', 'Uint32Array', { out: true }],
+    ],
+  },
+  sgdStep: {
+    doc: 'SGD with momentum, in place: v = momentum·v + (g + decay·p); p −= rate·v',
+    typescript: 'one loop',
+    native: 'vectorized (AVX-512, AVX2 or SSE clone picked at load); chunks over the pool',
+    header: 'training/elementwise.h',
+    call: 'opu::sgdStep(p, g, v, length(p), rate, momentum, decay)',
+    params: [
+      ['p', 'Float32Array', { out: true }],
+      ['g', 'Float32Array'],
+      ['v', 'Float32Array', { out: true }],
+      ['rate', 'f32'],
+      ['momentum', 'f32'],
+      ['decay', 'f32'],
+    ],
+  },
+  adamStep: {
+    doc: 'Adam, in place, with the bias corrections c1 = 1 − β1^t and c2 = 1 − β2^t of the step',
+    typescript: 'one loop',
+    native: 'chunks over the pool',
+    header: 'training/elementwise.h',
+    call: 'opu::adamStep(p, g, m, v, length(p), rate, beta1, beta2, epsilon, c1, c2, decay)',
+    params: [
+      ['p', 'Float32Array', { out: true }],
+      ['g', 'Float32Array'],
+      ['m', 'Float32Array', { out: true }],
+      ['v', 'Float32Array', { out: true }],
+      ['rate', 'f32', { label: 'options.rate' }],
+      ['beta1', 'f32', { label: 'options.beta1' }],
+      ['beta2', 'f32', { label: 'options.beta2' }],
+      ['epsilon', 'f32', { label: 'options.epsilon' }],
+      ['c1', 'f32', { label: 'options.c1' }],
+      ['c2', 'f32', { label: 'options.c2' }],
+      ['decay', 'f32', { label: 'options.decay' }],
+    ],
+  },
+  activate: {
+    doc: 'h = f(a), elementwise: tanh, ReLU, leaky ReLU, sigmoid',
+    typescript: 'Math.tanh, Math.exp',
+    native:
+      'branch-free tanh and sigmoid from one expm1 polynomial, vectorized (clones as sgdStep); chunks over the pool',
+    header: 'training/elementwise.h',
+    call: 'opu::activate(static_cast<opu::Activation>(kind), slope, a, h, length(a))',
+    params: [
+      // ACTIVATION_KINDS: tanh, relu, leaky-relu, sigmoid.
+      ['kind', 'i32', { max: 3 }],
+      ['slope', 'f32'],
+      ['a', 'Float32Array'],
+      ['h', 'Float32Array', { out: true }],
+    ],
+  },
+  activationGradient: {
+    doc: 'out = factor · g · f′(a), row by row, g read from a wider matrix (a DFA projection)',
+    typescript: 'one loop per row',
+    native: 'vectorized rows (clones as sgdStep); blocks of rows over the pool',
+    header: 'training/elementwise.h',
+    call: 'opu::activationGradient(static_cast<opu::Activation>(kind), slope, g, gStride, factor, a, h, out, rows, width)',
+    params: [
+      ['kind', 'i32', { max: 3 }],
+      ['slope', 'f32', { label: 'shape.slope' }],
+      ['g', 'Float32Array'],
+      ['gStride', 'i32', { label: 'shape.gStride' }],
+      ['factor', 'f32', { label: 'shape.factor' }],
+      ['a', 'Float32Array'],
+      ['h', 'Float32Array'],
+      ['out', 'Float32Array', { out: true }],
+      ['rows', 'i32', { label: 'shape.rows' }],
+      ['width', 'i32', { label: 'shape.width' }],
+    ],
+  },
+  columnSums: {
+    doc: 'out[j] = Σ_r x[r·cols + j] (the bias gradient of a batch)',
+    typescript: 'row by row',
+    native: 'vectorized row additions (clones as sgdStep), on the calling thread',
+    header: 'training/elementwise.h',
+    call: 'opu::columnSums',
+    params: [
+      ['x', 'Float32Array'],
+      ['rows', 'i32'],
+      ['cols', 'i32'],
+      ['out', 'Float32Array', { out: true }],
+    ],
+  },
+} as const satisfies Record<string, KernelDeclaration>;
+
+/** Per kernel, what its arguments must satisfy together (shapes, ranges); run after every argument's own kind. */
+export const CHECKS: { [N in KernelName]?: (...args: KernelArgs<N>) => void } = {
+  sgemm: gemmShapes,
+  fillMediumTile(_seed, _epoch, pixels, p0, p1, mirrors, q0, q1, re, im) {
+    rangeArg(p0, p1, pixels.length, 'p0', 'p1');
+    rangeArg(q0, q1, mirrors.length, 'q0', 'q1');
+    lengthArg(re, (p1 - p0) * (q1 - q0), 're', 'the tile');
+    lengthArg(im, (p1 - p0) * (q1 - q0), 'im', 'the tile');
+  },
+  mediumFields(_seed, _epoch, pixels, mirrors, packed, frames, cachedRe, cachedIm, _kernel, outRe, outIm) {
+    const m = pixels.length;
+    const n = mirrors.length;
+    const needed = frames * ((n + 7) >> 3);
+    if (packed.length < needed) {
+      throw new KernelArgumentError(`has ${packed.length} bytes, ${frames} frames of ${n} mirrors need ${needed}`, {
+        field: 'packed',
+        fix: 'pack ⌈mirrors/8⌉ bytes per frame',
+      });
+    }
+    for (const [array, field] of [
+      [outRe, 'outRe'],
+      [outIm, 'outIm'],
+    ] as const) {
+      if ((array.length > 0 || field === 'outRe') && array.length < frames * m) {
+        throw new KernelArgumentError(`has ${array.length} elements, frames × pixels = ${frames * m}`, {
+          field,
+          fix: 'pass a larger array',
+        });
+      }
+    }
+    if ((cachedRe.length > 0 || cachedIm.length > 0) && (cachedRe.length !== n * m || cachedIm.length !== n * m)) {
+      throw new KernelArgumentError(`holds ${cachedRe.length} entries, mirrors × pixels = ${n * m}`, {
+        field: 'cached',
+        fix: 'cache the whole matrix of these mirrors and pixels, column-major',
+      });
+    }
+  },
+  cameraExpose(model, intensity, frames, pixels, pixelResponse, _firstFrameIndex, powerFactors, out, saturated) {
+    if (model.maxAdu > (out instanceof Uint8Array ? 255 : 65535)) {
+      throw new KernelArgumentError(`cannot hold ${model.maxAdu}`, {
+        field: 'out',
+        fix: 'use a Uint16Array above 8 bits',
+      });
+    }
+    const m = pixels.length;
+    lengthArg(intensity, frames * m, 'intensity');
+    lengthArg(pixelResponse, m, 'pixelResponse');
+    lengthArg(powerFactors, frames, 'powerFactors');
+    lengthArg(out, frames * m, 'out');
+    lengthArg(saturated, frames, 'saturated');
+  },
+  sgdStep: (p, g, v) => sameLengthArgs({ p, g, v }),
+  adamStep: (p, g, m, v) => sameLengthArgs({ p, g, m, v }),
+  activate: (_kind, _slope, a, h) => sameLengthArgs({ a, h }),
+  activationGradient(_kind, _slope, g, gStride, _factor, a, h, out, rows, width) {
+    sameLengthArgs({ a, h, out });
+    // Both are read; out may overlap neither (checked for every written array), and a and h not each other.
+    disjointArg(a, h, 'a', 'h');
+    if (out.length !== rows * width) {
+      throw new KernelArgumentError(`has ${out.length} elements, expected ${rows} × ${width}`, {
+        field: 'out',
+        fix: 'pass rows × width values',
+      });
+    }
+    matrixArg(g, rows, width, gStride, 'g');
+  },
+  columnSums(x, rows, cols, out) {
+    matrixArg(x, rows, cols, cols, 'x');
+    if (out.length !== cols) {
+      throw new KernelArgumentError(`has ${out.length} elements, expected ${cols}`, {
+        field: 'out',
+        fix: 'pass cols values',
+      });
+    }
+  },
+};
+
+/** op(A) is m×k, op(B) k×n, C m×n, each stored row-major with its leading dimension. */
+function gemmShapes(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  _alpha: number,
+  A: ArrayLength,
+  lda: number,
+  B: ArrayLength,
+  ldb: number,
+  _beta: number,
+  C: ArrayLength,
+  ldc: number,
+): void {
+  matrixArg(A, transA ? k : m, transA ? m : k, lda, 'A');
+  matrixArg(B, transB ? n : k, transB ? k : n, ldb, 'B');
+  matrixArg(C, m, n, ldc, 'C');
+}
+
+type Table = typeof SIGNATURES;
+export type KernelName = keyof Table;
+
+type ValueOf<K> = K extends ArrayKind
+  ? ArrayKinds[K]
+  : K extends { readonly fields: infer F extends readonly (readonly unknown[])[] }
+    ? { -readonly [E in F[number] as E[0] & string]: ValueOf<E[1]> }
+    : K extends 'bool'
+      ? boolean
+      : number;
+
+type ArgsOf<P> = {
+  -readonly [I in keyof P]: P[I] extends readonly [string, infer K, ...unknown[]] ? ValueOf<K> : never;
+};
+
+/** The arguments of a kernel in call order, as the declaration types them. */
+export type KernelArgs<N extends KernelName> = ArgsOf<Table[N]['params']>;
+
+/** The arguments of a kernel by name. */
+export type KernelRecord<N extends KernelName> = {
+  -readonly [P in Table[N]['params'][number] as P[0]]: ValueOf<P[1]>;
+};
+
+/** What a kernel returns: void unless it declares a result. */
+// biome-ignore lint/suspicious/noConfusingVoidType: this is a function type's return type, spelled out of line.
+export type KernelResult<N extends KernelName> = Table[N] extends { readonly returns: 'bool' } ? boolean : void;
+export type KernelFunction<N extends KernelName> = (...args: KernelArgs<N>) => KernelResult<N>;
+export type AsyncKernelName = { [N in KernelName]: Table[N] extends { readonly async: true } ? N : never }[KernelName];
+
+/** The raw kernels, native or TypeScript, as declared; arguments are already validated when they are called. */
+export type KernelImplementation = { [N in KernelName]: KernelFunction<N> } & {
+  /** Off the JavaScript thread, for implementations that can (the C++ addon): same arguments, a promise. */
+  [N in AsyncKernelName as `${N}Async`]?: (...args: KernelArgs<N>) => Promise<KernelResult<N>>;
+} & {
+  setThreads(threads: number): number;
+  threads(): number;
+  simdPath(): string;
+  /** The addon's copy of signatureKey() when it was built: a stale addon is not used. */
+  signature?: string;
+};
+
+export const KERNEL_NAMES = Object.keys(SIGNATURES) as KernelName[];
+
+/** The declaration of a kernel, typed for code that walks any of them. */
+export function declarationOf(name: KernelName): KernelDeclaration {
+  return SIGNATURES[name];
+}
+
+/**
+ * Every kernel's name, parameter kinds and result in one line: the generated bindings hold the same string, so the
+ * loader refuses an addon built from another table (scripts/generate-bindings.mjs computes it alike).
+ */
+export function signatureKey(): string {
+  return KERNEL_NAMES.map((name) => {
+    const { params, returns } = declarationOf(name);
+    const kinds = params.map(([, kind]) =>
+      typeof kind === 'string' ? kind : `${kind.struct}{${kind.fields.map(([, field]) => field).join(',')}}`,
+    );
+    return `${name}(${kinds.join(',')})${returns ?? ''}`;
+  }).join(';');
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { kernels } from '../src/index.js';
-import { seededUniform } from './seeded.js';
+import { CAMERA_8BIT, seededUniform } from './helpers.js';
 
 function filled(length: number, seed: number): Float32Array {
   const u = seededUniform(seed);
@@ -42,17 +42,7 @@ describe(`async kernels (${kernels.backend})`, () => {
     expect(intensity).toEqual(sync);
 
     const camera = {
-      model: {
-        seed: 5,
-        electronsPerIntensity: 20,
-        darkElectrons: 0.1,
-        fullWellE: 13_500,
-        readNoiseE: 13,
-        aduPerElectron: 255 / 13_500,
-        biasAdu: 3,
-        maxAdu: 255,
-        shotNoise: true,
-      },
+      model: CAMERA_8BIT,
       intensity,
       frames,
       pixels,

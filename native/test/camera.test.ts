@@ -7,7 +7,7 @@ import {
   loadNative,
   typescriptKernels,
 } from '../src/index.js';
-import { seededUniform } from './seeded.js';
+import { seededUniform } from './helpers.js';
 
 const native = loadNative();
 const nativeKernels = native.implementation ? new Kernels('native', native.implementation) : undefined;

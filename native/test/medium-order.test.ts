@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { Kernels, loadNative, type MediumFieldsRequest, typescriptKernels } from '../src/index.js';
 import { tablesPay } from '../src/optics/medium.js';
-import { seededUniform } from './seeded.js';
+import { seededUniform } from './helpers.js';
 
 const native = loadNative();
 const nativeKernels = native.implementation ? new Kernels('native', native.implementation) : undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KernelArgumentError, Kernels, loadNative, typescriptKernels } from '../src/index.js';
-import { seededUniform } from './seeded.js';
+import { seededUniform } from './helpers.js';
 
 const native = loadNative();
 const nativeKernels = native.implementation ? new Kernels('native', native.implementation) : undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CounterRng, lnUniform, philox4x32, Stream, turnCosSin, uniform01 } from '../src/index.js';
-import { seededUniform } from './seeded.js';
+import { seededUniform } from './helpers.js';
 
 const hex = (words: ArrayLike<number>) => Array.from(words, (w) => (w >>> 0).toString(16).padStart(8, '0')).join(' ');
 

@@ -15,6 +15,7 @@ import {
   SIGNATURES,
   typescriptKernels,
 } from '../src/index.js';
+import { CAMERA_8BIT } from './helpers.js';
 
 const native = loadNative();
 const implementations: [string, Kernels][] = [['typescript', typescriptKernels]];
@@ -23,17 +24,6 @@ if (native.implementation) implementations.push(['native', new Kernels('native',
 const f32 = (n: number) => new Float32Array(n);
 const f64 = (n: number) => new Float64Array(n);
 const identity = (n: number) => Float64Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0));
-const camera = {
-  seed: 1,
-  electronsPerIntensity: 20,
-  darkElectrons: 0.1,
-  fullWellE: 13_500,
-  readNoiseE: 13,
-  aduPerElectron: 255 / 13_500,
-  biasAdu: 3,
-  maxAdu: 255,
-  shotNoise: true,
-};
 
 /** A small valid call of every declared kernel (the type makes a new kernel need one). */
 const VALID: { [N in KernelName]: () => KernelArgs<N> } = {
@@ -53,7 +43,7 @@ const VALID: { [N in KernelName]: () => KernelArgs<N> } = {
     f32(4),
   ],
   cameraExpose: () => [
-    camera,
+    CAMERA_8BIT,
     f32(6),
     2,
     Int32Array.of(0, 1, 2),

@@ -8,8 +8,8 @@
  *   npm run example:serial -- --corrupt-rate 0.0005   # damage 1 byte in 2000, both ways, once the link is up
  */
 import { parseArgs } from 'node:util';
-import { Opu, openOpu, seededUniform } from 'opu-core';
-import { measureTriggerLag, type SerialOpuDevice } from 'opu-driver';
+import { measureTriggerLag, Opu, openOpu, seededUniform } from 'opu-core';
+import { type SerialOpuDevice, serialTriggerLagTest } from 'opu-driver';
 import { emulateOnPseudoTerminal } from 'opu-emulator';
 import { SimulatedOpuDevice } from 'opu-sim';
 
@@ -45,7 +45,11 @@ try {
   const sim = new SimulatedOpuDevice({ options: { seed } });
   await sim.open();
   const { minFramesPerAcquisition: minFrames, maxFramesPerAcquisition: maxFrames } = sim.info.limits;
-  await measureTriggerLag((frames) => sim.acquire(frames), sim.inputSize, { minFrames, maxFrames });
+  await measureTriggerLag(
+    (frames) => sim.acquire(frames),
+    sim.inputSize,
+    serialTriggerLagTest({ minFrames, maxFrames }),
+  );
   await using direct = await Opu.open(sim, shape);
   const reference = await direct.project(e);
 

@@ -12,11 +12,7 @@ import {
   emptyStats,
 } from '../packages/opu-core/src/measure/acquisition.js';
 import { type DmdLayout, lightElements, makeLayout } from '../packages/opu-core/src/measure/layout.js';
-import {
-  measureDark,
-  measureResponsivity,
-  measureTriggerLag,
-} from '../packages/opu-core/src/measure/reference-measurement.js';
+import { measureDark, measureResponsivity } from '../packages/opu-core/src/measure/reference-measurement.js';
 import { transmissionMatrixError } from '../packages/opu-sim/src/ground-truth.js';
 
 interface Size {
@@ -59,7 +55,7 @@ async function openBench(options: SimOptions, size: Size): Promise<Bench> {
   });
   const acquirer = new ExposureControlledAcquirer(device, size.rows);
   const stats = emptyStats();
-  await measureTriggerLag(acquirer, stats);
+  await acquirer.compensateTriggerLag(stats);
   await measureDark(acquirer, 16, stats);
   await measureResponsivity(acquirer, layout, { averagedFrames: 16, seed: 1 }, stats);
   return { device, layout, acquirer, stats };

@@ -12,6 +12,12 @@ export type { AcquisitionStats } from './measure/acquisition.js';
 export type { ProjectionEncoding } from './measure/decompose.js';
 export { type DmdLayout, layoutRectangle, referenceStart } from './measure/layout.js';
 export type { LinearCalibration } from './measure/reference-measurement.js';
+export {
+  type AcquireTestFrames,
+  MAX_TRIGGER_LAG_FRAMES,
+  measureTriggerLag,
+  type TriggerLagTest,
+} from './measure/trigger-lag.js';
 export * from './operator/index.js';
 export {
   deviceFromUrl,

@@ -15,6 +15,6 @@ export { SettingsMismatchError } from './incoming-acquisition.js';
 export { type SerialDeviceOptions, type SerialDeviceOptionsInput, serialDeviceOptionsSchema } from './options.js';
 export { type SerialDeviceStats, SerialOpuDevice, type SerialOpuDeviceInit } from './serial-device.js';
 export { openSerialTransport, type SerialOptions } from './serial-transport.js';
-export { MAX_TRIGGER_LAG_FRAMES, measureTriggerLag } from './trigger-lag.js';
+export { serialTriggerLagTest } from './trigger-lag.js';
 
 registerBackend(serialBackend);

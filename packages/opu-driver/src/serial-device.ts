@@ -6,6 +6,7 @@ import {
   DeviceError,
   type DmdFrames,
   litMirrorCounts,
+  measureTriggerLag,
   type OpenedDevice,
   OpuDevice,
   type OpuInfo,
@@ -36,7 +37,7 @@ import {
 import { IncomingAcquisition, SettingsMismatchError } from './incoming-acquisition.js';
 import { type SerialDeviceOptions, type SerialDeviceOptionsInput, serialDeviceOptionsSchema } from './options.js';
 import { SilenceClock } from './silence.js';
-import { measureTriggerLag } from './trigger-lag.js';
+import { serialTriggerLagTest } from './trigger-lag.js';
 
 /** HELLO is repeated this often until the device answers. */
 const HELLO_INTERVAL_MS = 200;
@@ -127,7 +128,7 @@ export class SerialOpuDevice extends OpuDevice {
         this.#triggerLagFrames = await measureTriggerLag(
           (frames) => this.#acquireVerified(session, frames),
           rectangleArea(this.#settings.inputRegion),
-          { minFrames: minFramesPerAcquisition, maxFrames: maxFramesPerAcquisition },
+          serialTriggerLagTest({ minFrames: minFramesPerAcquisition, maxFrames: maxFramesPerAcquisition }),
         );
       }
     } catch (error) {

@@ -1,15 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type DmdFrames, packDmdFrames, seededUniform } from 'opu-core';
+import { type DmdFrames, measureTriggerLag, packDmdFrames, seededUniform } from 'opu-core';
 import { type EmulatorOnPty, type EmulatorOptions, emulateOnPseudoTerminal } from 'opu-emulator';
 import { type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { afterAll } from 'vitest';
 import {
-  measureTriggerLag,
   openSerialTransport,
   type SerialDeviceOptionsInput,
   SerialOpuDevice,
+  serialTriggerLagTest,
 } from '../src/index.js';
 
 /** Emulators started by a test file, in this process or as processes, closed after it. */
@@ -81,6 +81,10 @@ export async function simulatorAfterSelfTest(options: SimOptions): Promise<Simul
   const sim = new SimulatedOpuDevice({ options });
   await sim.open();
   const { minFramesPerAcquisition: minFrames, maxFramesPerAcquisition: maxFrames } = sim.info.limits;
-  await measureTriggerLag((frames) => sim.acquire(frames), sim.inputSize, { minFrames, maxFrames });
+  await measureTriggerLag(
+    (frames) => sim.acquire(frames),
+    sim.inputSize,
+    serialTriggerLagTest({ minFrames, maxFrames }),
+  );
   return sim;
 }

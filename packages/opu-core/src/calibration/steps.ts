@@ -7,7 +7,6 @@ import {
   measureDark,
   measureReferenceFields,
   measureResponsivity,
-  measureTriggerLag,
 } from '../measure/reference-measurement.js';
 import { UnsupportedError } from '../support/errors.js';
 import { findAutoExposure } from './auto-exposure.js';
@@ -43,8 +42,7 @@ type StepRunner<S extends CalibrationStepName> = (context: StepContext) => Promi
 
 export const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
   async triggerLag({ target, stats }) {
-    await measureTriggerLag(target.acquirer, stats);
-    return { lagFrames: target.acquirer.triggerLagFrames };
+    return { lagFrames: await target.acquirer.compensateTriggerLag(stats) };
   },
 
   async dark({ target, settings, stats }) {

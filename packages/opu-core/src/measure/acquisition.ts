@@ -3,6 +3,7 @@ import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { rectangleArea } from '../device/settings.js';
 import { MeasurementError } from '../support/errors.js';
+import { measureTriggerLag } from './trigger-lag.js';
 
 /** Counters that every result reports. */
 export interface AcquisitionStats {
@@ -41,6 +42,11 @@ export function addStats(into: AcquisitionStats, from: AcquisitionStats): void {
   into.exposureUsMax = Math.max(into.exposureUsMax, from.exposureUsMax);
 }
 
+/** The facade's trigger-lag test lights frame 5 of 10: blanks before it, and room after it for the longest lag. */
+const TRIGGER_TEST_LIT_FRAME = 5;
+/** Exposure grows by this factor while the trigger-lag test sees nothing. */
+const TRIGGER_TEST_EXPOSURE_STEP = 8;
+
 /** Exposure shrinks by this factor on each saturated retry. */
 const RETRY_EXPOSURE_FACTOR = 0.6;
 const MAX_SATURATION_RETRIES = 8;
@@ -61,7 +67,7 @@ const TAIL_MARGIN = 1;
 export class ExposureControlledAcquirer {
   readonly device: OpuDevice;
   readonly outputs: number;
-  /** Camera frames by which the capture lags the DMD (measured by `measureTriggerLag`). */
+  /** Camera frames by which the capture lags the DMD (measured by `compensateTriggerLag`). */
   triggerLagFrames = 0;
   /** Dark level model per pixel: offset + slope × exposure, in ADU and ADU/µs. */
   darkOffsetAdu: Float32Array;
@@ -90,6 +96,27 @@ export class ExposureControlledAcquirer {
       await this.device.configure({ exposureUs: exposure, frameTimeUs });
     }
     return exposure;
+  }
+
+  /**
+   * Runs the trigger-lag self-test (`measureTriggerLag`) through this acquirer, the whole input region lit at frame 5
+   * of 10, the exposure raised eightfold until a camera frame sees it (small regions give little light), and
+   * compensates the lag in every acquisition from then on.
+   */
+  async compensateTriggerLag(stats: AcquisitionStats): Promise<number> {
+    this.triggerLagFrames = 0;
+    const { max } = this.device.info.limits.exposureUs;
+    let exposure = await this.setExposure(this.device.settings.exposureUs);
+    this.triggerLagFrames = await measureTriggerLag((frames) => this.acquireRaw(frames, stats), this.device.inputSize, {
+      frames: 2 * TRIGGER_TEST_LIT_FRAME,
+      blanksBefore: TRIGGER_TEST_LIT_FRAME,
+      raiseExposure: async () => {
+        if (exposure >= max) return false;
+        exposure = await this.setExposure(exposure * TRIGGER_TEST_EXPOSURE_STEP);
+        return true;
+      },
+    });
+    return this.triggerLagFrames;
   }
 
   /**

@@ -1,11 +1,4 @@
-import {
-  allocateDmdFrames,
-  type CameraFrames,
-  type DmdFrames,
-  litMirrorCounts,
-  litMirrors,
-  setMirror,
-} from '../device/frames.js';
+import { allocateDmdFrames, type DmdFrames, litMirrorCounts, litMirrors } from '../device/frames.js';
 import { topEigenpair } from '../support/eigen.js';
 import { MeasurementError } from '../support/errors.js';
 import { seededUniform } from '../support/random.js';
@@ -52,7 +45,7 @@ export async function calibrateLinear(
   options: CalibrationOptions,
 ): Promise<LinearCalibration> {
   const stats = emptyStats();
-  await measureTriggerLag(acquirer, stats);
+  await acquirer.compensateTriggerLag(stats);
   await measureDark(acquirer, options.averagedFrames, stats);
   await measureResponsivity(acquirer, layout, options, stats);
   const fields = await measureReferenceFields(acquirer, layout, options.averagedFrames, stats);
@@ -157,44 +150,6 @@ function referenceSnr(intensity: Float32Array, K: number, N: number, m: number):
   }
   ratios.sort((a, b) => a - b);
   return ratios[Math.floor(ratios.length / 2)] ?? 0;
-}
-
-/**
- * Shows one bright frame (the whole input region on) among blanks and finds which camera frame sees it (LightOn's
- * self-test). Small regions give little light: the exposure grows until the bright frame stands out.
- */
-export async function measureTriggerLag(acquirer: ExposureControlledAcquirer, stats: AcquisitionStats) {
-  const probe = 5;
-  acquirer.triggerLagFrames = 0;
-  const frames = allocateDmdFrames(2 * probe, acquirer.device.inputSize);
-  for (let j = 0; j < frames.mirrorsPerFrame; j++) setMirror(frames, probe, j);
-  const { max } = acquirer.device.info.limits.exposureUs;
-  let exposure = acquirer.device.settings.exposureUs;
-  for (;;) {
-    exposure = await acquirer.setExposure(exposure);
-    const means = (await acquirer.acquireRaw(frames, stats)).flatMap((shot) => frameMeans(shot));
-    const seen = means.slice(probe);
-    const lag = seen.indexOf(Math.max(...seen));
-    if (seen[lag]! > Math.min(...seen) + 0.5) {
-      acquirer.triggerLagFrames = lag;
-      return;
-    }
-    if (exposure >= max) break;
-    exposure *= 8;
-  }
-  throw new MeasurementError('the trigger self-test saw no light on the camera, even at the longest exposure', {
-    field: 'triggerLag',
-    fix: 'check that the laser is on and the ROI sees the speckle',
-  });
-}
-
-function frameMeans(shot: CameraFrames): number[] {
-  const pixels = shot.widthPx * shot.heightPx;
-  return Array.from({ length: shot.count }, (_, f) => {
-    let sum = 0;
-    for (let i = 0; i < pixels; i++) sum += shot.data[f * pixels + i]!;
-    return sum / pixels;
-  });
 }
 
 export async function measureDark(acquirer: ExposureControlledAcquirer, averaged: number, stats: AcquisitionStats) {

@@ -11,7 +11,7 @@ export * from './encoding/index.js';
 export type { AcquisitionStats } from './measure/acquisition.js';
 export type { ProjectionEncoding } from './measure/decompose.js';
 export { type DmdLayout, layoutRectangle, referenceStart } from './measure/layout.js';
-export type { LinearCalibration } from './measure/reference-measurement.js';
+export type { ReferenceMeasurement } from './measure/reference-measurement.js';
 export {
   type AcquireTestFrames,
   MAX_TRIGGER_LAG_FRAMES,

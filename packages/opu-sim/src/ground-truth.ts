@@ -1,9 +1,9 @@
 import {
   ArgumentError,
   type DmdLayout,
-  type LinearCalibration,
   minFrameTimeUs,
   type Opu,
+  type ReferenceMeasurement,
   referenceStart,
   relativeError,
   type TransmissionMatrix,
@@ -19,7 +19,7 @@ import { SimulatedOpuDevice } from './simulated-opu.js';
 export function expectedProjectionMatrix(
   device: SimulatedOpuDevice,
   layout: DmdLayout,
-  calibration: LinearCalibration,
+  calibration: ReferenceMeasurement,
 ): Float32Array {
   const R = device.groundTruth.transmissionMatrix();
   const cols = device.inputSize;

@@ -1,5 +1,5 @@
 import { type ExposureControlledAcquirer, emptyStats } from '../measure/acquisition.js';
-import type { LinearCalibration } from '../measure/reference-measurement.js';
+import type { ReferenceMeasurement } from '../measure/reference-measurement.js';
 import { ArgumentError } from '../support/errors.js';
 import type { DeviceCalibration } from './device-calibration.js';
 
@@ -15,7 +15,7 @@ export function restoreAcquirer(calibration: DeviceCalibration, acquirer: Exposu
 }
 
 /** What `project()` needs, from a calibration whose trigger-lag, dark, exposure and reference steps are done. */
-export function linearCalibrationOf(calibration: DeviceCalibration): LinearCalibration {
+export function referenceMeasurementOf(calibration: DeviceCalibration): ReferenceMeasurement {
   const { triggerLag, dark, exposure, reference } = calibration.steps;
   if (!triggerLag || !dark || !exposure || !reference) {
     throw new ArgumentError('the calibration lacks the trigger-lag, dark, exposure or reference step', {

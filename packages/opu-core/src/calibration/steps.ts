@@ -3,17 +3,17 @@ import type { OpuDevice } from '../device/opu-device.js';
 import { type AcquisitionStats, addStats, ExposureControlledAcquirer } from '../measure/acquisition.js';
 import { type DmdLayout, makeLayout } from '../measure/layout.js';
 import {
-  type LinearCalibration,
   measureDark,
   measureReferenceFields,
   measureResponsivity,
+  type ReferenceMeasurement,
 } from '../measure/reference-measurement.js';
 import { UnsupportedError } from '../support/errors.js';
 import { findAutoExposure } from './auto-exposure.js';
 import type { CalibrationStepName, CalibrationSteps, DeviceCalibration, StepRun } from './device-calibration.js';
 import { measureLinearity } from './linearity.js';
 import type { ResolvedSettings, TransmissionMatrixSettings } from './pipeline-settings.js';
-import { linearCalibrationOf } from './restore.js';
+import { referenceMeasurementOf } from './restore.js';
 import { measureStability } from './stability.js';
 import { retrieveTransmissionMatrix } from './tm-retrieval.js';
 
@@ -23,7 +23,10 @@ export interface CalibrationTarget {
   layout: DmdLayout;
   acquirer: ExposureControlledAcquirer;
   /** `project()` of real rows with the given calibration, outside the facade's queue (which the pipeline holds). */
-  project(rows: Float32Array, calibration: LinearCalibration): Promise<{ data: Float32Array; meta: AcquisitionStats }>;
+  project(
+    rows: Float32Array,
+    calibration: ReferenceMeasurement,
+  ): Promise<{ data: Float32Array; meta: AcquisitionStats }>;
 }
 
 export interface StepContext {
@@ -102,7 +105,7 @@ export const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
   },
 
   async linearity({ target, calibration, settings, stats }) {
-    const linear = linearCalibrationOf(calibration);
+    const linear = referenceMeasurementOf(calibration);
     return measureLinearity(
       async (rows) => {
         const { data, meta } = await target.project(rows, linear);

@@ -12,11 +12,11 @@ import {
 import { type DmdLayout, lightElements, lightReference } from './layout.js';
 
 /**
- * What the facade measured once, so that `project()` can turn intensities into a linear map.
- * With K references of fields b_k = R·r_k, each output i combines them as u_i = Σ_k w_ik·b_ik where w_i is the top
+ * The reference-field measurement that makes `project()` linear: what the facade measures when it opens (or adopts
+ * from a saved `DeviceCalibration`) so that intensities turn into the linear map e·Bᵀ. With K references of fields b_k = R·r_k, each output i combines them as u_i = Σ_k w_ik·b_ik where w_i is the top
  * eigenvector of the Gram matrix G_kl = Re(b̄_k·b_l), measured from intensities only; |u_i| = √λ_i.
  */
-export interface LinearCalibration {
+export interface ReferenceMeasurement {
   referenceCount: number;
   referenceElements: number;
   mirrorsPerElement: number;
@@ -33,17 +33,18 @@ export interface LinearCalibration {
   stats: AcquisitionStats;
 }
 
-export interface CalibrationOptions {
+export interface ReferenceMeasurementOptions {
   /** Frames averaged for each reference pattern and each dark level. */
   averagedFrames: number;
   seed: number;
 }
 
-export async function calibrateLinear(
+/** Trigger lag, dark level, responsivity and reference fields on the facade's layout: the open-time measurement. */
+export async function measureReference(
   acquirer: ExposureControlledAcquirer,
   layout: DmdLayout,
-  options: CalibrationOptions,
-): Promise<LinearCalibration> {
+  options: ReferenceMeasurementOptions,
+): Promise<ReferenceMeasurement> {
   const stats = emptyStats();
   await acquirer.compensateTriggerLag(stats);
   await measureDark(acquirer, options.averagedFrames, stats);
@@ -185,7 +186,7 @@ async function averageRaw(acquirer: ExposureControlledAcquirer, count: number, s
 export async function measureResponsivity(
   acquirer: ExposureControlledAcquirer,
   layout: DmdLayout,
-  options: CalibrationOptions,
+  options: ReferenceMeasurementOptions,
   stats: AcquisitionStats,
 ) {
   const m = acquirer.outputs;

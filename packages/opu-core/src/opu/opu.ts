@@ -1,7 +1,7 @@
 import { checkCalibration } from '../calibration/calibration-file.js';
 import type { DeviceCalibration } from '../calibration/device-calibration.js';
 import { type PipelineOptions, runCalibrationPipeline } from '../calibration/pipeline.js';
-import { linearCalibrationOf, restoreAcquirer } from '../calibration/restore.js';
+import { referenceMeasurementOf, restoreAcquirer } from '../calibration/restore.js';
 import {
   allocateDmdFrames,
   bytesPerFrame,
@@ -28,7 +28,7 @@ import {
   planDecomposition,
 } from '../measure/decompose.js';
 import { type DmdLayout, lightElements, lightReference, makeLayout } from '../measure/layout.js';
-import { calibrateLinear, type LinearCalibration } from '../measure/reference-measurement.js';
+import { measureReference, type ReferenceMeasurement } from '../measure/reference-measurement.js';
 import type { IntensityFeatures, LinearProjection } from '../operator/operator.js';
 import { ArgumentError, CalibrationFileError, DeviceStateError, UnsupportedError } from '../support/errors.js';
 
@@ -118,7 +118,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
   readonly layout: DmdLayout;
   readonly #acquirer: ExposureControlledAcquirer;
   readonly #options: ResolvedOptions;
-  #calibration: LinearCalibration | undefined;
+  #calibration: ReferenceMeasurement | undefined;
   /** Measurements run one at a time: each sets exposures and reads frames in pairs that must not interleave. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -202,7 +202,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     await device.configure(saved.settings);
     const opu = new Opu(device, layout, resolved);
     restoreAcquirer(saved, opu.#acquirer);
-    opu.#calibration = linearCalibrationOf(saved);
+    opu.#calibration = referenceMeasurementOf(saved);
     opu.#calibrationWarnings = warnings;
     return opu;
   }
@@ -222,15 +222,18 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     return this.#options.outputs;
   }
 
-  /** The last calibration, or undefined before `calibrate()`. */
-  get calibration(): LinearCalibration | undefined {
+  /**
+   * The reference-field measurement `project()` uses (from `calibrate()`, a saved calibration or the pipeline's
+   * reference step), or undefined before one.
+   */
+  get calibration(): ReferenceMeasurement | undefined {
     return this.#calibration;
   }
 
   /** Measures trigger lag, dark level, responsivity and the reference fields. Repeat when the medium has drifted. */
-  calibrate(): Promise<LinearCalibration> {
+  calibrate(): Promise<ReferenceMeasurement> {
     return this.#exclusive(async () => {
-      this.#calibration = await calibrateLinear(this.#acquirer, this.layout, {
+      this.#calibration = await measureReference(this.#acquirer, this.layout, {
         averagedFrames: this.#options.calibrationFrames,
         seed: this.#options.seed,
       });
@@ -258,7 +261,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
         },
         options,
       );
-      if (result.steps.reference) this.#calibration = linearCalibrationOf(result);
+      if (result.steps.reference) this.#calibration = referenceMeasurementOf(result);
       return result;
     });
   }
@@ -336,7 +339,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     e: Float32Array,
     plan: Decomposition,
     out: Float32Array,
-    calibration: LinearCalibration,
+    calibration: ReferenceMeasurement,
     onProgress: ProjectOptions['onProgress'],
     started: number,
   ): Promise<OpuResult> {
@@ -364,7 +367,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
    */
   async #accumulatePieces(
     pieces: BinaryPieces,
-    calibration: LinearCalibration,
+    calibration: ReferenceMeasurement,
     sums: Float64Array,
     stats: AcquisitionStats,
     progress: FramesAcquired | undefined,
@@ -412,7 +415,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
   async #linearMeasure(
     vectors: Uint8Array,
     count: number,
-    calibration: LinearCalibration,
+    calibration: ReferenceMeasurement,
     stats: AcquisitionStats,
     onAcquired: FramesAcquired | undefined,
   ): Promise<Float32Array> {
@@ -465,7 +468,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     return run;
   }
 
-  #requireCalibration(what: string): LinearCalibration {
+  #requireCalibration(what: string): ReferenceMeasurement {
     if (this.device.state !== 'open') {
       throw new DeviceStateError('the OPU is closed', { field: what, fix: 'open a new OPU with openOpu()' });
     }

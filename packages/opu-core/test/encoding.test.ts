@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   BinaryThresholdEncoder,
+  type Encoder,
+  type FittedEncoder,
   planeWeights,
   SeparatedBitPlaneDecoder,
   SeparatedBitPlaneEncoder,
@@ -97,8 +99,8 @@ describe('BinaryThresholdEncoder', () => {
     const x = Float32Array.of(1, 10, 5, 30, 3, 20);
     const encoder = new BinaryThresholdEncoder().fit(x, 2);
     expect(Array.from(encoder.medians!)).toEqual([3, 20]);
-    expect(Array.from(encoder.transform(x, 2))).toEqual([0, 0, 1, 1, 0, 0]);
-    expect(Array.from(encoder.transform(Float32Array.of(3.5, 19), 2))).toEqual([1, 0]);
+    expect(Array.from(encoder.encode(x, 2))).toEqual([0, 0, 1, 1, 0, 0]);
+    expect(Array.from(encoder.encode(Float32Array.of(3.5, 19), 2))).toEqual([1, 0]);
   });
 
   it('averages the two middle values for an even row count', () => {
@@ -114,7 +116,7 @@ describe('BinaryThresholdEncoder', () => {
       const medians = Array.from({ length: features }, (_, f) => median(column(x, features, f)));
       expect(Array.from(encoder.medians!)).toEqual(medians);
       const expected = Array.from(x, (v, i) => (v > medians[i % features]! ? 1 : 0));
-      expect(Array.from(encoder.transform(x, features))).toEqual(expected);
+      expect(Array.from(encoder.encode(x, features))).toEqual(expected);
       // Half the values of each feature are above its median (exactly, for an even count of distinct values).
       if (rows % 2 === 0) expect(expected.reduce<number>((a, b) => a + b, 0)).toBe((rows / 2) * features);
     }
@@ -122,10 +124,10 @@ describe('BinaryThresholdEncoder', () => {
 
   it('uses an explicit threshold without fit', () => {
     const encoder = new BinaryThresholdEncoder({ threshold: 0.5 });
-    expect(Array.from(encoder.transform(Float32Array.of(0.2, 0.5, 0.7, -3), 2))).toEqual([0, 0, 1, 0]);
+    expect(Array.from(encoder.encode(Float32Array.of(0.2, 0.5, 0.7, -3), 2))).toEqual([0, 0, 1, 0]);
     encoder.fit(Float32Array.of(100, 200), 2);
     expect(encoder.medians).toBeUndefined();
-    expect(Array.from(encoder.transform(Float32Array.of(0.6), 1))).toEqual([1]);
+    expect(Array.from(encoder.encode(Float32Array.of(0.6), 1))).toEqual([1]);
   });
 });
 
@@ -135,7 +137,7 @@ describe('ThermometerEncoder', () => {
     const encoder = new ThermometerEncoder({ levels: 4 }).fit(Float32Array.of(0, 30, 4, 10), 2);
     expect(Array.from(encoder.thresholds!)).toEqual([1, 15, 2, 20, 3, 25]);
     // Column t·2 + f: 1.5 exceeds only threshold 0 of feature 0; 26 exceeds all three of feature 1.
-    expect(Array.from(encoder.transform(Float32Array.of(1.5, 26, 3.5, 12), 2))).toEqual([
+    expect(Array.from(encoder.encode(Float32Array.of(1.5, 26, 3.5, 12), 2))).toEqual([
       1, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0,
     ]);
   });
@@ -148,7 +150,7 @@ describe('ThermometerEncoder', () => {
     for (const spacing of ['linspace', 'quantile'] as const) {
       const encoder = new ThermometerEncoder({ levels, spacing }).fit(x, features);
       const thresholds = encoder.thresholds!;
-      const out = encoder.transform(x, features);
+      const out = encoder.encode(x, features);
       const width = features * (levels - 1);
       expect(out.length).toBe(rows * width);
       for (let f = 0; f < features; f++) {
@@ -180,13 +182,11 @@ describe('SequentialBaseTwoEncoder', () => {
     // Range [0, 7] with 3 bits: 5 = 0b101 → bit 0 once, bit 1 twice, bit 2 four times; 2 = 0b010.
     const encoder = new SequentialBaseTwoEncoder({ bits: 3 }).fit(Float32Array.of(0, 7), 2);
     expect(encoder.range).toEqual({ min: 0, max: 7 });
-    expect(Array.from(encoder.transform(Float32Array.of(5, 2), 2))).toEqual([
+    expect(Array.from(encoder.encode(Float32Array.of(5, 2), 2))).toEqual([
       1, 0, 0, 1, 1, 1, 1, /* feature 1 */ 0, 1, 1, 0, 0, 0, 0,
     ]);
     // Outside the fitted range clips to the end levels.
-    expect(Array.from(encoder.transform(Float32Array.of(-3, 9), 2))).toEqual([
-      0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1,
-    ]);
+    expect(Array.from(encoder.encode(Float32Array.of(-3, 9), 2))).toEqual([0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1]);
   });
 
   it('gives the level as a plain sum and decodes within half a step', () => {
@@ -198,7 +198,7 @@ describe('SequentialBaseTwoEncoder', () => {
     for (let bits = 1; bits <= 8; bits++) {
       const top = 2 ** bits - 1;
       const encoder = new SequentialBaseTwoEncoder({ bits }).fit(x, features);
-      const code = encoder.transform(x, features);
+      const code = encoder.encode(x, features);
       expect(code.length).toBe(x.length * top);
       for (let i = 0; i < x.length; i++) {
         const sum = code.subarray(i * top, (i + 1) * top).reduce((a, b) => a + b, 0);
@@ -322,6 +322,23 @@ describe('TernaryEncoder', () => {
   });
 });
 
+describe('Encoder', () => {
+  it('is what every encoder is: one encode(x, features) per code, after fit for the fitted ones', () => {
+    const x = Float32Array.of(-1, 0.25, 2, 0.5, -0.75, 1);
+    const fitted: FittedEncoder[] = [
+      new BinaryThresholdEncoder(),
+      new ThermometerEncoder({ levels: 3 }),
+      new SequentialBaseTwoEncoder({ bits: 2 }),
+    ];
+    const widths = fitted.map((encoder) => encoder.fit(x, 2).encode(x, 2).length / x.length);
+    expect(widths).toEqual([1, 2, 3]);
+    const planes: Encoder<{ planes: Uint8Array }> = new SeparatedBitPlaneEncoder({ precisionBits: 2 });
+    expect(planes.encode(x, 2).planes.length).toBe(x.length * 2 * 2);
+    const ternary: Encoder<Int8Array> = new TernaryEncoder();
+    expect(Array.from(ternary.encode(x, 2))).toEqual([-1, 1, 1, 1, -1, 1]);
+  });
+});
+
 describe('bad input', () => {
   const batch = Float32Array.of(1, 2, 3, 4, 5, 6);
 
@@ -340,7 +357,7 @@ describe('bad input', () => {
     const nan = Float32Array.of(1, 2, 3, 4, Number.NaN, 6);
     const inf = Float32Array.of(1, 2, Number.POSITIVE_INFINITY, 4, 5, 6);
     expectArgumentError(() => new BinaryThresholdEncoder().fit(nan, 3), 'x[1][1]');
-    expectArgumentError(() => new BinaryThresholdEncoder({ threshold: 0 }).transform(inf, 3), 'x[0][2]');
+    expectArgumentError(() => new BinaryThresholdEncoder({ threshold: 0 }).encode(inf, 3), 'x[0][2]');
     expectArgumentError(() => new ThermometerEncoder({ levels: 3 }).fit(inf, 2), 'x[1][0]');
     expectArgumentError(() => new SequentialBaseTwoEncoder({ bits: 2 }).fit(nan, 2), 'x[2][0]');
     expectArgumentError(() => new SeparatedBitPlaneEncoder().encode(inf, 3), 'x[0][2]');
@@ -366,22 +383,19 @@ describe('bad input', () => {
     expect(new TernaryEncoder({ threshold: 1.5, relativeTo: 'absolute' }).threshold).toBe(1.5);
   });
 
-  it('rejects transform or decode before fit, and a feature count other than the fitted one', () => {
-    expectArgumentError(() => new BinaryThresholdEncoder().transform(batch, 2), 'BinaryThresholdEncoder.medians');
+  it('rejects encode or decode before fit, and a feature count other than the fitted one', () => {
+    expectArgumentError(() => new BinaryThresholdEncoder().encode(batch, 2), 'BinaryThresholdEncoder.medians');
+    expectArgumentError(() => new ThermometerEncoder({ levels: 3 }).encode(batch, 2), 'ThermometerEncoder.thresholds');
     expectArgumentError(
-      () => new ThermometerEncoder({ levels: 3 }).transform(batch, 2),
-      'ThermometerEncoder.thresholds',
-    );
-    expectArgumentError(
-      () => new SequentialBaseTwoEncoder({ bits: 2 }).transform(batch, 2),
+      () => new SequentialBaseTwoEncoder({ bits: 2 }).encode(batch, 2),
       'SequentialBaseTwoEncoder.range',
     );
     expectArgumentError(
       () => new SequentialBaseTwoEncoder({ bits: 2 }).decode(new Uint8Array(6), 2),
       'SequentialBaseTwoEncoder.range',
     );
-    expectArgumentError(() => new BinaryThresholdEncoder().fit(batch, 2).transform(batch, 3), 'features');
-    expectArgumentError(() => new ThermometerEncoder({ levels: 3 }).fit(batch, 2).transform(batch, 3), 'features');
+    expectArgumentError(() => new BinaryThresholdEncoder().fit(batch, 2).encode(batch, 3), 'features');
+    expectArgumentError(() => new ThermometerEncoder({ levels: 3 }).fit(batch, 2).encode(batch, 3), 'features');
   });
 
   it('rejects decoder inputs whose shape does not match the planes', () => {

@@ -46,7 +46,7 @@ export function binarize(
   matrixArg(x, rows, inputs, 'x');
   const bits = options.encode
     ? options.encode(x, inputs)
-    : new BinaryThresholdEncoder({ threshold: options.threshold ?? DEFAULT_THRESHOLD }).transform(x, inputs);
+    : new BinaryThresholdEncoder({ threshold: options.threshold ?? DEFAULT_THRESHOLD }).encode(x, inputs);
   if (bits.length !== rows * inputs) {
     throw new ArgumentError(`returned ${bits.length} values for ${rows} × ${inputs}`, {
       field: 'options.encode',

@@ -105,7 +105,7 @@ export class OpticalReservoir {
       return { start, from: Math.max(0, start - washout), end: Math.min(steps, start + length) };
     }).filter((p) => p.start < p.end);
     const inputBits = this.map.inputs - n;
-    const code = this.#encoder.transform(series, 1);
+    const code = this.#encoder.encode(series, 1);
     const codeWidth = this.inputLevels - 1;
     const states = pieces.map(() => new Float32Array(n));
     const bits = pieces.map(() => new Uint8Array(n));

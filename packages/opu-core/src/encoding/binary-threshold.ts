@@ -1,4 +1,5 @@
 import { batchRows, finiteOption, fitRows, requireFitted, requireFittedFeatures } from './checks.js';
+import type { FittedEncoder } from './encoder.js';
 import { featureQuantiles } from './quantiles.js';
 
 export interface BinaryThresholdOptions {
@@ -7,7 +8,7 @@ export interface BinaryThresholdOptions {
 }
 
 /** One bit per value: 1 where the value is above its feature's threshold. */
-export class BinaryThresholdEncoder {
+export class BinaryThresholdEncoder implements FittedEncoder {
   readonly threshold: number | undefined;
   #medians: Float64Array | undefined;
 
@@ -29,7 +30,7 @@ export class BinaryThresholdEncoder {
     return this;
   }
 
-  transform(x: Float32Array, features: number): Uint8Array {
+  encode(x: Float32Array, features: number): Uint8Array {
     batchRows(x, features);
     const out = new Uint8Array(x.length);
     const fixed = this.threshold;

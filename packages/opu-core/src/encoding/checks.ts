@@ -70,7 +70,7 @@ export function fitRows(x: ArrayLike<number>, features: number): number {
 
 export function requireFitted<T>(state: T | undefined, field: string): T {
   if (state === undefined) {
-    throw new ArgumentError('is not learned yet', { field, fix: 'call fit(x, features) before transform or decode' });
+    throw new ArgumentError('is not learned yet', { field, fix: 'call fit(x, features) before encode or decode' });
   }
   return state;
 }
@@ -80,7 +80,7 @@ export function requireFittedFeatures(features: number, fitted: number): void {
   if (features !== fitted) {
     throw new ArgumentError(`is ${features}, but the encoder was fitted on ${fitted}`, {
       field: 'features',
-      fix: 'transform batches with the same number of features as in fit, or fit again',
+      fix: 'encode batches with the same number of features as in fit, or fit again',
     });
   }
 }

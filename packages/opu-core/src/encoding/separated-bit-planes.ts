@@ -1,5 +1,6 @@
 import { ArgumentError } from '../support/errors.js';
 import { batchRows, choiceOption, integerOption } from './checks.js';
+import type { Encoder } from './encoder.js';
 
 /**
  * Separated bit-plane code for real vectors on a binary modulator. Each row is scaled by `s`, its positive and
@@ -37,7 +38,7 @@ export function planeWeights(precisionBits: number): Float64Array {
   return Float64Array.from({ length: precisionBits }, (_, b) => 2 ** (precisionBits - 1 - b) / top);
 }
 
-export class SeparatedBitPlaneEncoder {
+export class SeparatedBitPlaneEncoder implements Encoder<BitPlanes> {
   readonly precisionBits: number;
   readonly scale: BitPlaneScale;
 

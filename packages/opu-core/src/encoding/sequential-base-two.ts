@@ -1,4 +1,5 @@
 import { batchRows, fitRows, integerOption, requireFitted } from './checks.js';
+import type { FittedEncoder } from './encoder.js';
 
 export interface SequentialBaseTwoOptions {
   /** Bits of the quantized value, 1..8. Each feature takes `2^bits − 1` output columns. */
@@ -16,7 +17,7 @@ export interface ValueRange {
  * then sees the value with its binary weights already in place. Layout is feature-major: feature `f` occupies
  * columns `[f · (2^bits − 1), (f + 1) · (2^bits − 1))`, bit 0 first.
  */
-export class SequentialBaseTwoEncoder {
+export class SequentialBaseTwoEncoder implements FittedEncoder {
   readonly bits: number;
   #range: ValueRange | undefined;
 
@@ -46,7 +47,7 @@ export class SequentialBaseTwoEncoder {
     return this;
   }
 
-  transform(x: Float32Array, features: number): Uint8Array {
+  encode(x: Float32Array, features: number): Uint8Array {
     batchRows(x, features);
     const { min, max } = requireFitted(this.#range, 'SequentialBaseTwoEncoder.range');
     const top = this.groupSize;

@@ -1,5 +1,6 @@
 import { ArgumentError } from '../support/errors.js';
 import { batchRows, choiceOption, finiteOption } from './checks.js';
+import type { Encoder } from './encoder.js';
 
 export type TernaryReference = 'row-max' | 'absolute';
 
@@ -14,7 +15,7 @@ export interface TernaryOptions {
  * Ternarizes errors for DFA on binary optics: −1, 0 or +1 per value, `sign(x)` where `|x|` exceeds the cutoff.
  * The ±1 parts then go to the device as two binary frames; low-precision errors still train.
  */
-export class TernaryEncoder {
+export class TernaryEncoder implements Encoder<Int8Array> {
   readonly threshold: number;
   readonly relativeTo: TernaryReference;
 

@@ -1,4 +1,5 @@
 import { batchRows, choiceOption, fitRows, integerOption, requireFitted, requireFittedFeatures } from './checks.js';
+import type { FittedEncoder } from './encoder.js';
 import { featureQuantiles } from './quantiles.js';
 
 export type ThermometerSpacing = 'linspace' | 'quantile';
@@ -14,7 +15,7 @@ export interface ThermometerOptions {
  * Multi-threshold (thermometer) code: a value sets one bit per threshold it exceeds. Output is threshold-major,
  * `rows × (levels − 1) × features`, so column `t * features + f` is `x[f] > thresholds[t * features + f]`.
  */
-export class ThermometerEncoder {
+export class ThermometerEncoder implements FittedEncoder {
   readonly levels: number;
   readonly spacing: ThermometerSpacing;
   #thresholds: Float64Array | undefined;
@@ -39,7 +40,7 @@ export class ThermometerEncoder {
     return this;
   }
 
-  transform(x: Float32Array, features: number): Uint8Array {
+  encode(x: Float32Array, features: number): Uint8Array {
     const rows = batchRows(x, features);
     const thresholds = requireFitted(this.#thresholds, 'ThermometerEncoder.thresholds');
     requireFittedFeatures(features, thresholds.length / (this.levels - 1));

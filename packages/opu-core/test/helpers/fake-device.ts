@@ -2,7 +2,8 @@
  * A small, deterministic, noise-free `OpuDevice` for opu-core's own tests (opu-core must not depend on a backend).
  * The camera reports `round(darkOffset + darkSlope·exposure + exposure·I)`, clipped to the ADC range, where `I` (ADU
  * per µs) is a deterministic function of the frame's region-local mirror bits (`Response`). The device records every
- * call, checks its own inputs (a backend must never see bad input) and can lag, stall or fail on demand.
+ * call, checks its own inputs (a backend must never see bad input) and can lag, stall or fail on demand. It passes
+ * the contract suite every backend runs (fake-device-contract.test.ts).
  */
 import {
   bytesPerFrame,

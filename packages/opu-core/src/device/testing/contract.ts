@@ -19,6 +19,12 @@ function meanOfFrame(data: ArrayLike<number>, f: number, pixels: number): number
   return s / pixels;
 }
 
+/** `wanted` frames, or as close to it as the device's batch limits allow. */
+function batchSize(device: OpuDevice, wanted: number): number {
+  const { minFramesPerAcquisition, maxFramesPerAcquisition } = device.info.limits;
+  return Math.min(maxFramesPerAcquisition, Math.max(wanted, minFramesPerAcquisition));
+}
+
 /**
  * The behaviour every `OpuDevice` backend must show, as a vitest suite: `runOpuDeviceContract('sim', factory)`.
  * It checks the contract (states, validation, shapes, metadata), not a backend's physics.
@@ -69,7 +75,7 @@ export function runOpuDeviceContract(name: string, factory: DeviceFactory): void
     it('returns one camera frame per DMD frame with complete metadata', async () => {
       await using device = await factory();
       await device.open();
-      const count = Math.max(3, device.info.limits.minFramesPerAcquisition);
+      const count = batchSize(device, 3);
       const frames = randomFrames(count, device.inputSize, 0.5, 11);
       const shot = await device.acquire(frames);
       const pixels = device.outputSize;
@@ -98,7 +104,7 @@ export function runOpuDeviceContract(name: string, factory: DeviceFactory): void
     it('sees more light from lit mirrors than from a blank frame', async () => {
       await using device = await factory();
       await device.open();
-      const count = Math.max(4, device.info.limits.minFramesPerAcquisition);
+      const count = batchSize(device, 4);
       const blank = await device.acquire(allocateDmdFrames(count, device.inputSize));
       const lit = await device.acquire(randomFrames(count, device.inputSize, 0.5, 5));
       const pixels = device.outputSize;
@@ -130,7 +136,7 @@ export function runOpuDeviceContract(name: string, factory: DeviceFactory): void
     it('serializes concurrent acquisitions', async () => {
       await using device = await factory();
       await device.open();
-      const count = Math.max(2, device.info.limits.minFramesPerAcquisition);
+      const count = batchSize(device, 2);
       const [a, b] = await Promise.all([
         device.acquire(randomFrames(count, device.inputSize, 0.5, 1)),
         device.acquire(randomFrames(count, device.inputSize, 0.5, 2)),

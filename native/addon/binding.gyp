@@ -7,6 +7,7 @@
         "src/runtime/addon.cc",
         "src/runtime/pool.cc",
         "src/linalg/sgemm.cc",
+        "src/linalg/dense.cc",
         "src/optics/medium.cc",
         "src/optics/camera.cc",
         "src/training/elementwise.cc",

@@ -58,6 +58,12 @@ const VALID: { [N in KernelName]: () => KernelArgs<N> } = {
   activate: () => [0, 0.01, f32(4), f32(4)],
   activationGradient: () => [1, 0.01, f32(8), 4, 1, f32(6), f32(6), f32(6), 2, 3],
   columnSums: () => [f32(6), 2, 3, f32(3)],
+  dgemm: () => [true, false, 2, 3, 4, 1, f64(8), 2, f64(12), 3, 0.5, f64(6), 3],
+  choleskyFactor: () => [identity(3), 3],
+  choleskySolve: () => [identity(3), 3, f64(6), 2],
+  thinQr: () => [Float64Array.of(1, 0, 0, 1, 1, 1), 3, 2, f64(6), f64(4)],
+  symmetricEigen: () => [identity(3), 3, f64(3), f64(9)],
+  svd: () => [Float64Array.of(1, 0, 0, 1, 1, 1), 2, 3, f64(4), f64(2), f64(6)],
 };
 
 /** A value of the wrong kind for a parameter. */
@@ -146,7 +152,8 @@ describe('the kernels’ one declaration', () => {
           pairs++;
         }
       }
-      expect(pairs).toBeGreaterThan(0);
+      // Every kernel with a written array and another array argument has pairs to check (choleskyFactor has none).
+      expect(pairs > 0).toBe(views.length > 1);
     });
   });
 });

@@ -228,6 +228,39 @@ export class Kernels {
   columnSums(...args: KernelArgs<'columnSums'>): void {
     this.call('columnSums', ...args);
   }
+
+  /** `sgemm` in float64: C = alpha·op(A)·op(B) + beta·C on row-major Float64Array views, the same options. */
+  dgemm(m: number, n: number, k: number, A: Float64Array, B: Float64Array, C: Float64Array, options?: SgemmOptions) {
+    this.call('dgemm', ...gemmArgs(m, n, k, A, B, C, options));
+  }
+
+  /**
+   * choleskyFactor(a, n): A = L·Lᵀ of a symmetric n×n matrix (its lower triangle is read), L into that lower triangle
+   * in place; false when A is not positive definite (a pivot not above 1e-9 of its diagonal entry).
+   */
+  choleskyFactor(...args: KernelArgs<'choleskyFactor'>): boolean {
+    return this.call('choleskyFactor', ...args);
+  }
+
+  /** choleskySolve(factor, n, b, width): solves L·Lᵀ·X = B in place, b n × width, factor from choleskyFactor. */
+  choleskySolve(...args: KernelArgs<'choleskySolve'>): void {
+    this.call('choleskySolve', ...args);
+  }
+
+  /** thinQr(a, rows, cols, q, r): A = Q·R, rows ≥ cols; q rows × cols orthonormal, r cols × cols upper, diagonal ≥ 0. */
+  thinQr(...args: KernelArgs<'thinQr'>): void {
+    this.call('thinQr', ...args);
+  }
+
+  /** symmetricEigen(a, n, values, vectors): values descending, vectors' column j the unit eigenvector of values[j]. */
+  symmetricEigen(...args: KernelArgs<'symmetricEigen'>): void {
+    this.call('symmetricEigen', ...args);
+  }
+
+  /** svd(a, rows, cols, u, s, v): thin A = U·diag(s)·Vᵀ, r = min(rows, cols); u rows × r, s descending, v cols × r. */
+  svd(...args: KernelArgs<'svd'>): void {
+    this.call('svd', ...args);
+  }
 }
 
 /** sgemm's raw arguments from the convenience form: defaults for the options. */

@@ -218,6 +218,95 @@ export const SIGNATURES = {
       ['out', 'Float32Array', { out: true }],
     ],
   },
+  dgemm: {
+    doc: 'C = alpha·op(A)·op(B) + beta·C in float64, row-major, views',
+    typescript: 'row loop, four rows of op(B) per pass, blocked for L2',
+    native: 'BLIS-style packing as sgemm: 12×16 AVX-512, 6×8 AVX2-FMA or 4×8 portable micro-kernel; over the pool',
+    header: 'linalg/dense.h',
+    call: 'opu::dense::dgemm',
+    params: [
+      ['transA', 'bool', { label: 'options.transA' }],
+      ['transB', 'bool', { label: 'options.transB' }],
+      ['m', 'i32'],
+      ['n', 'i32'],
+      ['k', 'i32'],
+      ['alpha', 'f64', { label: 'options.alpha' }],
+      ['A', 'Float64Array'],
+      ['lda', 'i32', { label: 'options.lda', min: 1 }],
+      ['B', 'Float64Array'],
+      ['ldb', 'i32', { label: 'options.ldb', min: 1 }],
+      ['beta', 'f64', { label: 'options.beta' }],
+      ['C', 'Float64Array', { out: true }],
+      ['ldc', 'i32', { label: 'options.ldc', min: 1 }],
+    ],
+  },
+  choleskyFactor: {
+    doc: 'A = L·Lᵀ of a symmetric n×n matrix: L into its lower triangle, in place; false when not positive definite',
+    typescript: 'left-looking by blocks of 96 columns, updates by dgemm',
+    native: 'the same blocks; panels solved 8 rows at a time in vectors, updates by dgemm over the pool',
+    header: 'linalg/dense.h',
+    call: 'opu::dense::choleskyFactor',
+    returns: 'bool',
+    params: [
+      ['a', 'Float64Array', { out: true }],
+      ['n', 'i32'],
+    ],
+  },
+  choleskySolve: {
+    doc: 'solves L·Lᵀ·X = B in place, B n × width, L from choleskyFactor',
+    typescript: 'blocked substitutions, off-diagonal blocks by dgemm',
+    native: 'the same, four rows per pass in vectors; column blocks over the pool',
+    header: 'linalg/dense.h',
+    call: 'opu::dense::choleskySolve',
+    params: [
+      ['factor', 'Float64Array'],
+      ['n', 'i32'],
+      ['b', 'Float64Array', { out: true }],
+      ['width', 'i32'],
+    ],
+  },
+  thinQr: {
+    doc: 'A = Q·R of a rows × cols matrix (rows ≥ cols): Q orthonormal columns, R upper triangular, diagonal ≥ 0',
+    typescript: 'blocked Householder (32-column panels, compact WY), updates by dgemm',
+    native: 'the same method; vector loops per instruction set, updates by dgemm over the pool',
+    header: 'linalg/dense.h',
+    call: 'opu::dense::thinQr',
+    params: [
+      ['a', 'Float64Array'],
+      ['rows', 'i32'],
+      ['cols', 'i32'],
+      ['q', 'Float64Array', { out: true }],
+      ['r', 'Float64Array', { out: true }],
+    ],
+  },
+  symmetricEigen: {
+    doc: 'A = V·diag(λ)·Vᵀ of a symmetric n×n matrix: λ descending, V’s column j the unit eigenvector of λ_j',
+    typescript: 'Householder tridiagonalization, then implicit QL',
+    native: 'the same; QL rotations kept and applied to the vectors in batches, in vectors over the pool',
+    header: 'linalg/dense.h',
+    call: 'opu::dense::symmetricEigen',
+    params: [
+      ['a', 'Float64Array'],
+      ['n', 'i32'],
+      ['values', 'Float64Array', { out: true }],
+      ['vectors', 'Float64Array', { out: true }],
+    ],
+  },
+  svd: {
+    doc: 'thin A = U·diag(s)·Vᵀ, r = min(rows, cols): U rows × r, s descending, V cols × r',
+    typescript: 'Householder QR of A (or Aᵀ when wide), then one-sided Jacobi on R',
+    native: 'the same method; Jacobi rotations in vectors',
+    header: 'linalg/dense.h',
+    call: 'opu::dense::svd',
+    params: [
+      ['a', 'Float64Array'],
+      ['rows', 'i32'],
+      ['cols', 'i32'],
+      ['u', 'Float64Array', { out: true }],
+      ['s', 'Float64Array', { out: true }],
+      ['v', 'Float64Array', { out: true }],
+    ],
+  },
 } as const satisfies Record<string, KernelDeclaration>;
 
 /** Per kernel, what its arguments must satisfy together (shapes, ranges); run after every argument's own kind. */
@@ -294,6 +383,35 @@ export const CHECKS: { [N in KernelName]?: (...args: KernelArgs<N>) => void } = 
         fix: 'pass cols values',
       });
     }
+  },
+  dgemm: gemmShapes,
+  choleskyFactor: (a, n) => matrixArg(a, n, n, n, 'a'),
+  choleskySolve(factor, n, b, width) {
+    matrixArg(factor, n, n, n, 'factor');
+    matrixArg(b, n, width, width, 'b');
+  },
+  thinQr(a, rows, cols, q, r) {
+    if (rows < cols) {
+      throw new KernelArgumentError(`${cols} columns exceed the ${rows} rows`, {
+        field: 'cols',
+        fix: 'factor the transpose, or use svd for a wide matrix',
+      });
+    }
+    matrixArg(a, rows, cols, cols, 'a');
+    matrixArg(q, rows, cols, cols, 'q');
+    matrixArg(r, cols, cols, cols, 'r');
+  },
+  symmetricEigen(a, n, values, vectors) {
+    matrixArg(a, n, n, n, 'a');
+    lengthArg(values, n, 'values', 'n eigenvalues');
+    matrixArg(vectors, n, n, n, 'vectors');
+  },
+  svd(a, rows, cols, u, s, v) {
+    const r = Math.min(rows, cols);
+    matrixArg(a, rows, cols, cols, 'a');
+    matrixArg(u, rows, r, r, 'u');
+    lengthArg(s, r, 's', 'min(rows, cols) singular values');
+    matrixArg(v, cols, r, r, 'v');
   },
 };
 

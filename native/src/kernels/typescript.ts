@@ -1,3 +1,4 @@
+import { choleskyFactorTs, choleskySolveTs, dgemmTs, svdTs, symmetricEigenTs, thinQrTs } from '../linalg/dense.js';
 import { sgemmTs } from '../linalg/sgemm.js';
 import { cameraExposeTs } from '../optics/camera.js';
 import { fillMediumTileTs, mediumFieldsTs } from '../optics/medium.js';
@@ -15,6 +16,12 @@ export const typescriptImplementation: KernelImplementation = {
   activate: activateTs,
   activationGradient: activationGradientTs,
   columnSums: columnSumsTs,
+  dgemm: dgemmTs,
+  choleskyFactor: choleskyFactorTs,
+  choleskySolve: choleskySolveTs,
+  thinQr: thinQrTs,
+  symmetricEigen: symmetricEigenTs,
+  svd: svdTs,
   setThreads: () => 1,
   threads: () => 1,
   simdPath: () => 'typescript',

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "linalg/dense.h"
 #include "linalg/sgemm.h"
 #include "optics/camera.h"
 #include "optics/medium.h"
@@ -273,8 +274,118 @@ struct ColumnSumsCall {
   auto operator()() const { return opu::columnSums(x, rows, cols, out); }
 };
 
+// dgemm(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+struct DgemmCall {
+  bool transA;
+  bool transB;
+  int m;
+  int n;
+  int k;
+  double alpha;
+  const double* A;
+  int lda;
+  const double* B;
+  int ldb;
+  double beta;
+  double* C;
+  int ldc;
+
+  explicit DgemmCall(const Napi::CallbackInfo& info)
+      : transA(toBool(info[0])),
+        transB(toBool(info[1])),
+        m(toI32(info[2])),
+        n(toI32(info[3])),
+        k(toI32(info[4])),
+        alpha(toF64(info[5])),
+        A(data<const double>(info[6])),
+        lda(toI32(info[7])),
+        B(data<const double>(info[8])),
+        ldb(toI32(info[9])),
+        beta(toF64(info[10])),
+        C(data<double>(info[11])),
+        ldc(toI32(info[12])) {}
+  auto operator()() const { return opu::dense::dgemm(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc); }
+};
+
+// choleskyFactor(a, n) → bool
+struct CholeskyFactorCall {
+  double* a;
+  int n;
+
+  explicit CholeskyFactorCall(const Napi::CallbackInfo& info)
+      : a(data<double>(info[0])),
+        n(toI32(info[1])) {}
+  auto operator()() const { return opu::dense::choleskyFactor(a, n); }
+};
+
+// choleskySolve(factor, n, b, width)
+struct CholeskySolveCall {
+  const double* factor;
+  int n;
+  double* b;
+  int width;
+
+  explicit CholeskySolveCall(const Napi::CallbackInfo& info)
+      : factor(data<const double>(info[0])),
+        n(toI32(info[1])),
+        b(data<double>(info[2])),
+        width(toI32(info[3])) {}
+  auto operator()() const { return opu::dense::choleskySolve(factor, n, b, width); }
+};
+
+// thinQr(a, rows, cols, q, r)
+struct ThinQrCall {
+  const double* a;
+  int rows;
+  int cols;
+  double* q;
+  double* r;
+
+  explicit ThinQrCall(const Napi::CallbackInfo& info)
+      : a(data<const double>(info[0])),
+        rows(toI32(info[1])),
+        cols(toI32(info[2])),
+        q(data<double>(info[3])),
+        r(data<double>(info[4])) {}
+  auto operator()() const { return opu::dense::thinQr(a, rows, cols, q, r); }
+};
+
+// symmetricEigen(a, n, values, vectors)
+struct SymmetricEigenCall {
+  const double* a;
+  int n;
+  double* values;
+  double* vectors;
+
+  explicit SymmetricEigenCall(const Napi::CallbackInfo& info)
+      : a(data<const double>(info[0])),
+        n(toI32(info[1])),
+        values(data<double>(info[2])),
+        vectors(data<double>(info[3])) {}
+  auto operator()() const { return opu::dense::symmetricEigen(a, n, values, vectors); }
+};
+
+// svd(a, rows, cols, u, s, v)
+struct SvdCall {
+  const double* a;
+  int rows;
+  int cols;
+  double* u;
+  double* s;
+  double* v;
+
+  explicit SvdCall(const Napi::CallbackInfo& info)
+      : a(data<const double>(info[0])),
+        rows(toI32(info[1])),
+        cols(toI32(info[2])),
+        u(data<double>(info[3])),
+        s(data<double>(info[4])),
+        v(data<double>(info[5])) {}
+  auto operator()() const { return opu::dense::svd(a, rows, cols, u, s, v); }
+};
+
 inline constexpr const char* kSignature =
-    "sgemm(bool,bool,i32,i32,i32,f32,Float32Array,i32,Float32Array,i32,f32,Float32Array,i32);fillMediumTile(u32,u32,Int32Array,i32,i32,Int32Array,i32,i32,Float32Array,Float32Array);mediumFields(u32,u32,Int32Array,Int32Array,Uint8Array,i32,Float32Array,Float32Array,i32,Float32Array,Float32Array);cameraExpose(opu::CameraModel{u32,f64,f64,f64,f64,f64,f64,f64,bool},Float32Array,i32,Int32Array,Float64Array,u32,Float64Array,Uint8Array|Uint16Array,Uint32Array);sgdStep(Float32Array,Float32Array,Float32Array,f32,f32,f32);adamStep(Float32Array,Float32Array,Float32Array,Float32Array,f32,f32,f32,f32,f32,f32,f32);activate(i32,f32,Float32Array,Float32Array);activationGradient(i32,f32,Float32Array,i32,f32,Float32Array,Float32Array,Float32Array,i32,i32);columnSums(Float32Array,i32,i32,Float32Array)";
+    "sgemm(bool,bool,i32,i32,i32,f32,Float32Array,i32,Float32Array,i32,f32,Float32Array,i32);fillMediumTile(u32,u32,Int32Array,i32,i32,Int32Array,i32,i32,Float32Array,Float32Array);mediumFields(u32,u32,Int32Array,Int32Array,Uint8Array,i32,Float32Array,Float32Array,i32,Float32Array,Float32Array);cameraExpose(opu::CameraModel{u32,f64,f64,f64,f64,f64,f64,f64,bool},Float32Array,i32,Int32Array,Float64Array,u32,Float64Array,Uint8Array|Uint16Array,Uint32Array);sgdStep(Float32Array,Float32Array,Float32Array,f32,f32,f32);adamStep(Float32Array,Float32Array,Float32Array,Float32Array,f32,f32,f32,f32,f32,f32,f32);activate(i32,f32,Float32Array,Float32Array);activationGradient(i32,f32,Float32Array,i32,f32,Float32Array,Float32Array,Float32Array,i32,i32);columnSums(Float32Array,i32,i32,Float32Array);dgemm(bool,bool,i32,i32,i32,f64,Float64Array,i32,Float64Array,i32,f64,Float64Array,i32);choleskyFactor(Float64Array,i32)bool;choleskySolve(Float64Array,i32,Float64Array,i32);thinQr(Float64Array,i32,i32,Float64Array,Float64Array);symmetricEigen(Float64Array,i32,Float64Array,Float64Array);svd(Float64Array,i32,i32,Float64Array,Float64Array,Float64Array)";
 
 inline void registerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, callSync<SgemmCall>));
@@ -289,6 +400,12 @@ inline void registerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("activate", Napi::Function::New(env, callSync<ActivateCall>));
   exports.Set("activationGradient", Napi::Function::New(env, callSync<ActivationGradientCall>));
   exports.Set("columnSums", Napi::Function::New(env, callSync<ColumnSumsCall>));
+  exports.Set("dgemm", Napi::Function::New(env, callSync<DgemmCall>));
+  exports.Set("choleskyFactor", Napi::Function::New(env, callSync<CholeskyFactorCall>));
+  exports.Set("choleskySolve", Napi::Function::New(env, callSync<CholeskySolveCall>));
+  exports.Set("thinQr", Napi::Function::New(env, callSync<ThinQrCall>));
+  exports.Set("symmetricEigen", Napi::Function::New(env, callSync<SymmetricEigenCall>));
+  exports.Set("svd", Napi::Function::New(env, callSync<SvdCall>));
   exports.Set("signature", Napi::String::New(env, kSignature));
 }
 

@@ -64,7 +64,8 @@ Matrix product(bool transA, bool transB, int m, int n, int k, const double* a, i
     for (int j = 0; j < n; ++j) {
       long double s = 0;
       for (int p = 0; p < k; ++p) {
-        s += static_cast<long double>(transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+        const long double x = transA ? a[p * lda + i] : a[i * lda + p];
+        s += x * (transB ? b[j * ldb + p] : b[p * ldb + j]);
       }
       c[static_cast<size_t>(i) * n + j] = static_cast<double>(s);
     }
@@ -140,7 +141,8 @@ Matrix recompose(const Matrix& u, const Matrix& s, const Matrix& v, int rows, in
 
 void checkDgemm() {
   Random random{11};
-  const int shapes[][3] = {{1, 1, 1}, {7, 9, 1}, {13, 17, 5}, {33, 47, 29}, {100, 130, 257}, {131, 70, 513}, {40, 300, 600}, {260, 25, 70}};
+  const int shapes[][3] = {{1, 1, 1},       {7, 9, 1},       {13, 17, 5},    {33, 47, 29},
+                           {100, 130, 257}, {131, 70, 513}, {40, 300, 600}, {260, 25, 70}};
   double worst = 0;
   bool nanFree = true;
   for (const auto& shape : shapes) {
@@ -339,7 +341,8 @@ void checkEigenCases() {
     for (int i = 0; i < n; ++i) values[i] = (i % 3 == 0 ? -1 : 1) * std::pow(10.0, 3.0 * i / n - 1);
     if (n > 3) values[1] = values[2];
     values[n - 1] = 1e-12;
-    checkEigen("eigen " + std::to_string(n) + "×" + std::to_string(n) + " planted", planted(random, values, n), n, values);
+    const std::string name = "eigen " + std::to_string(n) + "×" + std::to_string(n) + " planted";
+    checkEigen(name, planted(random, values, n), n, values);
   }
 }
 
@@ -447,16 +450,52 @@ void checkSvdCases() {
   }
 }
 
-template <typename F>
-double seconds(F&& run, int repeats) {
+// Small integer matrices (ties, exact dependencies, zero rows and columns are common), 1..6 × 1..6: worst
+// reconstruction of the SVD, the QR and the eigendecomposition.
+void checkSmallIntegerMatrices() {
+  Random random{97};
+  double worst = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    const int rows = 1 + static_cast<int>(random.uniform() * 6), cols = 1 + static_cast<int>(random.uniform() * 6);
+    const int r = std::min(rows, cols);
+    Matrix a(static_cast<size_t>(rows) * cols);
+    for (double& x : a) x = std::floor(random.uniform() * 5) - 2;
+    const double scale = std::max(1.0, maxAbs(a));
+    Matrix u(static_cast<size_t>(rows) * r), s(r), v(static_cast<size_t>(cols) * r);
+    svd(a.data(), rows, cols, u.data(), s.data(), v.data());
+    worst = std::max(worst, maxDifference(recompose(u, s, v, rows, cols, r), a) / scale);
+    if (rows >= cols) {
+      Matrix q(static_cast<size_t>(rows) * cols), rr(static_cast<size_t>(cols) * cols);
+      thinQr(a.data(), rows, cols, q.data(), rr.data());
+      const Matrix qr = product(false, false, rows, cols, cols, q.data(), cols, rr.data(), cols);
+      worst = std::max(worst, maxDifference(qr, a) / scale);
+    }
+    const int n = rows;
+    Matrix sym(static_cast<size_t>(n) * n), values(n), vectors(static_cast<size_t>(n) * n);
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j <= i; ++j) sym[i * n + j] = sym[j * n + i] = std::floor(random.uniform() * 5) - 2;
+    }
+    symmetricEigen(sym.data(), n, values.data(), vectors.data());
+    const Matrix recomposed = recompose(vectors, values, vectors, n, n, n);
+    worst = std::max(worst, maxDifference(recomposed, sym) / std::max(1.0, maxAbs(sym)));
+  }
+  report("3000 small integer matrices: worst |U·S·Vᵀ − A|, |Q·R − A|, |V·Λ·Vᵀ − A| / |A|", worst, 1e-13);
+}
+
+// Best time of run() over repeats, prepare() (copying inputs it overwrites) untimed before each.
+template <typename Prepare, typename Run>
+double seconds(Prepare&& prepare, Run&& run, int repeats) {
   double best = 1e300;
   for (int i = 0; i < repeats; ++i) {
+    prepare();
     const auto t0 = std::chrono::steady_clock::now();
     run();
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return best;
 }
+
+void nothing() {}
 
 void timeTargets() {
   Random random{71};
@@ -467,37 +506,65 @@ void timeTargets() {
   for (double& x : xi) x = random.uniform() < 0.5 ? 1.0 : 0.0;
   const Matrix y = random.normals(patterns, width);
   Matrix xty(static_cast<size_t>(n) * width), gram(static_cast<size_t>(n) * n);
-  const double tProduct = seconds([&] { dgemm(true, false, n, width, patterns, 1.0, xi.data(), n, y.data(), width, 0.0, xty.data(), width); }, 3);
+  auto transposedProduct = [&] {
+    dgemm(true, false, n, width, patterns, 1.0, xi.data(), n, y.data(), width, 0.0, xty.data(), width);
+  };
+  const double tProduct = seconds(nothing, transposedProduct, 3);
   std::printf("  dgemm Ξᵀ·Y, 1100×2200 · 2200×2000          %8.1f ms  (%.0f GFLOP/s)\n", tProduct * 1e3,
               2.0 * n * width * patterns / tProduct * 1e-9);
   dgemm(true, false, n, n, patterns, 1.0, xi.data(), n, xi.data(), n, 0.0, gram.data(), n);
   Matrix factor, x;
-  const double tFactor = seconds([&] { factor = gram; if (!choleskyFactor(factor.data(), n)) ++failures; }, 3);
-  const double tSolve = seconds([&] { x = xty; choleskySolve(factor.data(), n, x.data(), width); }, 3);
+  auto factorize = [&] {
+    if (!choleskyFactor(factor.data(), n)) ++failures;
+  };
+  const double tFactor = seconds([&] { factor = gram; }, factorize, 3);
+  const double tSolve = seconds([&] { x = xty; }, [&] { choleskySolve(factor.data(), n, x.data(), width); }, 3);
   Matrix residual(xty);
   dgemm(false, false, n, width, n, 1.0, gram.data(), n, x.data(), width, -1.0, residual.data(), width);
-  std::printf("  cholesky n=1100 factor + solve width=2000  %8.1f ms  (factor %.1f, solve %.1f; |G·X − B|/(|G||X|) %.1e)\n",
+  std::printf("  cholesky n=1100 factor + solve width=2000  %8.1f ms  (factor %.1f, solve %.1f; "
+              "|G·X − B|/(|G||X|) %.1e)\n",
               (tFactor + tSolve) * 1e3, tFactor * 1e3, tSolve * 1e3, maxAbs(residual) / (maxAbs(gram) * maxAbs(x)));
   // Randomized SVD: QR of the 2000×1000 sketch, SVD of the 1000×2000 projection.
   Matrix sketch = random.normals(2000, 1000), q(2000 * 1000), r(1000 * 1000);
-  const double tQr = seconds([&] { thinQr(sketch.data(), 2000, 1000, q.data(), r.data()); }, 3);
+  const double tQr = seconds(nothing, [&] { thinQr(sketch.data(), 2000, 1000, q.data(), r.data()); }, 3);
   Matrix qr(2000 * 1000, 0.0);
   dgemm(false, false, 2000, 1000, 1000, 1.0, q.data(), 1000, r.data(), 1000, 0.0, qr.data(), 1000);
   std::printf("  thinQr 2000×1000                           %8.1f ms  (|Q·R − A|/|A| %.1e)\n", tQr * 1e3,
               maxDifference(qr, sketch) / maxAbs(sketch));
-  Matrix b = random.normals(1000, 2000), u(1000 * 1000), s(1000), v(2000 * 1000);
-  const double tSvd = seconds([&] { svd(b.data(), 1000, 2000, u.data(), s.data(), v.data()); }, 1);
-  Matrix us(u);
-  for (int i = 0; i < 1000; ++i) for (int k = 0; k < 1000; ++k) us[i * 1000 + k] *= s[k];
-  Matrix usv(1000 * 2000);
-  dgemm(false, true, 1000, 2000, 1000, 1.0, us.data(), 1000, v.data(), 1000, 0.0, usv.data(), 2000);
-  std::printf("  svd 1000×2000                              %8.1f ms  (|U·S·Vᵀ − A|/|A| %.1e)\n", tSvd * 1e3,
-              maxDifference(usv, b) / maxAbs(b));
+  // A normal matrix (a flat spectrum: Jacobi's slowest case), and one whose spectrum falls over 8 decades, as the
+  // projections of randomized SVD do: G1·diag(10^(−8i/1000))·G2.
+  const Matrix flat = random.normals(1000, 2000);
+  Matrix decaying(1000 * 2000);
+  {
+    Matrix left = random.normals(1000, 1000);
+    const Matrix g2 = random.normals(1000, 2000);
+    for (int i = 0; i < 1000; ++i) {
+      for (int k = 0; k < 1000; ++k) left[i * 1000 + k] *= std::pow(10.0, -8.0 * k / 1000);
+    }
+    dgemm(false, false, 1000, 2000, 1000, 1.0, left.data(), 1000, g2.data(), 2000, 0.0, decaying.data(), 2000);
+  }
+  for (const auto& [name, b] : {std::pair{"normal", &flat}, {"decaying", &decaying}}) {
+    Matrix u(1000 * 1000), s(1000), v(2000 * 1000);
+    const double tSvd = seconds(nothing, [&] { svd(b->data(), 1000, 2000, u.data(), s.data(), v.data()); }, 2);
+    Matrix us(u);
+    for (int i = 0; i < 1000; ++i) {
+      for (int k = 0; k < 1000; ++k) us[i * 1000 + k] *= s[k];
+    }
+    Matrix usv(1000 * 2000);
+    dgemm(false, true, 1000, 2000, 1000, 1.0, us.data(), 1000, v.data(), 1000, 0.0, usv.data(), 2000);
+    std::printf("  svd 1000×2000 %-9s                    %8.1f ms  (|U·S·Vᵀ − A|/|A| %.1e, σ %.1e..%.1e)\n", name,
+                tSvd * 1e3, maxDifference(usv, *b) / maxAbs(*b), s[0], s[999]);
+  }
   for (int size : {20, 1000}) {
     Matrix sym = random.normals(size, size), values(size), vectors(static_cast<size_t>(size) * size);
-    for (int i = 0; i < size; ++i) for (int j = 0; j < i; ++j) sym[j * size + i] = sym[i * size + j];
+    for (int i = 0; i < size; ++i) {
+      for (int j = 0; j < i; ++j) sym[j * size + i] = sym[i * size + j];
+    }
     const int repeats = size == 20 ? 1000 : 1;
-    const double t = seconds([&] { for (int i = 0; i < repeats; ++i) symmetricEigen(sym.data(), size, values.data(), vectors.data()); }, size == 20 ? 3 : 1) / repeats;
+    auto eigen = [&] {
+      for (int i = 0; i < repeats; ++i) symmetricEigen(sym.data(), size, values.data(), vectors.data());
+    };
+    const double t = seconds(nothing, eigen, 3) / repeats;
     std::printf("  symmetricEigen %4d×%-4d                   %8.3f ms\n", size, size, t * 1e3);
   }
 }
@@ -511,6 +578,7 @@ int main(int argc, char** argv) {
   checkQrCases();
   checkEigenCases();
   checkSvdCases();
+  checkSmallIntegerMatrices();
   if (argc > 1 && std::strcmp(argv[1], "--timing") == 0) timeTargets();
   std::printf("%s\n", failures == 0 ? "all cases passed" : (std::to_string(failures) + " case(s) FAILED").c_str());
   return failures == 0 ? 0 : 1;

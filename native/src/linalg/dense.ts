@@ -112,22 +112,10 @@ export function choleskyFactorTs(a: Float64Array, n: number): boolean {
       for (let c = 0; c <= r; c++) d[r * nb + c] = a[(k0 + r) * n + k0 + c]!;
     }
     dgemmTs(false, true, nb, nb, k0, -1, a.subarray(k0 * n), n, a.subarray(k0 * n), n, 1, d, nb);
-    if (k1 < n)
-      dgemmTs(
-        false,
-        true,
-        n - k1,
-        nb,
-        k0,
-        -1,
-        a.subarray(k1 * n),
-        n,
-        a.subarray(k0 * n),
-        n,
-        1,
-        a.subarray(k1 * n + k0),
-        n,
-      );
+    if (k1 < n) {
+      const below = a.subarray(k1 * n);
+      dgemmTs(false, true, n - k1, nb, k0, -1, below, n, a.subarray(k0 * n), n, 1, below.subarray(k0), n);
+    }
     if (!factorDiagonalBlock(d, nb, given, k0)) return false;
     for (let r = 0; r < nb; r++) {
       for (let c = 0; c <= r; c++) a[(k0 + r) * n + k0 + c] = d[r * nb + c]!;
@@ -177,21 +165,10 @@ export function choleskySolveTs(factor: Float64Array, n: number, b: Float64Array
     const nb = Math.min(CHOLESKY_BLOCK, n - k0);
     const k1 = k0 + nb;
     if (k1 < n) {
-      dgemmTs(
-        true,
-        false,
-        nb,
-        width,
-        n - k1,
-        -1,
-        factor.subarray(k1 * n + k0),
-        n,
-        b.subarray(k1 * width),
-        width,
-        1,
-        b.subarray(k0 * width),
-        width,
-      );
+      // Minus L's block column below the diagonal block, transposed, times the rows already solved below.
+      const column = factor.subarray(k1 * n + k0);
+      const block = b.subarray(k0 * width);
+      dgemmTs(true, false, nb, width, n - k1, -1, column, n, b.subarray(k1 * width), width, 1, block, width);
     }
     solveDiagonalBlock(factor, n, k0, nb, b, width, true);
   }

@@ -566,9 +566,10 @@ Householder householderQr(double* w, int rows, int cols, double dropBelow) {
     const int width = std::min(kPanelColumns, cols - j0);
     const int length = rows - g;
     panel.resize(static_cast<std::size_t>(length) * width);
-    for (int i = 0; i < length; ++i) std::memcpy(&panel[at(i, width, 0)], w + at(g + i, cols, j0), width * sizeof(double));
+    const std::size_t rowBytes = width * sizeof(double);
+    for (int i = 0; i < length; ++i) std::memcpy(&panel[at(i, width, 0)], w + at(g + i, cols, j0), rowBytes);
     const int count = factorPanel(panel.data(), length, width, columnNorms.data() + j0, dropBelow, tau, madeBy);
-    for (int i = 0; i < length; ++i) std::memcpy(w + at(g + i, cols, j0), &panel[at(i, width, 0)], width * sizeof(double));
+    for (int i = 0; i < length; ++i) std::memcpy(w + at(g + i, cols, j0), &panel[at(i, width, 0)], rowBytes);
     if (count == 0) continue;
     ReflectorBlock block;
     block.first = g;
@@ -746,7 +747,9 @@ void flushRotations(double* z, int n, RotationLog& log) {
   const int runs = (n + kRotationRun - 1) / kRotationRun;
   const int tasks = std::min(threads(), runs);
   parallelFor(tasks, [&](int task) {
-    applyRotations(z, n, log, task * runs / tasks * kRotationRun, std::min(n, (task + 1) * runs / tasks * kRotationRun));
+    const int k0 = task * runs / tasks * kRotationRun;
+    const int k1 = std::min(n, (task + 1) * runs / tasks * kRotationRun);
+    applyRotations(z, n, log, k0, k1);
   });
   log.first.clear();
   log.last.clear();

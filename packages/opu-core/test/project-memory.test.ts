@@ -6,14 +6,16 @@ import { ArgumentError } from '../src/support/errors.js';
 import { caught, FakeOpuDevice, fieldResponse, gaussianFieldMatrix, makeInfo } from './helpers/fake-device.js';
 
 const CHILD = fileURLToPath(new URL('./project-memory-child.ts', import.meta.url));
-const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The repository root: tsx there takes tsconfig.json's paths, so the child runs on every package's sources, opu-native's
+ * included, as vitest's aliases do (not on a dist/ that may be older). */
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 describe('project(): memory', () => {
   it('projects 12 000 real rows in a 32 MiB JavaScript heap: it decomposes and measures pass by pass', () => {
     // Holding every bit-plane piece of the batch at once took about 9 KiB of heap per row: 100 MiB here.
     const rows = 12_000;
     const child = spawnSync(process.execPath, ['--max-old-space-size=32', '--import', 'tsx', CHILD, String(rows)], {
-      cwd: PACKAGE_ROOT,
+      cwd: ROOT,
       encoding: 'utf8',
       timeout: 120_000,
     });

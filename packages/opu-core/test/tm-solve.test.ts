@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { LeastSquaresDesign } from '../src/calibration/tm-retrieval.js';
 import {
-  addTransposedProduct,
   anchorGeometry,
   anchorPairs,
-  binaryGram,
   CirculantSolver,
   circulantShift,
   placeSignals,
 } from '../src/calibration/tm-solve.js';
-import { choleskyFactor, choleskySolveRows } from '../src/support/cholesky.js';
+import { ArgumentError } from '../src/support/errors.js';
 import { seededNormal, seededUniform } from '../src/support/random.js';
+import { caughtSync } from './helpers/fake-device.js';
 
 function binaryPatterns(count: number, n: number, seed: number): Uint8Array {
   const random = seededUniform(seed);
@@ -47,62 +47,75 @@ function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst;
 }
 
-describe('binaryGram and addTransposedProduct', () => {
-  it('binaryGram counts the patterns lighting both elements, for counts that do not fill the last word', () => {
-    for (const [count, n] of [
-      [1, 3],
-      [31, 5],
-      [33, 7],
-      [100, 20],
-    ] as const) {
-      const patterns = binaryPatterns(count, n, count);
-      const gram = binaryGram(patterns, count, n);
-      for (let j = 0; j < n; j++) {
-        for (let l = 0; l < n; l++) {
-          let both = 0;
-          for (let t = 0; t < count; t++) both += patterns[t * n + j]! * patterns[t * n + l]!;
-          expect(gram[j * n + l]).toBe(both);
+describe('LeastSquaresDesign', () => {
+  /** The fields the design's signals give through `matrix` (outputs × n, re and im), as placeSignals lays them out. */
+  function placedFields(design: LeastSquaresDesign, n: number, matrix: { re: Float64Array; im: Float64Array }) {
+    const outputs = matrix.re.length / n;
+    const placed = new Float64Array(design.signals * 2 * outputs);
+    for (let t = 0; t < design.signals; t++) {
+      for (let i = 0; i < outputs; i++) {
+        for (let j = 0; j < n; j++) {
+          if (!design.lights(t, j)) continue;
+          placed[t * 2 * outputs + i] += matrix.re[i * n + j]!;
+          placed[t * 2 * outputs + outputs + i] += matrix.im[i * n + j]!;
         }
       }
     }
+    return placed;
+  }
+
+  it('recovers every row of a matrix from its noise-free signals, fed in uneven chunks', () => {
+    const [n, outputs] = [60, 7];
+    const design = new LeastSquaresDesign({ inputs: n }, { oversampling: 2.5 }, seededUniform(3));
+    expect(design.signals).toBe(150);
+    const matrix = { re: normals(outputs * n, 4), im: normals(outputs * n, 5) };
+    const placed = placedFields(design, n, matrix);
+    const width = 2 * outputs;
+    for (const [t0, count] of [
+      [0, 1],
+      [1, 64],
+      [65, 85],
+    ] as const) {
+      design.accumulate(placed.slice(t0 * width, (t0 + count) * width), t0, count, outputs);
+    }
+    const { re, im } = design.solve(outputs);
+    // Float32 results of an exact float64 solve.
+    expect(maxAbsDifference(re, matrix.re)).toBeLessThan(1e-5);
+    expect(maxAbsDifference(im, matrix.im)).toBeLessThan(1e-5);
   });
 
-  it('addTransposedProduct adds Ξᵀ·Y for a slice of patterns, across table groups and column blocks', () => {
-    // 75 rows: two whole groups of four 8-row tables and a partial one; 300 columns: three blocks, the last partial.
-    const total = 90;
-    const [t0, count, n, width] = [11, 75, 13, 300];
-    const patterns = binaryPatterns(total, n, 4);
-    const y = normals(count * width, 5);
-    const out = normals(n * width, 6);
-    const expected = Float64Array.from(out);
-    for (let j = 0; j < n; j++) {
-      for (let t = 0; t < count; t++) {
-        if (!patterns[(t0 + t) * n + j]) continue;
-        for (let q = 0; q < width; q++) expected[j * width + q]! += y[t * width + q]!;
+  it('solves noisy signals in the least-squares sense, as Gaussian elimination of the normal equations does', () => {
+    const [n, outputs] = [40, 3];
+    const design = new LeastSquaresDesign({ inputs: n }, { oversampling: 2 }, seededUniform(6));
+    const placed = normals(design.signals * 2 * outputs, 7);
+    design.accumulate(placed, 0, design.signals, outputs);
+    const { re, im } = design.solve(outputs);
+    const xi = new Float64Array(design.signals * n);
+    for (let t = 0; t < design.signals; t++) for (let j = 0; j < n; j++) xi[t * n + j] = design.lights(t, j) ? 1 : 0;
+    const width = 2 * outputs;
+    const gram = new Float64Array(n * n);
+    const projected = new Float64Array(n * width);
+    for (let t = 0; t < design.signals; t++) {
+      for (let j = 0; j < n; j++) {
+        if (!xi[t * n + j]) continue;
+        for (let l = 0; l < n; l++) gram[j * n + l]! += xi[t * n + l]!;
+        for (let q = 0; q < width; q++) projected[j * width + q]! += placed[t * width + q]!;
       }
     }
-    addTransposedProduct(patterns, n, t0, count, y, width, out);
-    expect(maxAbsDifference(out, expected)).toBeLessThan(1e-12);
-  });
-});
-
-describe('choleskyFactor and choleskySolveRows', () => {
-  it('solve the normal equations of random binary patterns like Gaussian elimination does', () => {
-    const [count, n, width] = [150, 60, 200];
-    const gram = binaryGram(binaryPatterns(count, n, 7), count, n);
-    const b = normals(n * width, 8);
-    const expected = gaussianSolve(gram, n, b, width);
-    const factor = Float64Array.from(gram);
-    expect(choleskyFactor(factor, n)).toBe(true);
-    choleskySolveRows(factor, n, b, width);
-    expect(maxAbsDifference(b, expected)).toBeLessThan(1e-9);
+    const expected = gaussianSolve(gram, n, projected, width);
+    for (let i = 0; i < outputs; i++) {
+      for (let j = 0; j < n; j++) {
+        expect(re[i * n + j]).toBeCloseTo(expected[j * width + i]!, 5);
+        expect(im[i * n + j]).toBeCloseTo(expected[j * width + outputs + i]!, 5);
+      }
+    }
   });
 
-  it('reports a singular matrix: two elements that every pattern lights together', () => {
-    const [count, n] = [40, 6];
-    const patterns = binaryPatterns(count, n, 9);
-    for (let t = 0; t < count; t++) patterns[t * n + 4] = patterns[t * n + 2]!;
-    expect(choleskyFactor(binaryGram(patterns, count, n), n)).toBe(false);
+  it('refuses a design whose random signals leave columns undetermined', () => {
+    // Draws below 1/2 light every element of every signal: ΞᵀΞ is all ones, singular for 8 columns, every attempt.
+    const error = caughtSync(() => new LeastSquaresDesign({ inputs: 8 }, { oversampling: 2 }, () => 0.25));
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect((error as ArgumentError).field).toBe('oversampling');
   });
 });
 

@@ -1,17 +1,15 @@
+import { kernels } from 'opu-native';
 import { allocateDmdFrames, bytesPerFrame, type DmdFrames, litMirrorCounts } from '../device/frames.js';
 import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from '../measure/acquisition.js';
 import { type DmdLayout, lightElements, lightReference } from '../measure/layout.js';
-import { choleskyFactor, choleskySolveRows } from '../support/cholesky.js';
 import { ArgumentError } from '../support/errors.js';
 import { seededUniform } from '../support/random.js';
 import { pearson, relativeError } from '../support/stats.js';
 import { Dft } from './fft.js';
 import {
   type AnchorGeometry,
-  addTransposedProduct,
   anchorGeometry,
   anchorPairs,
-  binaryGram,
   CirculantSolver,
   circulantShift,
   placeSignals,
@@ -122,7 +120,7 @@ function validate(layout: DmdLayout, options: TmRetrievalOptions): void {
 }
 
 /** The calibration signals and how their placed fields turn into the matrix. */
-interface Design {
+export interface Design {
   signals: number;
   /** Whether signal t lights data element j. */
   lights(t: number, j: number): boolean;
@@ -133,24 +131,32 @@ interface Design {
 
 /**
  * Random half-lit signals Ξ (T × cols) and the normal equations A = Y·Ξ·(ΞᵀΞ)⁻¹: ΞᵀΞ is the same for every output,
- * factored once before anything is measured; ΞᵀY is accumulated as the signals are placed.
+ * factored once before anything is measured; ΞᵀY is accumulated as the signals are placed. The products, the
+ * Cholesky factor and the solve are opu-native's float64 kernels (ΞᵀΞ of 0/1 entries is exact in them).
  */
-class LeastSquaresDesign implements Design {
+export class LeastSquaresDesign implements Design {
   readonly signals: number;
   readonly #n: number;
-  readonly #patterns: Uint8Array;
+  /** Ξ, signals × cols, 0 or 1. */
+  readonly #patterns: Float64Array;
+  /** The Cholesky factor of ΞᵀΞ, in its lower triangle. */
   readonly #factor: Float64Array;
   /** ΞᵀY, cols × (Re over outputs, then Im over outputs). */
   #projected: Float64Array | undefined;
 
-  constructor(layout: DmdLayout, options: TmRetrievalOptions, random: () => number) {
+  constructor(
+    layout: Pick<DmdLayout, 'inputs'>,
+    options: Pick<TmRetrievalOptions, 'oversampling'>,
+    random: () => number,
+  ) {
     const n = layout.inputs;
     this.#n = n;
     this.signals = Math.ceil(options.oversampling * n);
     for (let attempt = 0; ; attempt++) {
-      const patterns = Uint8Array.from({ length: this.signals * n }, () => (random() < 0.5 ? 1 : 0));
-      const gram = binaryGram(patterns, this.signals, n);
-      if (choleskyFactor(gram, n)) {
+      const patterns = Float64Array.from({ length: this.signals * n }, () => (random() < 0.5 ? 1 : 0));
+      const gram = new Float64Array(n * n);
+      kernels.dgemm(n, n, this.signals, patterns, patterns, gram, { transA: true });
+      if (kernels.choleskyFactor(gram, n)) {
         this.#patterns = patterns;
         this.#factor = gram;
         return;
@@ -169,16 +175,21 @@ class LeastSquaresDesign implements Design {
   }
 
   accumulate(placed: Float64Array, t0: number, count: number, outputs: number): void {
+    const n = this.#n;
     const width = 2 * outputs;
-    this.#projected ??= new Float64Array(this.#n * width);
-    addTransposedProduct(this.#patterns, this.#n, t0, count, placed, width, this.#projected);
+    this.#projected ??= new Float64Array(n * width);
+    const signals = this.#patterns.subarray(t0 * n, (t0 + count) * n);
+    kernels.dgemm(n, width, count, signals, placed.subarray(0, count * width), this.#projected, {
+      transA: true,
+      beta: 1,
+    });
   }
 
   solve(outputs: number): { re: Float32Array; im: Float32Array } {
     const n = this.#n;
     const width = 2 * outputs;
     const solution = this.#projected ?? new Float64Array(n * width);
-    choleskySolveRows(this.#factor, n, solution, width);
+    kernels.choleskySolve(this.#factor, n, solution, width);
     const re = new Float32Array(outputs * n);
     const im = new Float32Array(outputs * n);
     for (let j = 0; j < n; j++) {

@@ -1,4 +1,4 @@
-import { topEigenpair } from '../support/eigen.js';
+import { kernels } from 'opu-native';
 import { Dft } from './fft.js';
 
 /**
@@ -37,8 +37,8 @@ export function anchorGeometry(single: Float64Array, pair: Float64Array, anchors
   const weights = new Float64Array(m * 2 * S);
   const condition = new Float64Array(m);
   const gram = new Float64Array(S * S);
-  const v1 = new Float64Array(S);
-  const v2 = new Float64Array(S);
+  const values = new Float64Array(S);
+  const vectors = new Float64Array(S * S);
   for (let i = 0; i < m; i++) {
     let trace = 0;
     for (let k = 0; k < S; k++) trace += single[k * m + i]!;
@@ -46,22 +46,22 @@ export function anchorGeometry(single: Float64Array, pair: Float64Array, anchors
       condition[i] = Number.POSITIVE_INFINITY;
       continue;
     }
-    // Scaled to unit trace so that the eigen solver's absolute convergence test means the same for every output.
+    // Scaled to unit trace: every output's eigenproblem has the same scale.
     for (let k = 0; k < S; k++) gram[k * S + k] = single[k * m + i]! / trace;
     pairs.forEach(([k, l], p) => {
       const cross = (pair[p * m + i]! - single[k * m + i]! - single[l * m + i]!) / (2 * trace);
       gram[k * S + l] = cross;
       gram[l * S + k] = cross;
     });
-    const lambda1 = topEigenpair(gram, S, v1);
-    for (let k = 0; k < S; k++) for (let l = 0; l < S; l++) gram[k * S + l]! -= lambda1 * v1[k]! * v1[l]!;
-    const lambda2 = topEigenpair(gram, S, v2);
+    // The two largest eigenpairs: values descend, vectors' column c belongs to values[c].
+    kernels.symmetricEigen(gram, S, values, vectors);
+    const [lambda1, lambda2] = [values[0]!, S > 1 ? values[1]! : 0];
     condition[i] = lambda2 > 0 ? lambda1 / lambda2 : Number.POSITIVE_INFINITY;
     if (!(lambda2 > 0)) continue;
     const w = weights.subarray(i * 2 * S, (i + 1) * 2 * S);
     for (let k = 0; k < S; k++) {
-      w[k] = v1[k]! / Math.sqrt(lambda1 * trace);
-      w[S + k] = v2[k]! / Math.sqrt(lambda2 * trace);
+      w[k] = vectors[k * S]! / Math.sqrt(lambda1 * trace);
+      w[S + k] = vectors[k * S + 1]! / Math.sqrt(lambda2 * trace);
     }
   }
   return { anchors: S, outputs: m, intensity: single, weights, condition };
@@ -89,112 +89,6 @@ export function placeSignals(geometry: AnchorGeometry, frames: Float32Array, sig
       out[s * 2 * m + i] = re;
       out[s * 2 * m + m + i] = im;
     }
-  }
-}
-
-/**
- * ΞᵀΞ of binary patterns Ξ (count × n, one byte per entry), n × n: entry (j, l) counts the patterns lighting both
- * j and l, as popcounts of bit-packed columns (32 patterns a word).
- */
-export function binaryGram(patterns: Uint8Array, count: number, n: number): Float64Array {
-  const words = Math.ceil(count / 32);
-  const columns = new Uint32Array(n * words);
-  for (let t = 0; t < count; t++) {
-    for (let j = 0; j < n; j++) if (patterns[t * n + j]) columns[j * words + (t >> 5)]! |= 1 << (t & 31);
-  }
-  const gram = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    for (let l = 0; l <= j; l++) {
-      let both = 0;
-      for (let w = 0; w < words; w++) both += popcount(columns[j * words + w]! & columns[l * words + w]!);
-      gram[j * n + l] = both;
-      gram[l * n + j] = both;
-    }
-  }
-  return gram;
-}
-
-function popcount(v: number): number {
-  v -= (v >>> 1) & 0x55555555;
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
-}
-
-/** Columns the dense loops below process together: four subset-sum tables of this width fit in a 1 MiB cache. */
-const COLUMN_BLOCK = 128;
-
-/**
- * Patterns summed through one table of subset sums (method of the Four Russians), and tables added at once (the
- * inner loop of `addTransposedProduct` is written out for four).
- */
-const TABLE_BITS = 8;
-const TABLES = 4;
-
-/**
- * out += Ξᵀ·Y for the binary patterns t ∈ [t0, t0 + count) of Ξ (one byte per entry, n per pattern) and Y
- * (count × width): row j of out gains the rows of Y whose pattern lights j. Every group of 8 rows of Y is first
- * turned into the table of its 256 subset sums, so that each j then adds one table row instead of about four rows
- * of Y, from four tables at once; columns go in blocks so that the tables stay in cache.
- */
-export function addTransposedProduct(
-  patterns: Uint8Array,
-  n: number,
-  t0: number,
-  count: number,
-  y: Float64Array,
-  width: number,
-  out: Float64Array,
-): void {
-  const groups = Math.ceil(count / (TABLE_BITS * TABLES)) * TABLES;
-  const codes = new Uint8Array(groups * n);
-  for (let t = 0; t < count; t++) {
-    const bit = 1 << (t % TABLE_BITS);
-    const group = Math.floor(t / TABLE_BITS) * n;
-    for (let j = 0; j < n; j++) if (patterns[(t0 + t) * n + j]) codes[group + j]! |= bit;
-  }
-  const block = COLUMN_BLOCK;
-  const size = (1 << TABLE_BITS) * block;
-  const tables = new Float64Array(TABLES * size);
-  for (let q0 = 0; q0 < width; q0 += block) {
-    const columns = Math.min(block, width - q0);
-    for (let g = 0; g < groups; g += TABLES) {
-      for (let k = 0; k < TABLES; k++) {
-        const first = (g + k) * TABLE_BITS;
-        const rows = Math.max(0, Math.min(TABLE_BITS, count - first));
-        subsetSums(y, width, q0, columns, first, rows, tables.subarray(k * size, (k + 1) * size));
-      }
-      for (let j = 0; j < n; j++) {
-        const to = j * width + q0;
-        const f0 = codes[g * n + j]! * block;
-        const f1 = size + codes[(g + 1) * n + j]! * block;
-        const f2 = 2 * size + codes[(g + 2) * n + j]! * block;
-        const f3 = 3 * size + codes[(g + 3) * n + j]! * block;
-        for (let q = 0; q < columns; q++) {
-          out[to + q]! += tables[f0 + q]! + tables[f1 + q]! + tables[f2 + q]! + tables[f3 + q]!;
-        }
-      }
-    }
-  }
-}
-
-/** table row c = Σ of rows first + b of y (columns [q0, q0 + columns)) over the bits b set in c. */
-function subsetSums(
-  y: Float64Array,
-  width: number,
-  q0: number,
-  columns: number,
-  first: number,
-  rows: number,
-  table: Float64Array,
-): void {
-  const block = COLUMN_BLOCK;
-  table.fill(0, 0, block);
-  for (let c = 1; c < 1 << rows; c++) {
-    const low = 31 - Math.clz32(c & -c);
-    const rest = (c & (c - 1)) * block;
-    const from = (first + low) * width + q0;
-    const to = c * block;
-    for (let q = 0; q < columns; q++) table[to + q] = table[rest + q]! + y[from + q]!;
   }
 }
 

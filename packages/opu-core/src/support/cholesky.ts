@@ -1,13 +1,15 @@
 /**
- * Dense symmetric positive definite solves in Float64, row-major: the shared Gram matrices of transmission-matrix
- * retrieval and of ridge regression. Factorizing in double keeps the small eigenvalues that float32 sums and
- * regularization are meant to keep.
+ * Dense symmetric positive definite solves in Float64, row-major, in TypeScript. Transmission-matrix retrieval uses
+ * opu-native's `kernels.choleskyFactor` / `kernels.choleskySolve` now; these stay only while ridge regression
+ * (opu-learn) still imports them, and go once it does not.
  */
 
 /** Columns the solve processes together, so that the rows it touches stay in cache. */
 const COLUMN_BLOCK = 128;
 
 /**
+ * @deprecated Use opu-native's `kernels.choleskyFactor(a, n)` (same contract, in C++).
+ *
  * Cholesky factor L (lower triangle, in place) of a symmetric matrix; false when it is not positive definite
  * (e.g. two data elements that every pattern lit together).
  */
@@ -28,6 +30,8 @@ export function choleskyFactor(a: Float64Array, n: number): boolean {
 }
 
 /**
+ * @deprecated Use opu-native's `kernels.choleskySolve(factor, n, b, width)` (same contract, in C++).
+ *
  * Solves L·Lᵀ·X = B in place for B with n rows of `width` values (one column per right-hand side, e.g. every
  * output's real and imaginary parts), by row operations on blocks of columns.
  */

@@ -482,6 +482,45 @@ void checkSmallIntegerMatrices() {
   report("3000 small integer matrices: worst |U·S·Vᵀ − A|, |Q·R − A|, |V·Λ·Vᵀ − A| / |A|", worst, 1e-13);
 }
 
+// Every function on inputs large enough to split over the pool, with 1 thread and with 3: the same bits.
+void checkThreadIndependence() {
+  Random random{89};
+  auto runAll = [&](int threads) {
+    opu::setThreads(threads);
+    std::vector<Matrix> out;
+    const Matrix a = random.normals(400, 400), b = random.normals(400, 300);
+    Random copy = random;
+    Matrix c(400 * 300);
+    dgemm(true, false, 400, 300, 400, 1.0, a.data(), 400, b.data(), 300, 0.0, c.data(), 300);
+    out.push_back(c);
+    Matrix factor = spd(copy, 400), x(b);
+    choleskyFactor(factor.data(), 400);
+    choleskySolve(factor.data(), 400, x.data(), 300);
+    out.push_back(x);
+    Matrix q(400 * 300), r(300 * 300);
+    thinQr(b.data(), 400, 300, q.data(), r.data());
+    out.push_back(q);
+    Matrix values(400), vectors(400 * 400);
+    symmetricEigen(factor.data(), 400, values.data(), vectors.data());
+    out.push_back(vectors);
+    Matrix u(300 * 300), s(300), v(400 * 300);
+    svd(b.data(), 300, 400, u.data(), s.data(), v.data());
+    out.push_back(u);
+    out.push_back(v);
+    return out;
+  };
+  const Random start = random;
+  const auto one = runAll(1);
+  random = start;
+  const auto three = runAll(3);
+  opu::setThreads(0);
+  bool same = true;
+  for (size_t i = 0; i < one.size(); ++i) {
+    same = same && std::memcmp(one[i].data(), three[i].data(), one[i].size() * sizeof(double)) == 0;
+  }
+  reportFlag("dgemm, cholesky, thinQr, symmetricEigen, svd: the same bits on 1 thread and on 3", same);
+}
+
 // Best time of run() over repeats, prepare() (copying inputs it overwrites) untimed before each.
 template <typename Prepare, typename Run>
 double seconds(Prepare&& prepare, Run&& run, int repeats) {
@@ -579,6 +618,7 @@ int main(int argc, char** argv) {
   checkEigenCases();
   checkSvdCases();
   checkSmallIntegerMatrices();
+  checkThreadIndependence();
   if (argc > 1 && std::strcmp(argv[1], "--timing") == 0) timeTargets();
   std::printf("%s\n", failures == 0 ? "all cases passed" : (std::to_string(failures) + " case(s) FAILED").c_str());
   return failures == 0 ? 0 : 1;

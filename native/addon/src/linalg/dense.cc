@@ -592,6 +592,9 @@ Householder householderQr(double* w, int rows, int cols, double dropBelow) {
 // ---------------------------------------------------------------------------------------------------------------
 // Symmetric eigenproblem
 
+// Row ranges of a tridiagonalization step above 362 rows: enough for the pool's threads on the target machines.
+constexpr int kTridiagonalRanges = 4;
+
 // Householder tridiagonalization of the symmetric matrix whose lower triangle is t (n×n, in place): diagonal d,
 // off-diagonal e (e[i] couples i and i+1). Reflector k (on rows k+1 ..) has tau[k] and its vector below row k+1 in
 // column k of t. Each step is the symmetric rank-2 update of LAPACK's dsytd2, over the lower triangle only.
@@ -617,9 +620,9 @@ void tridiagonalize(double* t, int n, double* d, double* e, double* tau) {
     }
     tau[k] = tk;
     e[k] = beta;
-    // p = tk·T·v over row ranges of equal triangle area; each range spills into its own copy of the upper part.
-    const bool split = static_cast<Index>(length) * length >= (1 << 17);
-    const int tasks = split ? threads() : 1;
+    // p = tk·T·v over row ranges of equal triangle area; each range spills into its own copy of the upper part. A
+    // fixed number of ranges, not one per thread, so that the sums (and the results) do not depend on the threads.
+    const int tasks = static_cast<Index>(length) * length >= (1 << 17) ? kTridiagonalRanges : 1;
     spill.assign(static_cast<std::size_t>(tasks) * length, 0.0);
     auto rowsOf = [&](int task) {
       return static_cast<int>(std::lround(length * std::sqrt(static_cast<double>(task) / tasks)));

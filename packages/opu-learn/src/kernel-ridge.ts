@@ -1,4 +1,4 @@
-import { ArgumentError, choleskyFactor, choleskySolveRows } from 'opu-core';
+import { ArgumentError } from 'opu-core';
 import { kernels } from 'opu-native';
 import { countArg, matrixArg, nonNegativeArg } from './matrix-args.js';
 import { opticalKernel, squaredNorms } from './random-features.js';
@@ -64,7 +64,7 @@ export function fitKernelRidge(
   for (let i = 0; i < rows; i++) trace += a[i * rows + i]!;
   const lambda = (relativeLambda * trace) / rows;
   for (let i = 0; i < rows; i++) a[i * rows + i]! += lambda;
-  if (!choleskyFactor(a, rows)) {
+  if (!kernels.choleskyFactor(a, rows)) {
     throw new ArgumentError('the regularized kernel matrix is not positive definite', {
       field: 'options.relativeLambda',
       fix: 'pass a larger relativeLambda (duplicate rows make K singular)',
@@ -74,7 +74,7 @@ export function fitKernelRidge(
   for (let i = 0; i < y.length; i++) targetMeans[i % targets]! += y[i]! / rows;
   const alpha = new Float64Array(rows * targets);
   for (let i = 0; i < alpha.length; i++) alpha[i] = y[i]! - targetMeans[i % targets]!;
-  choleskySolveRows(a, rows, alpha, targets);
+  kernels.choleskySolve(a, rows, alpha, targets);
   return { ...fit, alpha: Float32Array.from(alpha), targetMeans };
 }
 

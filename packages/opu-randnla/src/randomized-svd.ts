@@ -2,7 +2,7 @@ import { ArgumentError, type LinearProjection } from 'opu-core';
 import { kernels } from 'opu-native';
 import { thinQr } from './qr.js';
 import { checkShape, checkSketchInputs, type SketchOptions, sketchRows } from './sketch.js';
-import { multiply, svd } from './svd.js';
+import { svd } from './svd.js';
 
 export interface RandomizedSvdOptions extends SketchOptions {
   /** Digital passes of A·Aᵀ on the sketch: each raises the spectrum's decay to a power, sharpening the range. */
@@ -73,9 +73,11 @@ export async function randomizedSvd(
   const b = new Float32Array(l * n);
   kernels.sgemm(l, n, m, q, a, b, { transA: true });
   const small = svd(b, l, n);
-  const u = multiply(Float64Array.from(q), small.u, m, l, l);
+  // U = Q·U_B, its first k columns only, in float64: single precision would cost the accuracy the SVD just gave.
+  const u = new Float64Array(m * k);
+  kernels.dgemm(m, k, l, Float64Array.from(q), small.u, u, { ldb: l });
   return {
-    u: leadingColumns(u, m, l, k),
+    u: Float32Array.from(u),
     s: small.s.slice(0, k),
     v: leadingColumns(small.v, n, l, k),
   };

@@ -1,14 +1,15 @@
-import { seededNormal } from 'opu-core';
+import { seededNormal, seededUniform } from 'opu-core';
+import { kernels } from 'opu-native';
 import { describe, expect, it } from 'vitest';
 import { lowRankPlusNoise, svd, symmetricPsd, thinQr } from '../src/index.js';
 
-/** max |XᵀX − I| over the k orthonormal columns of X (rows × k). */
-function orthonormalityError(x: ArrayLike<number>, rows: number, k: number): number {
+/** max |XᵀX − I| over the first k columns of X (rows × stride), which should be orthonormal. */
+function orthonormalityError(x: ArrayLike<number>, rows: number, k: number, stride = k): number {
   let worst = 0;
   for (let p = 0; p < k; p++) {
     for (let q = 0; q < k; q++) {
       let s = 0;
-      for (let i = 0; i < rows; i++) s += x[i * k + p]! * x[i * k + q]!;
+      for (let i = 0; i < rows; i++) s += x[i * stride + p]! * x[i * stride + q]!;
       worst = Math.max(worst, Math.abs(s - (p === q ? 1 : 0)));
     }
   }
@@ -35,7 +36,30 @@ function reconstructionError(a: ArrayLike<number>, rows: number, cols: number): 
 const gaussian = (rows: number, cols: number, seed: number) =>
   Float64Array.from({ length: rows * cols }, seededNormal(seed));
 
-describe('dense SVD (QR, then one-sided Jacobi)', () => {
+/** Determinant of an integer matrix (n × n, row-major), exactly: Bareiss' fraction-free elimination in BigInt. */
+function exactDeterminant(m: readonly bigint[], n: number): bigint {
+  if (n === 0) return 1n;
+  const a = [...m];
+  let previous = 1n;
+  let sign = 1n;
+  for (let k = 0; k < n - 1; k++) {
+    if (a[k * n + k] === 0n) {
+      const pivot = Array.from({ length: n - k - 1 }, (_, i) => k + 1 + i).find((i) => a[i * n + k] !== 0n);
+      if (pivot === undefined) return 0n;
+      for (let j = 0; j < n; j++) [a[k * n + j], a[pivot * n + j]] = [a[pivot * n + j]!, a[k * n + j]!];
+      sign = -sign;
+    }
+    for (let i = k + 1; i < n; i++) {
+      for (let j = k + 1; j < n; j++) {
+        a[i * n + j] = (a[i * n + j]! * a[k * n + k]! - a[i * n + k]! * a[k * n + j]!) / previous;
+      }
+    }
+    previous = a[k * n + k]!;
+  }
+  return sign * a[n * n - 1]!;
+}
+
+describe(`dense SVD through opu-native's kernels.svd (${kernels.backend}: QR, then one-sided Jacobi)`, () => {
   for (const [rows, cols] of [
     [40, 12],
     [12, 40],
@@ -78,6 +102,36 @@ describe('dense SVD (QR, then one-sided Jacobi)', () => {
     expect(svd(a, 2, 2).s[1]! / 1e-10).toBeCloseTo(1, 4);
   });
 
+  it('keeps graded singular values down to 1e-17 of the largest to ~1e-12 relative accuracy (exact references)', () => {
+    // A = B·D, B 20 × 4 with small integer entries (well conditioned), D = diag(1, 2⁻²⁰, 2⁻⁴⁰, 2⁻⁶⁰): the entries
+    // are exact. With columns this graded, σ_j = d_j·‖b_j's part orthogonal to b_1 … b_(j−1)‖·(1 + O(2⁻⁴⁰)), and that
+    // norm² is G_j / G_(j−1), G_j the determinant of the leading j × j Gram matrix of B, an integer computed exactly.
+    // The eigenvalues of AᵀA lose σ₃ and σ₄ entirely (σ₄² < 1e-34·σ₁², far below its rounding) and σ₂ to 1e-5.
+    const [rows, cols] = [20, 4];
+    const uniform = seededUniform(8);
+    const b = Array.from({ length: rows * cols }, () => Math.floor(7 * uniform()) - 3);
+    const d = [1, 2 ** -20, 2 ** -40, 2 ** -60];
+    const a = Float64Array.from(b, (x, i) => x * d[i % cols]!);
+    const gram = (j: number) =>
+      exactDeterminant(
+        Array.from({ length: j * j }, (_, e) => {
+          let sum = 0;
+          for (let r = 0; r < rows; r++) sum += b[r * cols + Math.floor(e / j)]! * b[r * cols + (e % j)]!;
+          return BigInt(sum);
+        }),
+        j,
+      );
+    const expected = d.map((dj, j) => dj * Math.sqrt(Number(gram(j + 1)) / Number(gram(j))));
+    const transpose = Float64Array.from(
+      { length: rows * cols },
+      (_, e) => a[(e % rows) * cols + Math.floor(e / rows)]!,
+    );
+    for (const s of [svd(a, rows, cols).s, svd(transpose, cols, rows).s]) {
+      expect(s[3]! / s[0]!).toBeLessThan(1e-17);
+      for (let j = 0; j < cols; j++) expect(Math.abs(s[j]! / expected[j]! - 1), `σ${j + 1}`).toBeLessThan(1e-12);
+    }
+  });
+
   it('thin QR: Q orthonormal, R upper triangular, Q·R = A', () => {
     const [rows, cols] = [50, 8];
     const a = gaussian(rows, cols, 3);
@@ -93,6 +147,34 @@ describe('dense SVD (QR, then one-sided Jacobi)', () => {
     }
     expect(worst).toBeLessThan(1e-12);
     for (let i = 0; i < cols; i++) for (let j = 0; j < i; j++) expect(r[i * cols + j]).toBe(0);
+    for (let i = 0; i < cols; i++) expect(r[i * cols + i]).toBeGreaterThan(0);
+  });
+
+  it('thin QR of a rank-deficient matrix: the dependent column of Q is 0, its coefficients stay in R', () => {
+    // Column 2 = column 0 + 2·column 1, exactly.
+    const [rows, cols] = [10, 3];
+    const a = new Float64Array(rows * cols);
+    for (let i = 0; i < rows; i++) {
+      a[i * cols] = (i % 4) - 1;
+      a[i * cols + 1] = ((3 * i) % 5) - 2;
+      a[i * cols + 2] = a[i * cols]! + 2 * a[i * cols + 1]!;
+    }
+    const { q, r } = thinQr(Float32Array.from(a), rows, cols);
+    expect(orthonormalityError(q, rows, 2, cols)).toBeLessThan(1e-13);
+    for (let i = 0; i < rows; i++) expect(q[i * cols + 2]).toBe(0);
+    expect(r[2 * cols + 2]).toBe(0);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        let x = 0;
+        for (let l = 0; l < cols; l++) x += q[i * cols + l]! * r[l * cols + j]!;
+        expect(Math.abs(x - a[i * cols + j]!)).toBeLessThan(1e-13);
+      }
+    }
+  });
+
+  it('refuses an array whose length is not rows × cols, and a wide thin QR, with typed errors', () => {
+    expect(() => svd(new Float64Array(5), 2, 3)).toThrow(/expected 2 × 3/);
+    expect(() => thinQr(new Float64Array(6), 2, 3)).toThrow(/3 columns exceed the 2 rows/);
   });
 });
 

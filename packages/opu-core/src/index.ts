@@ -36,7 +36,6 @@ export {
   type ResultMetadata,
 } from './opu/opu.js';
 export * from './support/atomic-write.js';
-export { choleskyFactor, choleskySolveRows } from './support/cholesky.js';
 export * from './support/errors.js';
 export { seededNormal, seededUniform } from './support/random.js';
 export { pearson, relativeError } from './support/stats.js';

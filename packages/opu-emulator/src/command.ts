@@ -86,7 +86,6 @@ export async function runEmulatorCommand(argv: string[], program = 'opu-emulator
     symlinkSync(pty.path, staging);
     renameSync(staging, link);
   }
-  process.stdout.write(`${pty.path}\n`);
   const stop = async () => {
     await pty.close();
     process.exit(0);
@@ -94,4 +93,7 @@ export async function runEmulatorCommand(argv: string[], program = 'opu-emulator
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   if (link) process.once('exit', () => rmSync(link, { force: true }));
+  // Only now: a supervisor that reads the path may stop us at once, and a signal before the handlers would kill
+  // the process without closing the pty or removing the link (stdout to a pipe is written synchronously).
+  process.stdout.write(`${pty.path}\n`);
 }

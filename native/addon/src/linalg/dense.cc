@@ -4,13 +4,6 @@
 // 1000×2000) take milliseconds to a second instead of the seconds to minutes of scalar loops.
 #include "linalg/dense.h"
 
-#if (defined(__x86_64__) || defined(_M_X64)) && !defined(OPU_NATIVE_NO_SIMD)
-#define OPU_DENSE_X86 1
-#include <immintrin.h>
-#else
-#define OPU_DENSE_X86 0
-#endif
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -21,7 +14,9 @@
 #include <numeric>
 #include <vector>
 
+#include "linalg/gemm.h"
 #include "runtime/pool.h"
+#include "runtime/simd.h"
 
 namespace opu::dense {
 namespace {
@@ -31,29 +26,14 @@ using Index = std::ptrdiff_t;
 // Offset of element (row, col) of a row-major matrix with leading dimension ld, in a type that cannot overflow.
 inline Index at(Index row, Index ld, Index col) { return row * ld + col; }
 
-enum class Path { Avx512, Avx2, Portable };
-
-Path path() {
-  // OPU_NATIVE_SIMD=avx2 or =portable caps the instruction set (to test and compare the paths on one machine).
-  static const Path chosen = [] {
-#if OPU_DENSE_X86
-    __builtin_cpu_init();
-    const char* cap = std::getenv("OPU_NATIVE_SIMD");
-    const bool portableOnly = cap && std::strcmp(cap, "portable") == 0;
-    const bool noAvx512 = portableOnly || (cap && std::strcmp(cap, "avx2") == 0);
-    if (!noAvx512 && __builtin_cpu_supports("avx512f")) return Path::Avx512;
-    if (!portableOnly && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Path::Avx2;
-#endif
-    return Path::Portable;
-  }();
-  return chosen;
-}
+using gemm::Path;
+using gemm::path;
 
 // A vector loop is written once, as an always-inline body name##Body, and compiled for every instruction set; name()
 // runs the variant path() picks. Bodies keep explicit partial sums and -ffp-contract=off keeps multiplies and adds
 // apart, so every variant computes the same values; they differ only in how many lanes run at once.
 #define OPU_DENSE_INLINE inline __attribute__((always_inline))
-#if OPU_DENSE_X86
+#if OPU_NATIVE_X86_SIMD
 #define OPU_DENSE_VARIANTS(ret, name, params, args)                                      \
   __attribute__((target("avx512f"))) ret name##Avx512 params { return name##Body args; } \
   __attribute__((target("avx2,fma"))) ret name##Avx2 params { return name##Body args; }  \
@@ -69,211 +49,6 @@ Path path() {
 #define OPU_DENSE_VARIANTS(ret, name, params, args) \
   ret name params { return name##Body args; }
 #endif
-
-// ---------------------------------------------------------------------------------------------------------------
-// dgemm
-
-constexpr int KC = 256;   // depth of a packed block: an MR×KC panel of A (24 KB at MR = 12) stays in L1
-constexpr int NC = 1536;  // KC×NC doubles of packed B (3 MB) stay in L3
-
-struct Operand {
-  const double* data;
-  int ld;
-  bool trans;
-};
-
-// Packs op(A)[i0 .. i0+mc, p0 .. p0+kc] into MR-row micro-panels, depth-major, zero-padded to whole panels.
-template <int MR>
-void packA(const Operand& A, int i0, int mc, int p0, int kc, double* out) {
-  for (int ir = 0; ir < mc; ir += MR, out += static_cast<Index>(kc) * MR) {
-    const int rows = std::min(MR, mc - ir);
-    if (A.trans) {
-      // The MR values of one depth are a contiguous run of a row of A.
-      for (int p = 0; p < kc; ++p) {
-        const double* src = A.data + at(p0 + p, A.ld, i0 + ir);
-        for (int r = 0; r < MR; ++r) out[p * MR + r] = r < rows ? src[r] : 0.0;
-      }
-      continue;
-    }
-    // Row r of the panel is a contiguous run of a row of A: read it sequentially.
-    for (int r = 0; r < MR; ++r) {
-      const double* src = A.data + at(i0 + ir + r, A.ld, p0);
-      for (int p = 0; p < kc; ++p) out[p * MR + r] = r < rows ? src[p] : 0.0;
-    }
-  }
-}
-
-// Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] into NR-column micro-panels, depth-major, zero-padded.
-template <int NR>
-void packB(const Operand& B, int p0, int kc, int j0, int nc, double* out) {
-  for (int jr = 0; jr < nc; jr += NR, out += static_cast<Index>(kc) * NR) {
-    const int cols = std::min(NR, nc - jr);
-    if (B.trans) {
-      // Column c of the panel is a contiguous run of a row of B.
-      for (int c = 0; c < NR; ++c) {
-        const double* src = B.data + at(j0 + jr + c, B.ld, p0);
-        for (int p = 0; p < kc; ++p) out[p * NR + c] = c < cols ? src[p] : 0.0;
-      }
-      continue;
-    }
-    for (int p = 0; p < kc; ++p) {
-      const double* src = B.data + at(p0 + p, B.ld, j0 + jr);
-      for (int c = 0; c < NR; ++c) out[p * NR + c] = c < cols ? src[c] : 0.0;
-    }
-  }
-}
-
-// The block of C a micro-kernel adds alpha·(A panel · B panel) to; edge tiles have fewer rows or columns.
-struct Tile {
-  double* c;
-  int ldc;
-  int rows;
-  int cols;
-  double alpha;
-  // The first depth block of a product with beta = 0 stores instead of adding: C is never read, so it needs no
-  // zeroing pass and NaN already in it cannot leak through 0·C.
-  bool overwrite;
-  void addPartial(const double* acc, int nr) const {
-    for (int r = 0; r < rows; ++r) {
-      double* row = c + at(r, ldc, 0);
-      for (int j = 0; j < cols; ++j) row[j] = (overwrite ? 0.0 : row[j]) + alpha * acc[r * nr + j];
-    }
-  }
-};
-
-// C tile += alpha · packed A panel · packed B panel, the whole MR×NR block of C in registers. One micro-kernel per
-// instruction set: 12×16 in 24 AVX-512 registers, 6×8 in 12 AVX2 registers, 4×8 for the compiler to vectorize.
-#if OPU_DENSE_X86
-__attribute__((target("avx512f"))) void micro512(int kc, const double* a, const double* b, const Tile& t) {
-  constexpr int MR = 12;
-  __m512d c[MR][2];
-  for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm512_setzero_pd();
-  for (int p = 0; p < kc; ++p) {
-    const __m512d b0 = _mm512_loadu_pd(b);
-    const __m512d b1 = _mm512_loadu_pd(b + 8);
-    // Unrolled whatever the optimization level, so that c stays in registers.
-#pragma GCC unroll 12
-    for (int r = 0; r < MR; ++r) {
-      const __m512d ar = _mm512_set1_pd(a[r]);
-      c[r][0] = _mm512_fmadd_pd(ar, b0, c[r][0]);
-      c[r][1] = _mm512_fmadd_pd(ar, b1, c[r][1]);
-    }
-    a += MR;
-    b += 16;
-  }
-  const __m512d alpha = _mm512_set1_pd(t.alpha);
-  if (t.rows == MR && t.cols == 16) {
-    for (int r = 0; r < MR; ++r) {
-      double* row = t.c + at(r, t.ldc, 0);
-      const __m512d old0 = t.overwrite ? _mm512_setzero_pd() : _mm512_loadu_pd(row);
-      const __m512d old1 = t.overwrite ? _mm512_setzero_pd() : _mm512_loadu_pd(row + 8);
-      _mm512_storeu_pd(row, _mm512_add_pd(old0, _mm512_mul_pd(alpha, c[r][0])));
-      _mm512_storeu_pd(row + 8, _mm512_add_pd(old1, _mm512_mul_pd(alpha, c[r][1])));
-    }
-    return;
-  }
-  alignas(64) double acc[MR * 16];
-  for (int r = 0; r < MR; ++r) {
-    _mm512_store_pd(acc + r * 16, c[r][0]);
-    _mm512_store_pd(acc + r * 16 + 8, c[r][1]);
-  }
-  t.addPartial(acc, 16);
-}
-
-__attribute__((target("avx2,fma"))) void micro256(int kc, const double* a, const double* b, const Tile& t) {
-  constexpr int MR = 6;
-  __m256d c[MR][2];
-  for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm256_setzero_pd();
-  for (int p = 0; p < kc; ++p) {
-    const __m256d b0 = _mm256_loadu_pd(b);
-    const __m256d b1 = _mm256_loadu_pd(b + 4);
-#pragma GCC unroll 6
-    for (int r = 0; r < MR; ++r) {
-      const __m256d ar = _mm256_broadcast_sd(a + r);
-      c[r][0] = _mm256_fmadd_pd(ar, b0, c[r][0]);
-      c[r][1] = _mm256_fmadd_pd(ar, b1, c[r][1]);
-    }
-    a += MR;
-    b += 8;
-  }
-  const __m256d alpha = _mm256_set1_pd(t.alpha);
-  if (t.rows == MR && t.cols == 8) {
-    for (int r = 0; r < MR; ++r) {
-      double* row = t.c + at(r, t.ldc, 0);
-      const __m256d old0 = t.overwrite ? _mm256_setzero_pd() : _mm256_loadu_pd(row);
-      const __m256d old1 = t.overwrite ? _mm256_setzero_pd() : _mm256_loadu_pd(row + 4);
-      _mm256_storeu_pd(row, _mm256_add_pd(old0, _mm256_mul_pd(alpha, c[r][0])));
-      _mm256_storeu_pd(row + 4, _mm256_add_pd(old1, _mm256_mul_pd(alpha, c[r][1])));
-    }
-    return;
-  }
-  alignas(32) double acc[MR * 8];
-  for (int r = 0; r < MR; ++r) {
-    _mm256_store_pd(acc + r * 8, c[r][0]);
-    _mm256_store_pd(acc + r * 8 + 4, c[r][1]);
-  }
-  t.addPartial(acc, 8);
-}
-#endif
-
-void microPortable(int kc, const double* a, const double* b, const Tile& t) {
-  constexpr int MR = 4, NR = 8;
-  double c[MR][NR] = {};
-  for (int p = 0; p < kc; ++p) {
-    for (int r = 0; r < MR; ++r) {
-      const double ar = a[r];
-      for (int j = 0; j < NR; ++j) c[r][j] += ar * b[j];
-    }
-    a += MR;
-    b += NR;
-  }
-  t.addPartial(&c[0][0], NR);
-}
-
-using Micro = void (*)(int, const double*, const double*, const Tile&);
-
-// The block [m0, m1) × [n0, n1) of C += alpha·op(A)·op(B) with an MR×NR micro-kernel; MC rows of packed A stay in L2.
-template <int MR, int NR, int MC>
-void gemmBlock(Micro kernel, const Operand& A, const Operand& B, int m0, int m1, int n0, int n1, int k, double alpha,
-               bool overwrite, double* C, int ldc) {
-  thread_local std::vector<double> aPack, bPack;
-  aPack.resize(static_cast<std::size_t>(MC) * KC);
-  bPack.resize(static_cast<std::size_t>(KC) * (NC + NR));
-  for (int j0 = n0; j0 < n1; j0 += NC) {
-    const int nc = std::min(NC, n1 - j0);
-    // Depth in equal blocks of at most KC: a short last block would pay a whole pass over C for little work.
-    const int kBlocks = (k + KC - 1) / KC;
-    for (int block = 0, p0 = 0; block < kBlocks; ++block) {
-      const int kc = (k - p0) / (kBlocks - block);
-      packB<NR>(B, p0, kc, j0, nc, bPack.data());
-      for (int i0 = m0; i0 < m1; i0 += MC) {
-        const int mc = std::min(MC, m1 - i0);
-        packA<MR>(A, i0, mc, p0, kc, aPack.data());
-        for (int jr = 0; jr < nc; jr += NR) {
-          const double* b = bPack.data() + static_cast<std::size_t>(jr) * kc;
-          for (int ir = 0; ir < mc; ir += MR) {
-            const Tile tile{C + at(i0 + ir, ldc, j0 + jr), ldc, std::min(MR, mc - ir), std::min(NR, nc - jr), alpha,
-                            overwrite && block == 0};
-            kernel(kc, aPack.data() + static_cast<std::size_t>(ir) * kc, b, tile);
-          }
-        }
-      }
-      p0 += kc;
-    }
-  }
-}
-
-int rowQuantum() { return path() == Path::Avx512 ? 12 : path() == Path::Avx2 ? 6 : 4; }
-int columnQuantum() { return path() == Path::Avx512 ? 16 : 8; }
-
-void gemmBlockOnPath(const Operand& A, const Operand& B, int m0, int m1, int n0, int n1, int k, double alpha,
-                     bool overwrite, double* C, int ldc) {
-#if OPU_DENSE_X86
-  if (path() == Path::Avx512) return gemmBlock<12, 16, 96>(micro512, A, B, m0, m1, n0, n1, k, alpha, overwrite, C, ldc);
-  if (path() == Path::Avx2) return gemmBlock<6, 8, 72>(micro256, A, B, m0, m1, n0, n1, k, alpha, overwrite, C, ldc);
-#endif
-  gemmBlock<4, 8, 64>(microPortable, A, B, m0, m1, n0, n1, k, alpha, overwrite, C, ldc);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Vector loops shared by the factorizations
@@ -983,47 +758,13 @@ void oneSidedJacobi(double* w, double* v, int n) {
 // ---------------------------------------------------------------------------------------------------------------
 // Public functions
 
-const char* dgemmPath() {
-  switch (path()) {
-    case Path::Avx512: return "avx512f";
-    case Path::Avx2: return "avx2-fma";
-    case Path::Portable: return "portable";
-  }
-  return "portable";
-}
+const char* dgemmPath() { return gemm::pathName(); }
 
+// The double instance of the shared GEMM driver (linalg/gemm.h): 12×16 AVX-512, 6×8 AVX2-FMA or 4×8 portable
+// micro-kernels, KC = 256, NC = 1536.
 void dgemm(bool transA, bool transB, int m, int n, int k, double alpha, const double* A, int lda, const double* B,
            int ldb, double beta, double* C, int ldc) {
-  if (m <= 0 || n <= 0) return;
-  const bool product = k > 0 && alpha != 0.0;
-  // beta = 0 overwrites, so NaN or garbage already in C does not leak through 0·C; with a product to add, its first
-  // depth block does the overwriting.
-  if (!product || beta != 0.0) {
-    for (int i = 0; i < m; ++i) {
-      double* row = C + at(i, ldc, 0);
-      if (beta == 0.0) std::fill(row, row + n, 0.0);
-      else if (beta != 1.0) for (int j = 0; j < n; ++j) row[j] *= beta;
-    }
-  }
-  if (!product) return;
-  const bool overwrite = beta == 0.0;
-  const Operand a{A, lda, transA};
-  const Operand b{B, ldb, transB};
-  // One block per thread. Splitting rows makes every thread pack all of op(B); splitting columns makes every thread
-  // pack all of op(A): split the dimension whose other operand is the larger one to pack.
-  const Index work = static_cast<Index>(m) * n * k;
-  const bool byRows = m >= n;
-  const int quantum = byRows ? rowQuantum() : columnQuantum();
-  const int extent = byRows ? m : n;
-  const int tasks = work < (1 << 18) ? 1 : std::min(threads(), (extent + quantum - 1) / quantum);
-  const int perTask = ((extent + tasks - 1) / tasks + quantum - 1) / quantum * quantum;
-  parallelFor(tasks, [&](int t) {
-    const int lo = t * perTask;
-    const int hi = std::min(extent, lo + perTask);
-    if (lo >= hi) return;
-    if (byRows) gemmBlockOnPath(a, b, lo, hi, 0, n, k, alpha, overwrite, C, ldc);
-    else gemmBlockOnPath(a, b, 0, m, lo, hi, k, alpha, overwrite, C, ldc);
-  });
+  gemm::gemm<double>(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 bool choleskyFactor(double* a, int n) {

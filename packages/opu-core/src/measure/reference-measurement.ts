@@ -1,4 +1,3 @@
-import { kernels } from 'opu-native';
 import { allocateDmdFrames, type DmdFrames, litMirrorCounts, litMirrors } from '../device/frames.js';
 import { MeasurementError } from '../support/errors.js';
 import { seededUniform } from '../support/random.js';
@@ -10,6 +9,7 @@ import {
   gatherFrames,
 } from './acquisition.js';
 import { type DmdLayout, lightElements, lightReference } from './layout.js';
+import { topEigenpair } from './top-eigenpair.js';
 
 /**
  * The reference-field measurement that makes `project()` linear: what the facade measures when it opens (or adopts
@@ -114,8 +114,7 @@ export async function measureReferenceFields(
   const weights = new Float32Array(m * K);
   const amplitude = new Float32Array(m);
   const gram = new Float64Array(K * K);
-  const values = new Float64Array(K);
-  const vectors = new Float64Array(K * K);
+  const vector = new Float64Array(K);
   for (let i = 0; i < m; i++) {
     for (let k = 0; k < K; k++) {
       gram[k * K + k] = mean[k * m + i]!;
@@ -126,10 +125,10 @@ export async function measureReferenceFields(
       gram[k * K + l] = cross;
       gram[l * K + k] = cross;
     });
-    // The top eigenpair: the largest value first, its unit vector in column 0.
-    kernels.symmetricEigen(gram, K, values, vectors);
-    amplitude[i] = Math.sqrt(Math.max(values[0]!, 0));
-    for (let k = 0; k < K; k++) weights[i * K + k] = vectors[k * K]!;
+    // The top eigenpair: |u|² and the combination weights.
+    const lambda = topEigenpair(gram, K, vector);
+    amplitude[i] = Math.sqrt(Math.max(lambda, 0));
+    for (let k = 0; k < K; k++) weights[i * K + k] = vector[k]!;
   }
   return { referenceIntensity, weights, amplitude, snr: referenceSnr(intensity, K, N, m) };
 }

@@ -28,6 +28,7 @@ const timeoutMs: Record<string, number> = {
   'opu-core': 5_000,
   // The TypeScript kernels (OPU_NATIVE=0) take seconds on a machine that runs other test files beside them.
   'opu-native': 60_000,
+  'opu-sim': 60_000,
   'dfa-nn': 120_000,
   'opu-learn': 120_000,
   'opu-driver': 60_000,

@@ -15,6 +15,8 @@ export interface NativeErrorDetails {
 export class NativeError extends Error {
   readonly field: string | undefined;
   readonly fix: string | undefined;
+  /** What went wrong, without the field and the fix: for callers that re-raise it as an error of their own. */
+  readonly reason: string;
 
   constructor(message: string, details: NativeErrorDetails = {}) {
     const parts = [details.field ? `${details.field}: ${message}` : message];
@@ -23,6 +25,7 @@ export class NativeError extends Error {
     this.name = new.target.name;
     this.field = details.field;
     this.fix = details.fix;
+    this.reason = message;
   }
 }
 

@@ -41,8 +41,6 @@ function pseudoTerminal(): PseudoTerminal {
     return openPseudoTerminal();
   } catch (error) {
     if (!(error instanceof NativeUnavailableError)) throw error;
-    // The native message already names the field and the fix: keep it whole, and the field for programs.
-    const reason = error.message.replace(/^pseudoTerminal: /, '').replace(/\. Fix: .*$/, '');
-    throw new UnsupportedError(reason, { field: error.field, fix: error.fix, cause: error });
+    throw new UnsupportedError(error.reason, { field: error.field, fix: error.fix, cause: error });
   }
 }

@@ -2,7 +2,8 @@
  * Output losses. Each turns the output layer's pre-activation into a loss and the error e = ∂loss/∂a_L per sample
  * (before the batch reduction): for softmax + cross-entropy and sigmoid + binary cross-entropy that is ŷ − y.
  */
-export type LossName = 'softmax-cross-entropy' | 'sigmoid-cross-entropy' | 'mse';
+export const LOSSES = ['softmax-cross-entropy', 'sigmoid-cross-entropy', 'mse'] as const;
+export type LossName = (typeof LOSSES)[number];
 
 export interface LossResult {
   /** Sum over the batch of the per-sample loss. */

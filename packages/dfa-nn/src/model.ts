@@ -2,10 +2,12 @@ import { ArgumentError, seededNormal } from 'opu-core';
 import { ACTIVATION_KINDS, type ActivationKind, kernels } from 'opu-native';
 import { FRESH, type Workspace } from './workspace.js';
 
-/** Hidden layers' activation; the output layer is linear and the loss applies its link. */
+/** Hidden layers' activations; the output layer is linear and the loss applies its link. */
+export const ACTIVATIONS = ACTIVATION_KINDS;
 export type ActivationName = ActivationKind;
 
-export type Initializer = 'xavier' | 'he' | 'zero';
+export const INITIALIZERS = ['xavier', 'he', 'zero'] as const;
+export type Initializer = (typeof INITIALIZERS)[number];
 
 export interface DenseLayer {
   inputs: number;

@@ -1,7 +1,8 @@
 import { ArgumentError } from 'opu-core';
 import { kernels } from 'opu-native';
 
-export type OptimizerName = 'sgd' | 'adam' | 'rmsprop';
+export const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 export interface OptimizerOptions {
   name?: OptimizerName;
@@ -22,7 +23,7 @@ export class Optimizer {
 
   constructor(options: OptimizerOptions) {
     const name = options.name ?? 'sgd';
-    if (!['sgd', 'adam', 'rmsprop'].includes(name)) {
+    if (!OPTIMIZERS.includes(name)) {
       throw new ArgumentError(`'${name}' is not an optimizer`, {
         field: 'optimizer.name',
         fix: 'use sgd, adam or rmsprop',

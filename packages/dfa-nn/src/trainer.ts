@@ -6,7 +6,9 @@ import type { ForwardPass, Mlp } from './model.js';
 import { Optimizer, type OptimizerOptions, type Schedule } from './optimizers.js';
 import { FRESH, Workspace } from './workspace.js';
 
-export type Algorithm = 'bp' | 'fa' | 'dfa' | 'ifa' | 'shallow';
+/** The training algorithms, for command lines and configuration files. */
+export const ALGORITHMS = ['bp', 'fa', 'dfa', 'ifa', 'shallow'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
 /**
  * How the projection e·Bᵀ (B i.i.d. N(0, 1)) becomes each hidden layer's feedback (reference §6):
  * - 'nokland': a separate block of B per layer, scaled to variance 1/(3·n_l) (Nøkland's U[−1/√n_l, 1/√n_l]);
@@ -14,8 +16,8 @@ export type Algorithm = 'bp' | 'fa' | 'dfa' | 'ifa' | 'shallow';
  * - 'principled-dfa': one shared block, variance 1/(classes · n_l) (Launay et al.: N(0, 1)/√(max n_l · classes),
  *   rescaled per layer by √(max n_l / n_l)).
  */
-export type FeedbackScale = 'nokland' | 'tinydfa' | 'principled-dfa';
-const FEEDBACK_SCALES: FeedbackScale[] = ['nokland', 'tinydfa', 'principled-dfa'];
+export const FEEDBACK_SCALES = ['nokland', 'tinydfa', 'principled-dfa'] as const;
+export type FeedbackScale = (typeof FEEDBACK_SCALES)[number];
 
 export interface TrainerOptions {
   algorithm: Algorithm;
@@ -61,8 +63,6 @@ export interface LayerAlignment {
   stdCosine: number;
   angleDeg: number;
 }
-
-const ALGORITHMS: Algorithm[] = ['bp', 'fa', 'dfa', 'ifa', 'shallow'];
 
 /** A batch whose forward pass is done and whose feedback projection is in flight. */
 interface InFlightBatch {

@@ -25,6 +25,9 @@ export function library(entry: Record<string, string>): Options {
     clean: true,
     target: 'node20',
     shims: true,
+    // Class names survive bundling (esbuild renames a class whose name another module also uses): error names,
+    // stack traces and logs show `Opu`, not `_Opu`.
+    keepNames: true,
   };
 }
 

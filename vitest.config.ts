@@ -50,7 +50,24 @@ export default defineConfig({
       ...packages.map((name) => project(name, `./packages/${name}`)),
       {
         resolve: { alias },
-        test: { name: 'integration', root: './test', include: ['**/*.test.ts'], testTimeout: 120_000 },
+        test: {
+          name: 'integration',
+          root: './test',
+          include: ['**/*.test.ts'],
+          exclude: ['packages/**'],
+          testTimeout: 120_000,
+        },
+      },
+      // The packed tarballs installed into apps outside the repository: no aliases, the real packages.
+      {
+        test: {
+          name: 'packages',
+          root: './test/packages',
+          include: ['*.test.ts'],
+          globalSetup: ['./global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+        },
       },
     ],
   },

@@ -42,7 +42,7 @@ const LAYERS = {
   'opu-randnla': ['opu-core', 'opu-native'],
   'opu-driver': ['opu-core', 'opu-protocol'],
   'opu-emulator': ['opu-core', 'opu-native', 'opu-protocol', 'opu-sim'],
-  'opu-cli': ['opu-core', 'opu-driver', 'opu-emulator', 'opu-report', 'opu-sim'],
+  'opu-cli': ['dfa-nn', 'opu-core', 'opu-driver', 'opu-emulator', 'opu-report', 'opu-sim'],
 };
 
 /** opu-core's folders from the bottom up: a folder may import only the folders before it. */

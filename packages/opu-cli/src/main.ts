@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `opu` command: devices, info, calibrate, project, bench, emulate.
+ * The `opu` command: devices, info, calibrate, project, bench, train, emulate.
  * Exit codes: 0 done, 1 the device or the link failed, 2 the command line or a URL is wrong, 3 a calibration file
  * cannot be used, 4 a file could not be written.
  */
@@ -13,6 +13,7 @@ import { DEVICES_USAGE, devices } from './devices.js';
 import { EXIT, report } from './exit.js';
 import { INFO_USAGE, info } from './info.js';
 import { PROJECT_USAGE, project } from './project.js';
+import { TRAIN_USAGE, train } from './train.js';
 
 const USAGE = `usage: opu <command> [options]   (opu <command> --help for each)
   devices            list serial ports and mark the OPUs among them
@@ -20,6 +21,7 @@ const USAGE = `usage: opu <command> [options]   (opu <command> --help for each)
   calibrate <url>    calibrate (dark, exposure, reference, linearity, drift, --tm matrix) into a file + report
   project <url>      project the vectors of a file (--in FILE) as a quick check
   bench <url>        throughput and accuracy of project() and transform()
+  train              train a network on MNIST (or IDX files) by DFA through an OPU, or by BP/FA/IFA
   emulate [sim://…]  play a simulated OPU on a pseudo-terminal (prints its path)
 exit codes: 0 done, 1 device or link failed, 2 bad command line or URL, 3 unusable calibration file,
             4 a file could not be written (disk full, no permission)`;
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise
   calibrate: { usage: CALIBRATE_USAGE, run: calibrate },
   project: { usage: PROJECT_USAGE, run: project },
   bench: { usage: BENCH_USAGE, run: bench },
+  train: { usage: TRAIN_USAGE, run: train },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,3 +1,4 @@
+import type { EpochMetrics, ResumedTraining } from 'dfa-nn';
 import type { CalibrationEvent } from 'opu-core';
 
 /** Progress lines at most this often: a bar redraw or a JSON line per acquisition would flood a slow terminal. */
@@ -37,9 +38,7 @@ export function calibrationProgress(json: boolean, stream: NodeJS.WriteStream = 
       }
       if (!stream.isTTY) return;
       const { framesDone, framesPlanned } = event;
-      const fraction = framesPlanned ? Math.min(1, framesDone / framesPlanned) : undefined;
-      const filled = fraction === undefined ? 0 : Math.round(fraction * BAR_WIDTH);
-      const bar = fraction === undefined ? '' : `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} `;
+      const bar = framesPlanned ? `${barText(framesDone / framesPlanned)} ` : '';
       const count = framesPlanned ? `${framesDone}/${framesPlanned}` : `${framesDone}`;
       stream.write(`\r\x1b[2K  ${label} ${bar}${count} frames`);
       barShown = true;
@@ -47,5 +46,70 @@ export function calibrationProgress(json: boolean, stream: NodeJS.WriteStream = 
     finish(): void {
       clearBar();
     },
+  };
+}
+
+/** A bar of BAR_WIDTH cells, `fraction` of them full. */
+function barText(fraction: number): string {
+  const filled = Math.round(Math.min(1, fraction) * BAR_WIDTH);
+  return `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}`;
+}
+
+/** 83 → '1:23', 4000 → '1:06:40'. */
+function clock(seconds: number): string {
+  const s = Math.round(seconds);
+  const mmss = `${Math.floor((s % 3600) / 60)}:${String(s % 60).padStart(2, '0')}`;
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${mmss.padStart(5, '0')}` : mmss;
+}
+
+/**
+ * Shows training progress: on a terminal a bar with the time left, redrawn in place, and one line per epoch; with
+ * --json one JSON object per line (every batch, epoch, resume and the end) and nothing else.
+ */
+export function trainingProgress(json: boolean, epochs: number, stream: NodeJS.WriteStream = process.stdout) {
+  let last = Number.NEGATIVE_INFINITY;
+  let barShown = false;
+  // The time left is extrapolated from this run's own batches, not from epochs a resumed run skipped.
+  let started: { at: number; epoch: number } | undefined;
+  const clearBar = () => {
+    if (barShown) stream.write('\r\x1b[2K');
+    barShown = false;
+  };
+  const emit = (event: object) => json && stream.write(`${JSON.stringify(event)}\n`);
+  const say = (line: string) => {
+    if (json) return;
+    clearBar();
+    stream.write(`${line}\n`);
+  };
+  return {
+    emit,
+    say,
+    onBatch(epoch: number, done: number, total: number): void {
+      emit({ event: 'batch', epoch, done, total });
+      const now = performance.now();
+      started ??= { at: now, epoch };
+      if (json || !stream.isTTY || (now - last < THROTTLE_MS && done < total)) return;
+      last = now;
+      const fraction = (epoch - started.epoch + done / total) / (epochs - started.epoch);
+      const left = ((now - started.at) / 1e3) * ((1 - fraction) / fraction);
+      stream.write(
+        `\r\x1b[2K  epoch ${epoch + 1}/${epochs} ${barText(done / total)} ${done}/${total}  ${clock(left)} left`,
+      );
+      barShown = true;
+    },
+    onEpoch(m: EpochMetrics): void {
+      emit({ event: 'epoch', ...m });
+      const angles = m.alignment.map((a) => `${a.angleDeg.toFixed(1)}°`).join(' ');
+      say(
+        `  epoch ${m.epoch + 1}: train error ${(100 * m.trainError).toFixed(2)}%, test error ` +
+          `${(100 * m.testError).toFixed(2)}%, loss ${m.trainLoss.toFixed(3)}${angles ? `, alignment ${angles}` : ''}`,
+      );
+    },
+    onResume({ epochsDone, changes }: ResumedTraining): void {
+      emit({ event: 'resume', epochsDone, changes });
+      const forced = changes.map((c) => `${c.setting} ${JSON.stringify(c.saved)} → ${JSON.stringify(c.now)}`);
+      say(`  resuming after epoch ${epochsDone}${forced.length ? ` (--force: ${forced.join(', ')})` : ''}`);
+    },
+    finish: clearBar,
   };
 }

@@ -22,10 +22,13 @@ export function calibrationOption(values: { calibration?: string; force?: boolea
   return values.calibration ? { calibration: values.calibration, force: values.force ?? false } : {};
 }
 
+/** An error about a URL query value (`url`, `url.inputs`): the URL is wrong, whichever class the check raised. */
+const namesUrl = (error: unknown) => error instanceof OpuError && /^url(\.|$)/.test(error.field ?? '');
+
 /** Prints the error for people (or as JSON) and returns the exit code that says what kind it was. */
 export function report(error: unknown, program: string, json: boolean): number {
   const parseArgs = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ?? false;
-  const usage = error instanceof UsageError || error instanceof ConfigurationError || parseArgs;
+  const usage = error instanceof UsageError || error instanceof ConfigurationError || parseArgs || namesUrl(error);
   const message = error instanceof Error ? error.message : String(error);
   if (json) {
     const field = error instanceof OpuError ? error.field : undefined;

@@ -23,11 +23,16 @@ interface Created {
  * `scheme://?seed=S&lag=L`: a noise-free scattering medium (complex Gaussian transmission matrix) on the fake
  * device, with a camera that lags the DMD by L frames.
  */
-function fieldBackend(scheme: string, description = 'fake field device'): OpuBackend & { created: Created[] } {
+function fieldBackend(
+  scheme: string,
+  description = 'fake field device',
+  takesAddress = false,
+): OpuBackend & { created: Created[] } {
   const created: Created[] = [];
   return {
     scheme,
     description,
+    takesAddress,
     created,
     createDevice(url, params) {
       const matrix = gaussianFieldMatrix(
@@ -89,14 +94,67 @@ describe('openOpu: URL and registry errors', () => {
       ['calibrationFrames=-3', 'url.calibrationFrames'],
     ];
     for (const [query, field] of cases) {
-      const error = (await caught(openOpu(`fakeparams://?${query}`))) as ArgumentError;
-      expect(error, query).toBeInstanceOf(ArgumentError);
+      const error = (await caught(openOpu(`fakeparams://?${query}`))) as ConfigurationError;
+      expect(error, query).toBeInstanceOf(ConfigurationError);
       expect(error.field).toBe(field);
       expect(error.fix).toMatch(/^e\.g\. \w+=1024$/);
     }
-    const abc = (await caught(openOpu('fakeparams://?inputs=abc'))) as ArgumentError;
+    const abc = (await caught(openOpu('fakeparams://?inputs=abc'))) as ConfigurationError;
     expect(abc.message).toBe("url.inputs: 'abc' is not a positive integer. Fix: e.g. inputs=1024");
     expect(backend.created).toEqual([]);
+  });
+
+  it('rejects a URL without //, naming the form it should have', async () => {
+    registerBackend(fieldBackend('fakeform'));
+    const cases: [string, string][] = [
+      ['fakeform:/seed=7', 'fakeform://?seed=7'],
+      ['fakeform:seed=7&lag=1', 'fakeform://?seed=7&lag=1'],
+      ['fakeform:/dev/x', 'fakeform:///dev/x'],
+    ];
+    for (const [url, meant] of cases) {
+      const error = (await caught(openOpu(url))) as ConfigurationError;
+      expect(error, url).toBeInstanceOf(ConfigurationError);
+      expect(error.field).toBe('url');
+      expect(error.message).toContain(`'${url}' is not of the form fakeform://…`);
+      expect(error.fix).toBe(`write ${meant}`);
+    }
+  });
+
+  it('rejects a host or path where the backend takes none, and a query key given twice', async () => {
+    const none = fieldBackend('fakenoaddress');
+    registerBackend(none);
+    for (const [url, address] of [
+      ['fakenoaddress://seed=7', 'seed=7'],
+      ['fakenoaddress://lab/bench?seed=7', 'lab/bench'],
+      ['fakenoaddress:///x?seed=7', '/x'],
+    ]) {
+      const error = (await caught(openOpu(url!))) as ConfigurationError;
+      expect(error, url).toBeInstanceOf(ConfigurationError);
+      expect(error.message).toContain(`names '${address}', but fakenoaddress:// takes only query keys`);
+    }
+    expect(none.created).toEqual([]);
+    const twice = (await caught(openOpu('fakenoaddress://?seed=1&seed=2'))) as ConfigurationError;
+    expect(twice).toBeInstanceOf(ConfigurationError);
+    expect(twice.field).toBe('url.seed');
+    // `scheme:///?…` has the empty path '/', which names nothing
+    await using opu = await openOpu('fakenoaddress:///?inputs=8&outputs=4', { calibrate: false });
+    expect(opu.inputs).toBe(8);
+  });
+
+  it('blames the URL for a value its backend rejects, whatever field the backend names', async () => {
+    registerBackend({
+      scheme: 'fakestrict',
+      description: 'rejects every seed',
+      createDevice(_url, params) {
+        throw new ArgumentError(`${params.get('seed')} is out of range`, { field: 'options.seed', fix: 'use 0' });
+      },
+    });
+    const error = (await caught(openOpu('fakestrict://?seed=-1'))) as ConfigurationError;
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.field).toBe('url');
+    expect(error.message).toContain("'fakestrict://?seed=-1' sets a value the fakestrict:// backend rejects");
+    expect(error.message).toContain('options.seed: -1 is out of range');
+    expect(error.cause).toBeInstanceOf(ArgumentError);
   });
 
   it('replaces a backend registered again under the same scheme', () => {
@@ -109,7 +167,7 @@ describe('openOpu: URL and registry errors', () => {
 
 describe('openOpu with a registered backend', () => {
   it('passes device parameters through, lets options override the URL, and closes on failure', async () => {
-    const backend = fieldBackend('fakeopts');
+    const backend = fieldBackend('fakeopts', 'fake field device at an address', true);
     registerBackend(backend);
     const opu = await openOpu('fakeopts://lab/bench?inputs=16&outputs=8&seed=5&lag=1', {
       inputs: 12,
@@ -125,11 +183,21 @@ describe('openOpu with a registered backend', () => {
     await opu.close();
     expect(created!.device.state).toBe('closed');
 
-    const tooBig = await caught(openOpu('fakeopts://?inputs=100000&outputs=8', { calibrate: false }));
-    expect(tooBig).toBeInstanceOf(UnsupportedError);
-    expect((tooBig as UnsupportedError).field).toBe('inputs');
+    // the URL's inputs do not fit: the URL is wrong; the same number as an option is the caller's own argument
+    const tooBig = (await caught(
+      openOpu('fakeopts://?inputs=100000&outputs=8', { calibrate: false }),
+    )) as ConfigurationError;
+    expect(tooBig).toBeInstanceOf(ConfigurationError);
+    expect(tooBig.field).toBe('url.inputs');
+    expect(tooBig.message).toMatch(
+      /^url\.inputs: inputs and references need \d+ mirrors, the DMD has fewer\. Fix: use/,
+    );
+    expect(tooBig.cause).toBeInstanceOf(UnsupportedError);
     expect(backend.created[1]!.device.state).toBe('closed');
     expect(backend.created[1]!.device.calls.close).toBe(1);
+    const optionTooBig = await caught(openOpu('fakeopts://?outputs=8', { inputs: 100000, calibrate: false }));
+    expect(optionTooBig).toBeInstanceOf(UnsupportedError);
+    expect((optionTooBig as UnsupportedError).field).toBe('inputs');
   });
 
   it('calibrates the fake device and projects like the ground-truth matrix', async () => {

@@ -52,6 +52,7 @@ export function createSerialBackend(discovery: Pick<DiscoveryOptions, 'listPorts
   return {
     scheme: 'serial',
     description: 'OPU on a serial line, USB CDC-ACM or the emulator (opu-driver)',
+    takesAddress: true,
     createDevice(url, params) {
       const { options, baudRate } = driverOptions(params);
       const auto = url.host === 'auto';

@@ -66,8 +66,8 @@ export async function run(
 }
 
 /**
- * A PATH on which node, npm and npx are found and no compiler, make or Python: a machine with Node.js and nothing
- * else to build an addon with. The tools are symbolic links to this process's node and npm.
+ * A PATH on which node, npm, npx and sh (npm runs install scripts with it) are found and no compiler, make or
+ * Python: a machine with Node.js and nothing else to build an addon with. The tools are symbolic links.
  */
 export function pathWithoutCompiler(): string {
   const bin = mkdtempSync(join(tmpdir(), 'opu-node-only-'));
@@ -76,6 +76,7 @@ export function pathWithoutCompiler(): string {
   symlinkSync(process.execPath, join(bin, 'node'));
   symlinkSync(join(npmBin, 'npm-cli.js'), join(bin, 'npm'));
   symlinkSync(join(npmBin, 'npx-cli.js'), join(bin, 'npx'));
+  symlinkSync('/bin/sh', join(bin, 'sh'));
   return bin;
 }
 

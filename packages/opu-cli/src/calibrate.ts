@@ -17,6 +17,7 @@ import { renderCalibrationReport } from 'opu-report';
 import { SimulatedOpuDevice, transmissionMatrixErrorOnItsLayout } from 'opu-sim';
 import { deviceUrl, UsageError } from './exit.js';
 import { calibrationProgress } from './progress.js';
+import { checkWritable } from './writable.js';
 
 export const CALIBRATE_USAGE = `usage: opu calibrate <url> [--out FILE] [--tm ROWSxCOLS] [--method anchors|circulant] [--anchors S]
                      [--tm-dmd LEFT,TOP] [--tm-camera LEFT,TOP] [--steps a,b,…] [--snr N] [--drift-s SECONDS] [--seed N] [--resume] [--no-report] [--json]
@@ -24,7 +25,7 @@ Calibrates the device for project() (facade size from the URL: sim://?inputs=256
 (default <serial>.opucal) with an HTML report beside it (FILE with .html). Steps: ${CALIBRATION_STEPS.join(', ')}.
 --tm retrieves a ROWS×COLS transmission matrix too, its columns from DMD mirror LEFT,TOP (--tm-dmd) and its rows
 from camera pixel LEFT,TOP (--tm-camera). A failed run keeps its finished steps in FILE.partial;
---resume continues from there.`;
+--resume continues from there. A FILE whose directory is missing or not writable exits 4 before anything is measured.`;
 
 /** `opu calibrate <url>`: the calibration pipeline, saved atomically, with its report. */
 export async function calibrate(argv: string[]): Promise<number> {
@@ -50,12 +51,11 @@ export async function calibrate(argv: string[]): Promise<number> {
   const url = deviceUrl(positionals);
   const pipeline = pipelineOptions(values);
   const json = values.json ?? false;
+  if (values.out) checkOutputs(values.out, values['no-report']);
   await using opu = await openOpu(url, { calibrate: false });
   const out = values.out ?? `${opu.device.info.serialNumber}.opucal`;
   const partial = `${out}.partial`;
-  const report = values['no-report'] ? undefined : out.replace(/(\.[^./]*)?$/, '.html');
-  if (report === out)
-    throw new UsageError(`--out ${out} is where the HTML report goes; give the calibration another name`);
+  const report = checkOutputs(out, values['no-report']);
   const resume = values.resume ? await resumable(partial) : undefined;
   const progress = calibrationProgress(json);
   let calibration: DeviceCalibration;
@@ -99,6 +99,17 @@ export async function calibrate(argv: string[]): Promise<number> {
     for (const [step, text] of Object.entries(summary)) process.stdout.write(`  ${step.padEnd(19)} ${text}\n`);
   }
   return 0;
+}
+
+/** The report's path (none with --no-report), once the calibration's, its partial's and the report's are writable. */
+function checkOutputs(out: string, noReport: boolean | undefined): string | undefined {
+  const report = noReport ? undefined : out.replace(/(\.[^./]*)?$/, '.html');
+  if (report === out)
+    throw new UsageError(`--out ${out} is where the HTML report goes; give the calibration another name`);
+  checkWritable(out, '--out');
+  checkWritable(`${out}.partial`, '--out');
+  if (report) checkWritable(report, '--out (its report)');
+  return report;
 }
 
 /** The flag that sets each pipeline setting, for error messages. */

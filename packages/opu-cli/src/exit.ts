@@ -3,7 +3,8 @@ import { CalibrationFileError, ConfigurationError, OpuError, StorageError } from
 /**
  * Exit codes: 0 done, 1 the device or the link failed, 2 the command line or a URL is wrong, 3 a calibration file
  * cannot be used (corrupt, from another device, stale, incomplete), 4 a file could not be written (a full disk, no
- * permission; the file there before is unchanged).
+ * permission, a missing directory; the file there before is unchanged). A missing or read-only directory named on
+ * the command line is 4 too, not 2: the same failure as when the write itself fails, only found before any work.
  */
 export const EXIT = { ok: 0, device: 1, usage: 2, calibration: 3, storage: 4 } as const;
 

@@ -3,11 +3,13 @@ import { parseArgs } from 'node:util';
 import { openOpu, writeFileAtomic } from 'opu-core';
 import { projectionErrorAgainstTruth } from 'opu-sim';
 import { calibrationOption, deviceUrl, UsageError } from './exit.js';
+import { checkWritable } from './writable.js';
 
 export const PROJECT_USAGE = `usage: opu project <url> --in FILE [--calibration FILE] [--force] [--out FILE] [--precision-bits N] [--json]
 Projects each row of FILE (CSV: one vector per line; .json: an array of arrays) through the OPU and writes the
 rows of e·Bᵀ as CSV to --out (or stdout). Without --calibration the OPU calibrates while opening; inputs default to
-the rows' length. On a simulator it also reports the error against the exact projection.`;
+the rows' length. On a simulator it also reports the error against the exact projection. An --out whose directory is missing or not
+writable exits 4 before the device is opened.`;
 
 /** `opu project <url> --in FILE`: a quick end-to-end check of the linear projection. */
 export async function project(argv: string[]): Promise<number> {
@@ -29,6 +31,7 @@ export async function project(argv: string[]): Promise<number> {
   if (precisionBits !== undefined && !(Number.isInteger(precisionBits) && precisionBits >= 1 && precisionBits <= 16)) {
     throw new UsageError(`--precision-bits ${values['precision-bits']} is not an integer from 1 to 16`);
   }
+  if (values.out) checkWritable(values.out, '--out');
   const { data, width } = await readRows(values.in);
   const urlSetsInputs = url.includes('inputs=');
   await using opu = await openOpu(url, {

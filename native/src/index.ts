@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { locateAddon, PACKAGE_ROOT, rebuildCommand } from './addon-file.js';
 import { Kernels } from './kernels/kernels.js';
 import { KERNEL_NAMES, type KernelImplementation, signatureKey } from './kernels/signatures.js';
 import { typescriptImplementation } from './kernels/typescript.js';
@@ -44,48 +43,43 @@ export {
   uniform01,
 } from './optics/random.js';
 
-/** Where node-gyp puts the addon, relative to this module in src/ or dist/ (so it stays at the top of either). */
-export const ADDON_PATH = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'addon',
-  'build',
-  'Release',
-  'opu_native.node',
-);
-
 export interface NativeLoad {
   implementation: KernelImplementation | undefined;
+  /** The addon file loaded, or the one that was tried. */
+  path: string | undefined;
   /** Why the TypeScript kernels run instead, when they do. */
   reason: string | undefined;
 }
 
 /**
- * The addon this process loads: ADDON_PATH, or the file OPU_NATIVE_ADDON names (e.g. the no-SIMD build,
- * addon/build-nosimd/build/Release/opu_native.node, which CI tests this way).
+ * The addon file this process loads (undefined when there is none): the file OPU_NATIVE_ADDON names (e.g. the no-SIMD
+ * build, build-nosimd/build/Release/opu_native.node, which CI tests this way), else what node-gyp-build resolves in
+ * this package: build/Release (compiled here), then prebuilds/<platform>-<arch>/ (shipped).
  */
-export function addonPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.OPU_NATIVE_ADDON ? resolve(env.OPU_NATIVE_ADDON) : ADDON_PATH;
+export function addonPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return locateAddon(PACKAGE_ROOT, env).path;
 }
 
 /** Loads the C++ addon unless OPU_NATIVE=0, and only one built from this package's kernel signatures; never throws. */
 export function loadNative(env: NodeJS.ProcessEnv = process.env): NativeLoad {
-  if (env.OPU_NATIVE === '0') return { implementation: undefined, reason: 'OPU_NATIVE=0' };
-  const path = addonPath(env);
+  if (env.OPU_NATIVE === '0') return { implementation: undefined, path: undefined, reason: 'OPU_NATIVE=0' };
+  const { path, reason } = locateAddon(PACKAGE_ROOT, env);
+  if (path === undefined) return { implementation: undefined, path, reason: `${reason}; ${rebuildCommand()}` };
   let addon: KernelImplementation;
   try {
     addon = createRequire(import.meta.url)(path) as KernelImplementation;
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return { implementation: undefined, reason: `${message}; build it with npm run build:native` };
+    return { implementation: undefined, path, reason: `${message}; ${rebuildCommand()}` };
   }
   if (addon.signature !== signatureKey() || KERNEL_NAMES.some((name) => typeof addon[name] !== 'function')) {
     return {
       implementation: undefined,
-      reason: `${path} was built from other kernel signatures than these; rebuild it with npm run build:native`,
+      path,
+      reason: `${path} was built from other kernel signatures than these; ${rebuildCommand()}`,
     };
   }
-  return { implementation: addon, reason: undefined };
+  return { implementation: addon, path, reason: undefined };
 }
 
 function chooseKernels(): Kernels {

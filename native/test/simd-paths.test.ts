@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { addonPath, kernels, loadNative } from '../src/index.js';
+import { kernels, loadNative } from '../src/index.js';
 
 /**
  * The instruction set is chosen once per process, so each capped path runs in a child process: it compares the
@@ -33,8 +33,8 @@ const expected = process.env.OPU_NATIVE_EXPECT_SIMD;
 describe('every sgemm path computes the same product', () => {
   for (const simd of ['avx2', 'portable']) {
     it(`OPU_NATIVE_SIMD=${simd}`, () => {
-      if (!native.implementation) return expect(process.env.OPU_NATIVE).toBe('0');
-      const out = execFileSync(process.execPath, ['-e', child, addonPath()], {
+      if (!native.implementation || !native.path) return expect(process.env.OPU_NATIVE).toBe('0');
+      const out = execFileSync(process.execPath, ['-e', child, native.path], {
         env: { ...process.env, OPU_NATIVE_SIMD: simd },
         encoding: 'utf8',
       });

@@ -8,7 +8,8 @@ export interface NativeCobs {
   cobsDecodeInto(src: Uint8Array, dst: Uint8Array): number;
 }
 
-export function loadCobs(addonPath: string): NativeCobs | undefined {
+export function loadCobs(addonPath: string | undefined): NativeCobs | undefined {
+  if (addonPath === undefined) return undefined;
   try {
     const addon = createRequire(import.meta.url)(addonPath) as Partial<NativeCobs>;
     if (!addon.cobsEncodeInto || !addon.cobsDecodeInto) return undefined;

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { rebuildCommand } from '../addon-file.js';
 import { NativeUnavailableError } from '../errors.js';
 
 /** A pseudo-terminal pair: keep `masterFd`, hand `path` to whoever plays the host (as it would open /dev/ttyACM0). */
@@ -18,20 +19,23 @@ export interface PseudoTerminal {
  * needs no socat. Not a kernel: it has no TypeScript fallback, and OPU_NATIVE=0 (which only chooses the kernels)
  * does not turn it off.
  */
-export function openPseudoTerminal(addonPath: string): PseudoTerminal {
+export function openPseudoTerminal(addonPath: string | undefined): PseudoTerminal {
+  const notBuilt = (detail: string) =>
+    new NativeUnavailableError(`the opu-native addon is not built (${detail})`, {
+      field: 'pseudoTerminal',
+      fix: rebuildCommand(),
+    });
+  if (addonPath === undefined) throw notBuilt('no addon file for this platform');
   let addon: { openPty?: () => { fd: number; slaveFd: number; path: string } };
   try {
     addon = createRequire(import.meta.url)(addonPath);
   } catch (error) {
-    throw new NativeUnavailableError(`the opu-native addon is not built (${(error as Error).message.split('\n')[0]})`, {
-      field: 'pseudoTerminal',
-      fix: 'run npm run build:native (needs a C++ compiler and node-gyp)',
-    });
+    throw notBuilt((error as Error).message.split('\n')[0]);
   }
   if (!addon.openPty) {
     throw new NativeUnavailableError('this build of the opu-native addon cannot open pseudo-terminals', {
       field: 'pseudoTerminal',
-      fix: 'rebuild it with npm run build:native',
+      fix: rebuildCommand(),
     });
   }
   try {
@@ -52,7 +56,8 @@ export type FdWrite = (fd: number, bytes: Uint8Array, waitMs: number) => Promise
  * The addon's waiting write (a worker thread sleeps in poll() while the buffer is full, instead of the event loop
  * spinning on EAGAIN), or undefined when the addon is not built: callers then fall back to fs.writev.
  */
-export function loadFdWrite(addonPath: string): FdWrite | undefined {
+export function loadFdWrite(addonPath: string | undefined): FdWrite | undefined {
+  if (addonPath === undefined) return undefined;
   try {
     const addon = createRequire(import.meta.url)(addonPath) as { writeWaiting?: FdWrite };
     return addon.writeWaiting;

@@ -12,7 +12,7 @@ import {
   Trainer,
   type TrainingState,
 } from 'dfa-nn';
-import { CostTally, GaussianOperator, type Opu, openOpu, StorageError, writeFileAtomic } from 'opu-core';
+import { CostTally, deviceFromUrl, GaussianOperator, type Opu, openOpu, StorageError, writeFileAtomic } from 'opu-core';
 import { plot } from 'opu-report';
 import { EXIT, UsageError } from './exit.js';
 import { trainingProgress } from './progress.js';
@@ -65,7 +65,8 @@ or settings that differ from the checkpoint's (without --force), 4 a file in --o
 export async function train(argv: string[]): Promise<number> {
   const { config: given, flags } = await trainConfigFromArgs(argv);
   const progress = trainingProgress(flags.json, given.epochs);
-  // Before any work: a run that cannot write its results should not train for an hour first.
+  // Before any work: a wrong URL or a run that cannot write its results should not read the data first.
+  if (given.opu) await deviceFromUrl(given.opu).close();
   await createDirectory(given.out);
   const { name, train, test } = loadDatasets(given);
   const config = inSchemaOrder({ ...given, trainSamples: train.rows, testSamples: test.rows });

@@ -48,9 +48,13 @@ function buildNoSimd() {
   const project = join(packageRoot, 'build-nosimd');
   mkdirSync(project, { recursive: true });
   writeFileSync(join(project, 'binding.gyp'), '{ "includes": ["../binding.gyp"] }\n');
-  const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--directory', project, '--opu_native_simd=off'], {
-    stdio: 'inherit',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [nodeGyp, 'rebuild', '--jobs=max', '--directory', project, '--opu_native_simd=off'],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (result.status !== 0) giveUp(`the no-SIMD addon did not build (node-gyp exit ${result.status})`);
   console.log(`opu-native: built ${join(project, 'build', 'Release', 'opu_native.node')}`);
 }

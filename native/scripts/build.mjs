@@ -4,7 +4,7 @@
 // declarations, so the addon always matches native/src/kernels/signatures.ts.
 //
 //   node native/scripts/build.mjs             → native/prebuilds/<platform>-<arch>/opu-native[.glibc|.musl].node:
-//     prebuildify (--napi --strip --tag-libc) compiles once with node-gyp in native/build and moves the stripped
+//     prebuildify (--napi --strip, --tag-libc on Linux) compiles once with node-gyp in native/build and moves the stripped
 //     binary there, where node-gyp-build finds it at run time and `npm pack -w opu-native` ships it. On Linux it is
 //     linked with libstdc++ inside (binding.gyp: opu_native_static_libstdcxx) to run on older distributions.
 //   node native/scripts/build.mjs --no-simd   → native/build-nosimd/build/Release/opu_native.node: the same
@@ -74,7 +74,9 @@ function buildPrebuild() {
     cwd: packageRoot,
     napi: true,
     strip: true,
-    tagLibc: true,
+    // glibc or musl in the name on Linux, where node-gyp-build tells them apart; elsewhere the tag would be a
+    // meaningless "glibc" (prebuildify's default).
+    tagLibc: process.platform === 'linux',
     // N-API: one binary serves every Node version; building against the running one's headers needs no download.
     targets: [process.versions.node],
   };

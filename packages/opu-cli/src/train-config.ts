@@ -330,10 +330,11 @@ function configurationError(
 ): ConfigurationError {
   const label = (path: readonly PropertyKey[]) => {
     const key = path.join('.');
-    const option = optionOf(path);
-    let given: unknown = source.fromCommandLine;
-    for (const part of path) given = (given as Settings | undefined)?.[part as string];
-    if (option && given !== undefined) return `--${option} (${key})`;
+    // The option that gave the value or its list (hidden.1 → --hidden), if the command line gave it.
+    for (let length = path.length; length > 0; length--) {
+      const option = optionOf(path.slice(0, length));
+      if (option && valueAt(source.fromCommandLine, path.slice(0, length)) !== undefined) return `--${option} (${key})`;
+    }
     if (source.file) return key ? `${key} in ${source.file}` : source.file;
     return key || 'the configuration';
   };
@@ -343,6 +344,12 @@ function configurationError(
     field: label(first!.path),
     fix: 'correct it (opu train --help lists the settings and their ranges)',
   });
+}
+
+function valueAt(settings: Settings | undefined, path: readonly PropertyKey[]): unknown {
+  let value: unknown = settings;
+  for (const key of path) value = (value as Settings | undefined)?.[key as string];
+  return value;
 }
 
 /** A `--config` file: JSON, one object; its settings are checked with the command line's. */

@@ -12,9 +12,18 @@ import {
   Trainer,
   type TrainingState,
 } from 'dfa-nn';
-import { CostTally, deviceFromUrl, GaussianOperator, type Opu, openOpu, StorageError, writeFileAtomic } from 'opu-core';
+import {
+  ConfigurationError,
+  CostTally,
+  deviceFromUrl,
+  GaussianOperator,
+  type Opu,
+  openOpu,
+  StorageError,
+  writeFileAtomic,
+} from 'opu-core';
 import { plot } from 'opu-report';
-import { EXIT, UsageError } from './exit.js';
+import { EXIT } from './exit.js';
 import { trainingProgress } from './progress.js';
 import { inSchemaOrder, type TrainConfig, trainConfigFromArgs } from './train-config.js';
 import { loadDatasets } from './train-data.js';
@@ -104,8 +113,8 @@ export async function train(argv: string[]): Promise<number> {
     onResume: progress.onResume,
   })
     .catch((error: unknown) => {
-      // Settings that differ from the checkpoint's are a command-line matter (exit 2), not a device failure.
-      throw error instanceof CheckpointMismatchError ? new UsageError(error.message) : error;
+      // Settings that differ from the checkpoint's are a configuration matter (exit 2), not a device failure.
+      throw error instanceof CheckpointMismatchError ? new ConfigurationError(error.message, { cause: error }) : error;
     })
     .finally(progress.finish);
   const seconds = (performance.now() - started) / 1e3;

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { KiB, mountSmallDisk, temporaryFiles } from '../packages/opu-core/test/helpers/small-disk.js';
 
-/** The README's training example as a user runs it: a process, JSON lines, a checkpoint, plots, exit codes. */
+/** The README's training run (npm start, npm run train: opu train) as a user runs it: a process, JSON lines, a checkpoint, plots, exit codes. */
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const opuTrain = ['packages/opu-cli/src/main.ts', 'train'];
 const small = [
   '--projector',
   'digital',
@@ -24,14 +25,14 @@ const small = [
 ];
 
 function train(args: string[]) {
-  const out = execFileSync(tsx, ['examples/train-mnist-dfa.ts', ...small, ...args], { cwd: root, encoding: 'utf8' });
+  const out = execFileSync(tsx, [...opuTrain, ...small, ...args], { cwd: root, encoding: 'utf8' });
   return out
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as { event: string; [key: string]: unknown });
 }
 
-describe('examples/train-mnist-dfa', () => {
+describe('opu train, as npm start runs it', () => {
   it('reports batches and epochs as JSON lines, writes plots, and resumes a run to the same result', () => {
     const whole = mkdtempSync(join(tmpdir(), 'train-whole-'));
     const events = train(['--epochs', '2', '--out', whole]);
@@ -63,35 +64,51 @@ describe('examples/train-mnist-dfa', () => {
     expect(existsSync(join(split, 'checkpoint.bin'))).toBe(true);
   });
 
-  it('on a full disk keeps the checkpoint and the plots and exits 1 naming the file; refuses changed options unless --force', async () => {
+  it('on a full disk stops before the first epoch or at the checkpoint, keeps the files and exits 4 naming the file; refuses changed options unless --force', async () => {
     const disk = await mountSmallDisk(1024 * KiB);
     const run = (args: string[]) =>
-      spawnSync(tsx, ['examples/train-mnist-dfa.ts', ...small, '--out', disk.dir, ...args], {
+      spawnSync(tsx, [...opuTrain, ...small, '--out', disk.dir, ...args], {
         cwd: root,
         encoding: 'utf8',
       });
+    const failure = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
     try {
       expect(run(['--epochs', '1']).status).toBe(0);
-      const files = ['checkpoint.bin', 'error.svg', 'alignment.svg'];
+      // config.json is the run's own: the second writes its --epochs 2 before it trains.
+      const files = ['checkpoint.bin', 'metrics.json', 'error.svg', 'alignment.svg'];
       const before = files.map((name) => readFileSync(join(disk.dir, name)));
-      await disk.leaveFree(0);
-      // the second epoch's checkpoint, then (nothing left to train) the plots cannot be written
-      for (const [epochs, file] of [
-        ['2', 'checkpoint.bin'],
-        ['1', 'error.svg'],
-      ]) {
-        const full = run(['--epochs', epochs!, '--resume']);
-        expect(full.status).toBe(1);
-        expect(full.stderr).toMatch(new RegExp(`${join(disk.dir, file!)}: cannot be written \\(ENOSPC.*; 0 B free`));
+      const config = readFileSync(join(disk.dir, 'config.json'), 'utf8');
+      // No room at all: config.json, written before any work, cannot be; two blocks: the second epoch's checkpoint.
+      for (const [free, file, batches] of [
+        [0, 'config.json', 0],
+        [8 * KiB, 'checkpoint.bin', 12],
+      ] as const) {
+        await disk.leaveFree(free);
+        const full = run(['--epochs', '2', '--resume']);
+        expect(full.status).toBe(4);
+        expect(full.stdout.match(/"event":"batch"/g) ?? []).toHaveLength(batches);
+        expect(failure(full.stdout)).toMatchObject({
+          kind: 'StorageError',
+          field: join(disk.dir, file),
+          code: 'ENOSPC',
+        });
         expect(files.map((name) => readFileSync(join(disk.dir, name)))).toEqual(before);
+        if (file === 'config.json') expect(readFileSync(join(disk.dir, file), 'utf8')).toBe(config);
       }
       await disk.leaveFree(Number.POSITIVE_INFINITY);
       const changed = run(['--epochs', '2', '--resume', '--batch', '60']);
       expect(changed.status).toBe(2);
-      expect(changed.stderr).toMatch(/saved with another configuration \(saved → now: batchSize 50 → 60\).*--force/);
+      expect(failure(changed.stdout).error).toMatch(
+        /saved with another configuration \(saved → now: batchSize 50 → 60\).*--force/,
+      );
       const forced = run(['--epochs', '2', '--resume', '--batch', '60', '--force']);
       expect(forced.status).toBe(0);
-      expect(JSON.parse(forced.stdout.split('\n')[0]!)).toEqual({
+      expect(
+        forced.stdout
+          .split('\n')
+          .map((line) => line && JSON.parse(line))
+          .find((e) => e.event === 'resume'),
+      ).toEqual({
         event: 'resume',
         epochsDone: 1,
         changes: [{ setting: 'batchSize', saved: 50, now: 60 }],
@@ -104,14 +121,14 @@ describe('examples/train-mnist-dfa', () => {
 
   it('refuses bad options with exit code 2 and a message naming the option', () => {
     for (const [args, message] of [
-      [['--epochs', 'two'], /--epochs two is not a whole number/],
-      [['--hidden', '24,0'], /--hidden 0 is not a whole number ≥ 1/],
-      [['--learning-rate=-1'], /--learning-rate -1 is not a positive number/],
+      [['--epochs', 'two'], /--epochs two is not a number/],
+      [['--hidden', '24,0'], /--hidden \(hidden\.1\): Too small/],
+      [['--learning-rate=-1'], /--learning-rate \(optimizer\.learningRate\): Too small/],
       [['--epoch', '3'], /Unknown option '--epoch'/],
-      [['--algorithm', 'magic'], /unknown --algorithm magic/],
-      [['--feedback-scale', 'huge'], /unknown --feedback-scale huge/],
+      [['--algorithm', 'magic'], /--algorithm \(algorithm\): Invalid option/],
+      [['--feedback-scale', 'huge'], /--feedback-scale \(feedbackScale\): Invalid option/],
     ] as const) {
-      const run = spawnSync(tsx, ['examples/train-mnist-dfa.ts', ...args], { cwd: root, encoding: 'utf8' });
+      const run = spawnSync(tsx, [...opuTrain, ...args], { cwd: root, encoding: 'utf8' });
       expect(run.status).toBe(2);
       expect(run.stderr).toMatch(message);
     }

@@ -192,7 +192,7 @@ const SETTINGS: Record<string, { path: string[]; kind: Kind }> = {
 };
 
 /** The command-line option of a configuration path, e.g. `optimizer.momentum` → `momentum`. */
-export function optionOf(path: readonly PropertyKey[]): string | undefined {
+function optionOf(path: readonly PropertyKey[]): string | undefined {
   // A section (optimizer, schedule) is named by the option that chooses it.
   const keys = [path.join('.'), [...path, 'name'].join('.')];
   return Object.entries(SETTINGS).find(([, setting]) => keys.includes(setting.path.join('.')))?.[0];
@@ -241,7 +241,7 @@ export async function trainConfigFromArgs(argv: string[]): Promise<{ config: Tra
 }
 
 /** The settings the options give, nested as in the configuration; numbers read, their ranges left to the schema. */
-export function settingsFromOptions(values: Record<string, string | boolean | undefined>): Settings {
+function settingsFromOptions(values: Record<string, string | boolean | undefined>): Settings {
   const settings: Settings = {};
   for (const [option, { path, kind }] of Object.entries(SETTINGS)) {
     const text = values[option];
@@ -272,7 +272,7 @@ function readOption(option: string, kind: Kind, text: string | boolean): unknown
  * The file's settings overridden by the command line's; nested sections merge key by key, except that another
  * optimizer or schedule name replaces the file's section (its parameters belong to the other one).
  */
-export function mergeSettings(file: Settings, commandLine: Settings): Settings {
+function mergeSettings(file: Settings, commandLine: Settings): Settings {
   const merged: Settings = { ...file };
   for (const [key, value] of Object.entries(commandLine)) {
     const saved = file[key];
@@ -300,7 +300,7 @@ export function resolveTrainConfig(
   const parameters = Object.fromEntries(
     Object.entries(OPTIMIZER_PARAMETERS[optimizer.name]).map(([key, value]) => [
       key,
-      optimizer[key as 'momentum'] ?? value,
+      optimizer[key as keyof typeof optimizer] ?? value,
     ]),
   );
   const resolved: TrainConfig = {

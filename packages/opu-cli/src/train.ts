@@ -81,6 +81,7 @@ export async function train(argv: string[]): Promise<number> {
   const config = inSchemaOrder({ ...given, trainSamples: train.rows, testSamples: test.rows });
   await writeFileAtomic(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 
+  if (config.opu) progress.say(`opening ${config.opu}${config.calibration ? '' : ' and calibrating it'}…`);
   await using opu = config.opu
     ? await openOpu(config.opu, {
         inputs: train.classes,

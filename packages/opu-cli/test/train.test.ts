@@ -136,7 +136,13 @@ describe('opu train: the configuration', () => {
     );
   });
 
-  it('an invalid file exits 2 with the field path; an unwritable --out exits 4 before the first epoch', async () => {
+  it('--help; an invalid file exits 2 with the field path; an absent device 1; an unwritable --out 4 before any work', async () => {
+    const help = await opu('train', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: opu train \[--config FILE\] \[options\]\n/);
+    for (const option of ['--opu', '--optimizer', '--schedule', '--ternarize', '--train-images', '--resume']) {
+      expect(help.stdout).toContain(option);
+    }
     const dir = temporary('invalid');
     const file = join(dir, 'run.json');
     writeFileSync(file, JSON.stringify({ optimizer: { name: 'sgd', beta1: 0.9 } }));
@@ -146,6 +152,9 @@ describe('opu train: the configuration', () => {
       kind: 'ConfigurationError',
       field: `optimizer.beta1 in ${file}`,
     });
+    const absent = await opu('train', '--opu', 'serial:///dev/no-such-opu', '--out', join(dir, 'absent'), '--json');
+    expect(absent.code).toBe(1);
+    expect(events(absent.stdout).at(-1)).toMatchObject({ kind: 'DeviceError', field: 'path' });
     writeFileSync(join(dir, 'a-file'), '');
     const unwritable = await opu('train', '--projector', 'digital', '--out', join(dir, 'a-file', 'run'), '--json');
     expect(unwritable.code).toBe(4);
@@ -226,7 +235,8 @@ describe('opu train: runs', () => {
   it('the same seed with the digital projector gives the same metrics, also from the saved config.json', async () => {
     const small = ['--projector', 'digital', '--train', '400', '--test', '200', '--hidden', '24,24', '--batch', '50'];
     const [first, second] = [temporary('seed-a'), temporary('seed-b')];
-    for (const out of [first, second]) expect((await opu('train', ...small, '--seed', '5', '--out', out)).code).toBe(0);
+    const runs = await Promise.all([first, second].map((out) => opu('train', ...small, '--seed', '5', '--out', out)));
+    expect(runs.map((run) => run.code)).toEqual([0, 0]);
     const metrics = (dir: string) => readJson(join(dir, 'metrics.json')).history;
     expect(metrics(first)).toHaveLength(2);
     expect(metrics(second)).toEqual(metrics(first));

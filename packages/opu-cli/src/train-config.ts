@@ -83,7 +83,11 @@ const idxDatasetSchema = z.strictObject({
 /** A whole training run, as `--config FILE` holds it and `--out DIR/config.json` records it. */
 export const trainConfigSchema = z
   .strictObject({
-    dataset: z.union([z.literal('mnist'), idxDatasetSchema]).default('mnist'),
+    dataset: z
+      .union([z.literal('mnist'), idxDatasetSchema], {
+        error: "'mnist', or all four IDX files (--train-images, --train-labels, --test-images, --test-labels)",
+      })
+      .default('mnist'),
     /** At most this many samples of each set (default all). */
     trainSamples: z.int().positive().optional(),
     testSamples: z.int().positive().optional(),

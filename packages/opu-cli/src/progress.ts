@@ -6,41 +6,65 @@ const THROTTLE_MS = 200;
 const BAR_WIDTH = 24;
 
 /**
- * Shows calibration progress: a bar redrawn in place on a terminal, one JSON object per line with --json (on
- * stdout, for machines), and one line per finished step otherwise (a log file).
+ * Shows calibration progress: on a terminal a bar redrawn in place, with the time left, and one line per finished
+ * step; with --json one JSON object per line on stdout (for machines; progress lines carry `etaS`); one line per
+ * finished step otherwise (a log file). Frames are counted while measuring, signals and rows while the transmission
+ * matrix is computed (its Gram matrix, then its solve).
  */
-export function calibrationProgress(json: boolean, stream: NodeJS.WriteStream = process.stderr) {
+export function calibrationProgress(
+  json: boolean,
+  stream: NodeJS.WriteStream = process.stderr,
+  now: () => number = () => performance.now(),
+) {
   let last = Number.NEGATIVE_INFINITY;
   let barShown = false;
+  // The time left extrapolates each count's own rate: the time between two events went into the later one's count
+  // (the step's frames are interrupted by the transmission matrix's computations, and go on after them).
+  const msSpent = new Map<string, number>();
+  let lastEventAt = now();
   const clearBar = () => {
     if (barShown) stream.write('\r\x1b[2K');
     barShown = false;
   };
   return {
     onEvent(event: CalibrationEvent): void {
-      if (event.type === 'progress') {
-        const now = performance.now();
-        if (now - last < THROTTLE_MS) return;
-        last = now;
-      }
-      if (json) {
-        process.stdout.write(`${JSON.stringify(event)}\n`);
-        return;
-      }
-      const label = `${event.step}`.padEnd(19);
+      const at = now();
       if (event.type === 'step') {
+        msSpent.clear();
+        lastEventAt = at;
+        if (json) {
+          process.stdout.write(`${JSON.stringify(event)}\n`);
+          return;
+        }
         clearBar();
         if (event.status === 'started') return;
         const note = event.status === 'skipped' ? ' (kept from the resumed calibration)' : '';
         const mark = event.status === 'skipped' ? '↷' : '✓';
-        stream.write(`${mark} [${event.index + 1}/${event.total}] ${label}${note}\n`);
+        stream.write(`${mark} [${event.index + 1}/${event.total}] ${`${event.step}`.padEnd(19)}${note}\n`);
+        return;
+      }
+      const { phase, unit, done, planned } =
+        event.type === 'progress'
+          ? { phase: '', unit: 'frames', done: event.framesDone, planned: event.framesPlanned }
+          : event;
+      const ms = (msSpent.get(phase) ?? 0) + (at - lastEventAt);
+      msSpent.set(phase, ms);
+      lastEventAt = at;
+      const finished = done === planned;
+      if (at - last < THROTTLE_MS && !finished) return;
+      last = at;
+      const etaS = planned && done > 0 && done < planned ? (ms / done) * (planned - done) * 1e-3 : undefined;
+      if (json) {
+        const eta = etaS === undefined ? {} : { etaS: Math.round(etaS * 10) / 10 };
+        process.stdout.write(`${JSON.stringify({ ...event, ...eta })}\n`);
         return;
       }
       if (!stream.isTTY) return;
-      const { framesDone, framesPlanned } = event;
-      const bar = framesPlanned ? `${barText(framesDone / framesPlanned)} ` : '';
-      const count = framesPlanned ? `${framesDone}/${framesPlanned}` : `${framesDone}`;
-      stream.write(`\r\x1b[2K  ${label} ${bar}${count} frames`);
+      const label = `${event.step}`.padEnd(19);
+      const bar = planned ? `${barText(done / planned)} ` : '';
+      const counted = planned ? `${done}/${planned}` : `${done}`;
+      const left = etaS === undefined ? '' : `  ${clock(etaS)} left`;
+      stream.write(`\r\x1b[2K  ${label} ${phase ? `${phase} ` : ''}${bar}${counted} ${unit}${left}`);
       barShown = true;
     },
     finish(): void {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { calibrationProgress } from '../src/progress.js';
 
 /** A stream that records what is written, as a terminal or as a file. */
@@ -37,6 +37,54 @@ describe('calibration progress', () => {
     expect(file.written).toEqual([
       '↷ [2/6] dark                (kept from the resumed calibration)\n',
       '✓ [3/6] exposure           \n',
+    ]);
+  });
+
+  it('shows the time left from each count’s own rate, the retrieval’s computations apart from its frames', () => {
+    const tty = stream(true);
+    let ms = 0;
+    const progress = calibrationProgress(false, tty, () => ms);
+    const step = 'transmissionMatrix' as const;
+    progress.onEvent({ type: 'step', step, status: 'started', index: 6, total: 7 });
+    ms = 1000;
+    progress.onEvent({ type: 'progress', step, framesDone: 100, framesPlanned: 1000 });
+    ms = 11_000;
+    progress.onEvent({ type: 'compute', step, phase: 'design', unit: 'signals', done: 32, planned: 64 });
+    ms = 21_000;
+    progress.onEvent({ type: 'compute', step, phase: 'design', unit: 'signals', done: 64, planned: 64 });
+    ms = 22_000;
+    progress.onEvent({ type: 'progress', step, framesDone: 200, framesPlanned: 1000 });
+    ms = 52_000;
+    progress.onEvent({ type: 'compute', step, phase: 'solve', unit: 'rows', done: 10, planned: 4000 });
+    const bars = tty.written.filter((w) => w.startsWith('\r\x1b[2K  '));
+    expect(bars).toEqual([
+      `\r\x1b[2K  transmissionMatrix  ${'█'.repeat(2)}${'░'.repeat(22)} 100/1000 frames  0:09 left`,
+      `\r\x1b[2K  transmissionMatrix  design ${'█'.repeat(12)}${'░'.repeat(12)} 32/64 signals  0:10 left`,
+      `\r\x1b[2K  transmissionMatrix  design ${'█'.repeat(24)} 64/64 signals`,
+      // 200 frames took 2 s of the 22: the 20 s of design do not slow the frames down
+      `\r\x1b[2K  transmissionMatrix  ${'█'.repeat(5)}${'░'.repeat(19)} 200/1000 frames  0:08 left`,
+      `\r\x1b[2K  transmissionMatrix  solve ${'░'.repeat(24)} 10/4000 rows  3:19:30 left`,
+    ]);
+  });
+
+  it('adds etaS to the JSON progress lines', () => {
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((text) => lines.push(String(text)) > 0);
+    try {
+      let ms = 0;
+      const progress = calibrationProgress(true, stream(false), () => ms);
+      progress.onEvent({ type: 'step', step: 'stability', status: 'started', index: 5, total: 6 });
+      ms = 2000;
+      progress.onEvent({ type: 'progress', step: 'stability', framesDone: 25, framesPlanned: 100 });
+      ms = 2500;
+      progress.onEvent({ type: 'progress', step: 'stability', framesDone: 100, framesPlanned: 100 });
+    } finally {
+      write.mockRestore();
+    }
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      { type: 'step', step: 'stability', status: 'started', index: 5, total: 6 },
+      { type: 'progress', step: 'stability', framesDone: 25, framesPlanned: 100, etaS: 6 },
+      { type: 'progress', step: 'stability', framesDone: 100, framesPlanned: 100 },
     ]);
   });
 });

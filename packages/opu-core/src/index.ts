@@ -1,6 +1,14 @@
 export * from './calibration/calibration-file.js';
 export * from './calibration/device-calibration.js';
-export type { CalibrationEvent, CalibrationTarget, PipelineOptions } from './calibration/pipeline.js';
+export {
+  type CalibrationEstimate,
+  type CalibrationEvent,
+  type CalibrationTarget,
+  type EstimateTarget,
+  estimateCalibration,
+  type PipelineOptions,
+  type StepEstimate,
+} from './calibration/pipeline.js';
 export { type PipelineSettings, pipelineSettingsSchema } from './calibration/pipeline-settings.js';
 export type * from './calibration/transmission-matrix.js';
 export * from './device/frames.js';

@@ -9,7 +9,7 @@ import {
 } from '../src/calibration/tm-solve.js';
 import { ArgumentError } from '../src/support/errors.js';
 import { seededNormal, seededUniform } from '../src/support/random.js';
-import { caughtSync } from './helpers/fake-device.js';
+import { caught } from './helpers/fake-device.js';
 
 function binaryPatterns(count: number, n: number, seed: number): Uint8Array {
   const random = seededUniform(seed);
@@ -64,9 +64,9 @@ describe('LeastSquaresDesign', () => {
     return placed;
   }
 
-  it('recovers every row of a matrix from its noise-free signals, fed in uneven chunks', () => {
+  it('recovers every row of a matrix from its noise-free signals, fed in uneven chunks', async () => {
     const [n, outputs] = [60, 7];
-    const design = new LeastSquaresDesign({ inputs: n }, { oversampling: 2.5 }, seededUniform(3));
+    const design = await LeastSquaresDesign.create({ inputs: n }, { oversampling: 2.5 }, seededUniform(3));
     expect(design.signals).toBe(150);
     const matrix = { re: normals(outputs * n, 4), im: normals(outputs * n, 5) };
     const placed = placedFields(design, n, matrix);
@@ -78,18 +78,18 @@ describe('LeastSquaresDesign', () => {
     ] as const) {
       design.accumulate(placed.slice(t0 * width, (t0 + count) * width), t0, count, outputs);
     }
-    const { re, im } = design.solve(outputs);
+    const { re, im } = await design.solve(outputs);
     // Float32 results of an exact float64 solve.
     expect(maxAbsDifference(re, matrix.re)).toBeLessThan(1e-5);
     expect(maxAbsDifference(im, matrix.im)).toBeLessThan(1e-5);
   });
 
-  it('solves noisy signals in the least-squares sense, as Gaussian elimination of the normal equations does', () => {
+  it('solves noisy signals in the least-squares sense, as Gaussian elimination of the normal equations does', async () => {
     const [n, outputs] = [40, 3];
-    const design = new LeastSquaresDesign({ inputs: n }, { oversampling: 2 }, seededUniform(6));
+    const design = await LeastSquaresDesign.create({ inputs: n }, { oversampling: 2 }, seededUniform(6));
     const placed = normals(design.signals * 2 * outputs, 7);
     design.accumulate(placed, 0, design.signals, outputs);
-    const { re, im } = design.solve(outputs);
+    const { re, im } = await design.solve(outputs);
     const xi = new Float64Array(design.signals * n);
     for (let t = 0; t < design.signals; t++) for (let j = 0; j < n; j++) xi[t * n + j] = design.lights(t, j) ? 1 : 0;
     const width = 2 * outputs;
@@ -111,9 +111,35 @@ describe('LeastSquaresDesign', () => {
     }
   });
 
-  it('refuses a design whose random signals leave columns undetermined', () => {
+  it('reports the signals summed into ΞᵀΞ and the rows solved, in blocks up to all of them', async () => {
+    const [n, outputs] = [100, 130];
+    const signals: [number, number][] = [];
+    const design = await LeastSquaresDesign.create(
+      { inputs: n },
+      { oversampling: 2 },
+      seededUniform(8),
+      (done, planned) => signals.push([done, planned]),
+    );
+    expect(signals.length).toBeGreaterThan(10);
+    expect(signals.every(([, planned]) => planned === 200)).toBe(true);
+    expect(signals.map(([done]) => done)).toEqual([...signals.map(([done]) => done)].sort((a, b) => a - b));
+    expect(signals.at(-1)).toEqual([200, 200]);
+    const matrix = { re: normals(outputs * n, 9), im: normals(outputs * n, 10) };
+    design.accumulate(placedFields(design, n, matrix), 0, design.signals, outputs);
+    const rows: number[] = [];
+    const { re } = await design.solve(outputs, (done, planned) => {
+      expect(planned).toBe(outputs);
+      rows.push(done);
+    });
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.at(-1)).toBe(outputs);
+    // solved a block of rows at a time, every row is still the exact solution
+    expect(maxAbsDifference(re, matrix.re)).toBeLessThan(1e-4);
+  });
+
+  it('refuses a design whose random signals leave columns undetermined', async () => {
     // Draws below 1/2 light every element of every signal: ΞᵀΞ is all ones, singular for 8 columns, every attempt.
-    const error = caughtSync(() => new LeastSquaresDesign({ inputs: 8 }, { oversampling: 2 }, () => 0.25));
+    const error = await caught(LeastSquaresDesign.create({ inputs: 8 }, { oversampling: 2 }, () => 0.25));
     expect(error).toBeInstanceOf(ArgumentError);
     expect((error as ArgumentError).field).toBe('oversampling');
   });

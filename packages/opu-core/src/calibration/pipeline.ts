@@ -10,15 +10,58 @@ import {
   PROJECTION_STEPS,
   type StepRun,
 } from './device-calibration.js';
+import { type EstimateTarget, estimateSteps, type StepEstimate } from './estimate.js';
 import { type PipelineSettings, pipelineSettingsSchema, type ResolvedSettings } from './pipeline-settings.js';
 import { restoreAcquirer } from './restore.js';
 import { type CalibrationTarget, STEP_RUNNERS, transmissionMatrixLayout } from './steps.js';
+import type { RetrievalComputePhase } from './tm-retrieval.js';
 
+export type { EstimateTarget, StepEstimate } from './estimate.js';
 export type { CalibrationTarget } from './steps.js';
 
+/**
+ * What the pipeline reports: steps starting and ending, frames measured (against the frames planned, where the step
+ * knows them), and the transmission matrix's computations ('design': signals summed into ΞᵀΞ, then its factor;
+ * 'solve': rows of the matrix solved).
+ */
 export type CalibrationEvent =
   | { type: 'step'; step: CalibrationStepName; status: 'started' | 'skipped' | 'done'; index: number; total: number }
-  | { type: 'progress'; step: CalibrationStepName; framesDone: number; framesPlanned?: number };
+  | { type: 'progress'; step: CalibrationStepName; framesDone: number; framesPlanned?: number }
+  | {
+      type: 'compute';
+      step: CalibrationStepName;
+      phase: RetrievalComputePhase;
+      unit: 'signals' | 'rows';
+      done: number;
+      planned: number;
+    };
+
+export interface CalibrationEstimate {
+  /** The steps that will run (not those a resumed calibration holds), in order. */
+  steps: StepEstimate[];
+  frames: number;
+  deviceTimeUs: number;
+  /** The largest step's memory: steps run one after another, each freeing its working memory. */
+  memoryBytes: number;
+}
+
+/**
+ * What `runCalibrationPipeline(target, options)` will cost, before anything is measured: frames, device time and
+ * memory per step and in all (see `StepEstimate` for how exact each is). Throws what the pipeline would throw at its
+ * start: settings out of range, a transmission matrix that does not fit the device.
+ */
+export function estimateCalibration(target: EstimateTarget, options: PipelineOptions = {}): CalibrationEstimate {
+  const settings = parseSettings(options);
+  const held = options.resume?.steps ?? {};
+  const plan = plannedSteps(options.steps, settings).filter((step) => !held[step]);
+  const steps = estimateSteps(target, settings, plan);
+  return {
+    steps,
+    frames: steps.reduce((sum, s) => sum + s.frames, 0),
+    deviceTimeUs: steps.reduce((sum, s) => sum + s.deviceTimeUs, 0),
+    memoryBytes: Math.max(0, ...steps.map((s) => s.memoryBytes)),
+  };
+}
 
 export interface PipelineOptions extends PipelineSettings {
   /**
@@ -62,6 +105,10 @@ export async function runCalibrationPipeline(
   // a matrix that cannot fit fails now, not after the steps before it
   const tm = settings.transmissionMatrix;
   if (plan.includes('transmissionMatrix') && tm) transmissionMatrixLayout(device, tm);
+  // frames planned per step, for progress bars; an adaptive step's are only its most
+  const estimates = new Map(
+    estimateSteps({ device, layout, outputs: acquirer.outputs }, settings, plan).map((e) => [e.step, e]),
+  );
   for (const [index, step] of plan.entries()) {
     const event = { type: 'step', step, index, total: plan.length } as const;
     if (calibration.steps[step]) {
@@ -73,12 +120,24 @@ export async function runCalibrationPipeline(
     const started = performance.now();
     const onProgress = (framesDone: number, framesPlanned?: number) =>
       options.onEvent?.({ type: 'progress', step, framesDone, ...(framesPlanned ? { framesPlanned } : {}) });
+    const estimate = estimates.get(step);
+    const planned = estimate && !estimate.adaptive ? estimate.frames : undefined;
     let framesDone = 0;
     const onAcquired = (frames: number) => {
       framesDone += frames;
-      onProgress(framesDone);
+      onProgress(framesDone, planned);
     };
-    const result = await STEP_RUNNERS[step]({ target, calibration, settings, stats, onAcquired, onProgress });
+    const onCompute = (phase: RetrievalComputePhase, done: number, planned: number) =>
+      options.onEvent?.({ type: 'compute', step, phase, unit: phase === 'design' ? 'signals' : 'rows', done, planned });
+    const result = await STEP_RUNNERS[step]({
+      target,
+      calibration,
+      settings,
+      stats,
+      onAcquired,
+      onProgress,
+      onCompute,
+    });
     const run: StepRun = {
       completedAt: new Date().toISOString(),
       durationMs: performance.now() - started,

@@ -60,7 +60,7 @@ export async function measureStability(
   const correlation = [noiseFloor];
   const gapS = options.durationS / Math.max(1, options.repetitions - 1);
   for (let r = 1; r < options.repetitions; r++) {
-    await idle(acquirer, gapS, stats);
+    await idle(acquirer, gapS, stats, onAcquired);
     const next = await measure();
     timesS.push((next.startUs - first.startUs) * 1e-6);
     correlation.push(pearson(first.intensity, next.intensity));
@@ -69,7 +69,12 @@ export async function measureStability(
 }
 
 /** Lets `seconds` of device time pass with blank frames at the longest frame time, then restores the frame time. */
-async function idle(acquirer: ExposureControlledAcquirer, seconds: number, stats: AcquisitionStats) {
+async function idle(
+  acquirer: ExposureControlledAcquirer,
+  seconds: number,
+  stats: AcquisitionStats,
+  onAcquired?: FramesAcquired,
+) {
   const device = acquirer.device;
   const before = device.settings.frameTimeUs;
   const longest = device.info.limits.frameTimeUs.max;
@@ -77,7 +82,7 @@ async function idle(acquirer: ExposureControlledAcquirer, seconds: number, stats
   const frameTimeUs = Math.max(before, (seconds * 1e6) / count);
   await device.configure({ frameTimeUs });
   try {
-    await acquirer.acquireRaw(allocateDmdFrames(count, device.inputSize), stats);
+    await acquirer.acquireRaw(allocateDmdFrames(count, device.inputSize), stats, onAcquired);
   } finally {
     await device.configure({ frameTimeUs: before });
   }

@@ -7,6 +7,7 @@ import {
   measureReferenceFields,
   measureResponsivity,
   type ReferenceMeasurement,
+  responsivityFrames,
 } from '../measure/reference-measurement.js';
 import { UnsupportedError } from '../support/errors.js';
 import { findAutoExposure } from './auto-exposure.js';
@@ -15,7 +16,7 @@ import { measureLinearity } from './linearity.js';
 import type { ResolvedSettings, TransmissionMatrixSettings } from './pipeline-settings.js';
 import { referenceMeasurementOf } from './restore.js';
 import { measureStability } from './stability.js';
-import { retrieveTransmissionMatrix } from './tm-retrieval.js';
+import { type RetrievalComputePhase, retrievalPlan, retrieveTransmissionMatrix } from './tm-retrieval.js';
 
 /** The facade's internals the pipeline measures through. */
 export interface CalibrationTarget {
@@ -38,6 +39,8 @@ export interface StepContext {
   onAcquired: (frames: number) => void;
   /** Reports a running total directly, for measurements that know their plan. */
   onProgress: (framesDone: number, framesPlanned?: number) => void;
+  /** Reports a computation's work done of work planned. */
+  onCompute: (phase: RetrievalComputePhase, done: number, planned: number) => void;
 }
 
 type StepResult<S extends CalibrationStepName> = Omit<CalibrationSteps[S], keyof StepRun>;
@@ -134,7 +137,7 @@ export const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
     };
   },
 
-  async transmissionMatrix({ target, settings, stats, onProgress }) {
+  async transmissionMatrix({ target, settings, stats, onProgress, onCompute }) {
     const tm = settings.transmissionMatrix!;
     const { device } = target;
     const layout = transmissionMatrixLayout(device, tm);
@@ -150,8 +153,15 @@ export const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
     try {
       const acquirer = new ExposureControlledAcquirer(device, tm.rows);
       acquirer.triggerLagFrames = target.acquirer.triggerLagFrames;
+      // one count of frames for the whole step: its own dark level and responsivity, then the retrieval
+      const planned =
+        2 * settings.darkFrames + responsivityFrames(tm.rows, settings.darkFrames) + retrievalPlan(tm).frames;
+      const start = stats.frames;
       await measureDark(acquirer, settings.darkFrames, stats);
+      onProgress(stats.frames - start, planned);
       await measureResponsivity(acquirer, layout, { averagedFrames: settings.darkFrames, seed: settings.seed }, stats);
+      onProgress(stats.frames - start, planned);
+      const before = stats.frames - start;
       return await retrieveTransmissionMatrix(
         acquirer,
         layout,
@@ -161,7 +171,8 @@ export const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
           oversampling: tm.oversampling,
           testInputs: tm.testInputs,
           seed: settings.seed + 4,
-          onProgress,
+          onProgress: (framesDone) => onProgress(before + framesDone, planned),
+          onCompute,
         },
         stats,
       );

@@ -29,7 +29,65 @@ export interface TmRetrievalOptions {
   testInputs: number;
   seed: number;
   onProgress?: (framesDone: number, framesPlanned: number) => void;
+  /**
+   * Progress of the computations between measurements, which take minutes for thousands of columns: 'design'
+   * counts the signals whose Gram matrix ΞᵀΞ is summed (the Cholesky factor follows at `done === planned`),
+   * 'solve' the rows of the matrix solved.
+   */
+  onCompute?: (phase: RetrievalComputePhase, done: number, planned: number) => void;
 }
+
+export type RetrievalComputePhase = 'design' | 'solve';
+
+/** The retrieval's size: what `retrievalPlan` and `retrievalMemory` need of the layout and the options. */
+export interface RetrievalSize {
+  rows: number;
+  cols: number;
+  anchors: number;
+  method: TransmissionMatrixMethod;
+  oversampling: number;
+  anchorAveragedFrames: number;
+  testInputs: number;
+}
+
+/** Calibration signals and frames of a retrieval: the anchor pairs, each signal with each anchor, the fit's tests. */
+export function retrievalPlan(size: RetrievalSize): { signals: number; frames: number } {
+  const S = size.anchors;
+  const signals = size.method === 'anchors' ? Math.ceil(size.oversampling * size.cols) : size.cols;
+  const anchorFrames = ((S * (S + 1)) / 2) * size.anchorAveragedFrames;
+  return { signals, frames: anchorFrames + signals * (S + 1) + size.testInputs };
+}
+
+/**
+ * Bytes a retrieval holds at its peak, by what holds them: the matrix itself (float32 re and im); for 'anchors' the
+ * signals Ξ, the Gram matrix ΞᵀΞ and its factor (float64, n²) and the normal equations ΞᵀY (float64, n × 2·rows);
+ * for 'circulant' the placed fields (float64, rows × n × 2); and one chunk of measurements (DMD frames and their
+ * gathered copy, camera frames, intensities, placed fields).
+ */
+export function retrievalMemory(
+  size: RetrievalSize,
+  frame: { dmdBytes: number; cameraBytes: number },
+): Record<'matrix' | 'signals' | 'gram' | 'normalEquations' | 'fields' | 'measurementChunk', number> {
+  const { rows: m, cols: n, anchors: S } = size;
+  const { signals } = retrievalPlan(size);
+  const float64 = Float64Array.BYTES_PER_ELEMENT;
+  const float32 = Float32Array.BYTES_PER_ELEMENT;
+  const chunk = Math.min(signals, chunkSignals(S, m));
+  const chunkFrames = chunk * (S + 1);
+  const anchors = size.method === 'anchors';
+  return {
+    matrix: 2 * m * n * float32,
+    signals: anchors ? signals * n * float64 : 0,
+    gram: anchors ? n * n * float64 : 0,
+    normalEquations: anchors ? n * 2 * m * float64 : 0,
+    fields: anchors ? 0 : 2 * m * n * float64,
+    measurementChunk: chunkFrames * (2 * frame.dmdBytes + frame.cameraBytes + m * float32) + chunk * 2 * m * float64,
+  };
+}
+
+/** Signals measured per chunk: their intensities fill CHUNK_VALUES. */
+const chunkSignals = (anchors: number, outputs: number) =>
+  Math.max(1, Math.floor(CHUNK_VALUES / ((anchors + 1) * outputs)));
 
 /** Candidate patterns the circulant design picks its best-conditioned one from. */
 const CIRCULANT_CANDIDATES = 32;
@@ -37,6 +95,11 @@ const CIRCULANT_CANDIDATES = 32;
 const DESIGN_ATTEMPTS = 8;
 /** Intensities held per chunk of calibration signals (Float32 values, 32 MiB). */
 const CHUNK_VALUES = 8 * 2 ** 20;
+/** Progress reports per computation: each a block of work, then a turn of the event loop so that they are seen. */
+const COMPUTE_BLOCKS = 64;
+
+/** Lets the event loop run (progress lines written to a pipe go out), between blocks of synchronous kernel work. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Retrieves the complex transmission matrix between the layout's data elements and the ROI pixels from intensity
@@ -60,17 +123,18 @@ export async function retrieveTransmissionMatrix(
   validate(layout, options);
   const start = { frames: stats.frames, deviceTimeUs: stats.deviceTimeUs };
   const random = seededUniform(options.seed);
+  const onCompute = (phase: RetrievalComputePhase) =>
+    options.onCompute && ((done: number, planned: number) => options.onCompute!(phase, done, planned));
   const design =
     options.method === 'anchors'
-      ? new LeastSquaresDesign(layout, options, random)
+      ? await LeastSquaresDesign.create(layout, options, random, onCompute('design'))
       : new CirculantDesign(layout, random);
   const S = layout.referenceCount;
-  const anchorFrames = ((S * (S + 1)) / 2) * options.anchorAveragedFrames;
-  const planned = anchorFrames + design.signals * (S + 1) + options.testInputs;
+  const { frames: planned } = retrievalPlan({ ...options, rows: acquirer.outputs, cols: layout.inputs, anchors: S });
   const progress = progressCounter(planned, options.onProgress);
 
   const geometry = await measureAnchors(acquirer, layout, options.anchorAveragedFrames, stats, progress);
-  const chunk = Math.max(1, Math.floor(CHUNK_VALUES / ((S + 1) * acquirer.outputs)));
+  const chunk = chunkSignals(S, acquirer.outputs);
   const placed = new Float64Array(chunk * 2 * acquirer.outputs);
   for (let t0 = 0; t0 < design.signals; t0 += chunk) {
     const count = Math.min(chunk, design.signals - t0);
@@ -79,7 +143,7 @@ export async function retrieveTransmissionMatrix(
     placeSignals(geometry, intensity, count, placed);
     design.accumulate(placed, t0, count, acquirer.outputs);
   }
-  const matrix = design.solve(acquirer.outputs);
+  const matrix = await design.solve(acquirer.outputs, onCompute('solve'));
 
   const fit = await measureFit(acquirer, layout, matrix, options.testInputs, random, stats, progress);
   const quality: TransmissionMatrixQuality = {
@@ -126,8 +190,12 @@ export interface Design {
   lights(t: number, j: number): boolean;
   /** Takes the fields of signals [t0, t0 + count), laid out as `placeSignals` writes them. */
   accumulate(placed: Float64Array, t0: number, count: number, outputs: number): void;
-  solve(outputs: number): { re: Float32Array; im: Float32Array };
+  /** The matrix, reporting the rows solved so far. */
+  solve(outputs: number, onRows?: ComputeProgress): Promise<{ re: Float32Array; im: Float32Array }>;
 }
+
+/** Work done of work planned, in the computation's own units. */
+export type ComputeProgress = (done: number, planned: number) => void;
 
 /**
  * Random half-lit signals Ξ (T × cols) and the normal equations A = Y·Ξ·(ΞᵀΞ)⁻¹: ΞᵀΞ is the same for every output,
@@ -144,25 +212,39 @@ export class LeastSquaresDesign implements Design {
   /** ΞᵀY, cols × (Re over outputs, then Im over outputs). */
   #projected: Float64Array | undefined;
 
-  constructor(
+  private constructor(n: number, signals: number, patterns: Float64Array, factor: Float64Array) {
+    this.#n = n;
+    this.signals = signals;
+    this.#patterns = patterns;
+    this.#factor = factor;
+  }
+
+  /**
+   * Draws the signals and factors ΞᵀΞ, summed a block of signals at a time (the sums of 0/1 products are exact, so
+   * the blocks change nothing) with the signals summed so far reported.
+   */
+  static async create(
     layout: Pick<DmdLayout, 'inputs'>,
     options: Pick<TmRetrievalOptions, 'oversampling'>,
     random: () => number,
-  ) {
+    onSignals?: ComputeProgress,
+  ): Promise<LeastSquaresDesign> {
     const n = layout.inputs;
-    this.#n = n;
-    this.signals = Math.ceil(options.oversampling * n);
+    const signals = Math.ceil(options.oversampling * n);
+    const block = Math.ceil(signals / COMPUTE_BLOCKS);
     for (let attempt = 0; ; attempt++) {
-      const patterns = Float64Array.from({ length: this.signals * n }, () => (random() < 0.5 ? 1 : 0));
+      const patterns = Float64Array.from({ length: signals * n }, () => (random() < 0.5 ? 1 : 0));
       const gram = new Float64Array(n * n);
-      kernels.dgemm(n, n, this.signals, patterns, patterns, gram, { transA: true });
-      if (kernels.choleskyFactor(gram, n)) {
-        this.#patterns = patterns;
-        this.#factor = gram;
-        return;
+      for (let t0 = 0; t0 < signals; t0 += block) {
+        const count = Math.min(block, signals - t0);
+        const rows = patterns.subarray(t0 * n, (t0 + count) * n);
+        kernels.dgemm(n, n, count, rows, rows, gram, { transA: true, beta: 1 });
+        onSignals?.(t0 + count, signals);
+        await nextTurn();
       }
+      if (kernels.choleskyFactor(gram, n)) return new LeastSquaresDesign(n, signals, patterns, gram);
       if (attempt + 1 >= DESIGN_ATTEMPTS) {
-        throw new ArgumentError(`${this.signals} random signals leave ${n} columns undetermined`, {
+        throw new ArgumentError(`${signals} random signals leave ${n} columns undetermined`, {
           field: 'oversampling',
           fix: 'use 2 or more',
         });
@@ -185,18 +267,32 @@ export class LeastSquaresDesign implements Design {
     });
   }
 
-  solve(outputs: number): { re: Float32Array; im: Float32Array } {
+  /** Solves ΞᵀΞ·A = ΞᵀY a block of rows (their Re and Im columns of ΞᵀY) at a time. */
+  async solve(outputs: number, onRows?: ComputeProgress): Promise<{ re: Float32Array; im: Float32Array }> {
     const n = this.#n;
     const width = 2 * outputs;
-    const solution = this.#projected ?? new Float64Array(n * width);
-    kernels.choleskySolve(this.#factor, n, solution, width);
+    const projected = this.#projected ?? new Float64Array(n * width);
     const re = new Float32Array(outputs * n);
     const im = new Float32Array(outputs * n);
-    for (let j = 0; j < n; j++) {
-      for (let i = 0; i < outputs; i++) {
-        re[i * n + j] = solution[j * width + i]!;
-        im[i * n + j] = solution[j * width + outputs + i]!;
+    const block = Math.ceil(outputs / COMPUTE_BLOCKS);
+    const rhs = new Float64Array(n * 2 * block);
+    for (let i0 = 0; i0 < outputs; i0 += block) {
+      const b = Math.min(block, outputs - i0);
+      for (let j = 0; j < n; j++) {
+        for (let q = 0; q < b; q++) {
+          rhs[j * 2 * b + q] = projected[j * width + i0 + q]!;
+          rhs[j * 2 * b + b + q] = projected[j * width + outputs + i0 + q]!;
+        }
       }
+      kernels.choleskySolve(this.#factor, n, rhs.subarray(0, n * 2 * b), 2 * b);
+      for (let j = 0; j < n; j++) {
+        for (let q = 0; q < b; q++) {
+          re[(i0 + q) * n + j] = rhs[j * 2 * b + q]!;
+          im[(i0 + q) * n + j] = rhs[j * 2 * b + b + q]!;
+        }
+      }
+      onRows?.(i0 + b, outputs);
+      await nextTurn();
     }
     return { re, im };
   }
@@ -250,19 +346,24 @@ class CirculantDesign implements Design {
     }
   }
 
-  solve(outputs: number): { re: Float32Array; im: Float32Array } {
+  async solve(outputs: number, onRows?: ComputeProgress): Promise<{ re: Float32Array; im: Float32Array }> {
     const n = this.signals;
     const fields = this.#fields ?? { re: new Float64Array(outputs * n), im: new Float64Array(outputs * n) };
     const re = new Float32Array(outputs * n);
     const im = new Float32Array(outputs * n);
     const rowRe = new Float64Array(n);
     const rowIm = new Float64Array(n);
+    const block = Math.ceil(outputs / COMPUTE_BLOCKS);
     for (let i = 0; i < outputs; i++) {
       rowRe.set(fields.re.subarray(i * n, (i + 1) * n));
       rowIm.set(fields.im.subarray(i * n, (i + 1) * n));
       this.#solver.solve(rowRe, rowIm);
       re.set(rowRe, i * n);
       im.set(rowIm, i * n);
+      if ((i + 1) % block === 0 || i + 1 === outputs) {
+        onRows?.(i + 1, outputs);
+        await nextTurn();
+      }
     }
     return { re, im };
   }

@@ -44,6 +44,8 @@ export function addStats(into: AcquisitionStats, from: AcquisitionStats): void {
 
 /** The facade's trigger-lag test lights frame 5 of 10: blanks before it, and room after it for the longest lag. */
 const TRIGGER_TEST_LIT_FRAME = 5;
+/** Frames of one trigger-lag test (more only when the camera sees nothing at first and the exposure is raised). */
+export const TRIGGER_TEST_FRAMES = 2 * TRIGGER_TEST_LIT_FRAME;
 /** Exposure grows by this factor while the trigger-lag test sees nothing. */
 const TRIGGER_TEST_EXPOSURE_STEP = 8;
 
@@ -108,7 +110,7 @@ export class ExposureControlledAcquirer {
     const { max } = this.device.info.limits.exposureUs;
     let exposure = await this.setExposure(this.device.settings.exposureUs);
     this.triggerLagFrames = await measureTriggerLag((frames) => this.acquireRaw(frames, stats), this.device.inputSize, {
-      frames: 2 * TRIGGER_TEST_LIT_FRAME,
+      frames: TRIGGER_TEST_FRAMES,
       blanksBefore: TRIGGER_TEST_LIT_FRAME,
       raiseExposure: async () => {
         if (exposure >= max) return false;

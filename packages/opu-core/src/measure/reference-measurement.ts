@@ -193,7 +193,7 @@ export async function measureResponsivity(
   const m = acquirer.outputs;
   const n = layout.inputs;
   const p = 0.5;
-  const patterns = halfLitPatterns(n, Math.min(1024, Math.max(32, Math.ceil(65_536 / m))), options.seed);
+  const patterns = halfLitPatterns(n, responsivityPatterns(m), options.seed);
   const count = patterns.length;
   const frames = allocateDmdFrames(count + options.averagedFrames, acquirer.device.inputSize);
   patterns.forEach((pattern, f) => {
@@ -218,6 +218,18 @@ export async function measureResponsivity(
       fix: 'check that the laser is on and the ROI sees the speckle',
     });
   }
+}
+
+/** Random half-lit patterns the responsivity averages: about 65 536 intensities, 32 to 1024 frames. */
+const responsivityPatterns = (outputs: number) => Math.min(1024, Math.max(32, Math.ceil(65_536 / outputs)));
+
+/**
+ * Frames `measureResponsivity` usually shows, for estimates: its patterns twice to bring the exposure into range
+ * (once when the present exposure suits them, more when it is far off), then the patterns and the averaged
+ * all-data-on frames.
+ */
+export function responsivityFrames(outputs: number, averagedFrames: number): number {
+  return 3 * responsivityPatterns(outputs) + averagedFrames;
 }
 
 /**

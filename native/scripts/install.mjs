@@ -5,18 +5,18 @@
 // and what to run once a compiler is there. npm_config_build_from_source=true (npm rebuild --build-from-source)
 // compiles even when a prebuild loads.
 //
-// In the repository itself the root postinstall builds (npm run build:native): outside node_modules this does
-// nothing, so npm ci never compiles twice.
+// In the repository itself the root postinstall builds (npm run build:native): where scripts/build.mjs exists (it is
+// not shipped) this does nothing, so npm ci never compiles twice.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-if (!packageRoot.split(sep).includes('node_modules')) process.exit(0);
+if (existsSync(join(packageRoot, 'scripts', 'build.mjs'))) process.exit(0);
 
 /** The file node-gyp-build would load, if it loads in a fresh process (a prebuild for a newer glibc does not). */
 function loadableAddon() {

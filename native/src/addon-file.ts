@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,11 +42,17 @@ export function locateAddon(packageRoot: string = PACKAGE_ROOT, env: NodeJS.Proc
 }
 
 /**
- * The command that (re)builds the addon where this package sits: `npm rebuild opu-native` for an installed
- * dependency (it compiles from the shipped sources), `npm run build:native` in the repository.
+ * The command that (re)builds the addon where this package sits: `npm run build:native` in the repository (recognized
+ * by its build script, which the package does not ship), `npm rebuild opu-native` for an installed package (it
+ * compiles from the shipped sources).
  */
 export function rebuildCommand(packageRoot: string = PACKAGE_ROOT): string {
-  return packageRoot.split(sep).includes('node_modules')
-    ? 'install python3, make and a C++ compiler, then run npm rebuild opu-native'
-    : 'build it with npm run build:native';
+  return isRepositoryCheckout(packageRoot)
+    ? 'build it with npm run build:native'
+    : 'install python3, make and a C++ compiler, then run npm rebuild opu-native';
+}
+
+/** Whether `packageRoot` is native/ of the repository rather than an installed package. */
+function isRepositoryCheckout(packageRoot: string): boolean {
+  return existsSync(join(packageRoot, 'scripts', 'build.mjs'));
 }

@@ -55,12 +55,20 @@ describe('which addon file the loader picks in a package', () => {
 });
 
 describe('the command the fallback message names', () => {
-  it('an installed dependency is rebuilt by npm, from its shipped sources', () => {
-    expect(rebuildCommand(join('/app', 'node_modules', 'opu-native'))).toMatch(/then run npm rebuild opu-native$/);
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'opu-native-package-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true }));
+
+  it('an installed package is rebuilt by npm, from its shipped sources', () => {
+    expect(rebuildCommand(root)).toMatch(/then run npm rebuild opu-native$/);
   });
 
-  it('this repository builds with its own script', () => {
-    expect(rebuildCommand(join('/work', 'opu-sdk', 'native'))).toBe('build it with npm run build:native');
+  it('the repository, recognized by its build script, builds with that script', () => {
+    mkdirSync(join(root, 'scripts'));
+    writeFileSync(join(root, 'scripts', 'build.mjs'), '');
+    expect(rebuildCommand(root)).toBe('build it with npm run build:native');
   });
 
   it('a file that does not load gives the reason and the command', () => {

@@ -4,6 +4,7 @@ import {
   CALIBRATION_STEPS,
   type CalibrationStepName,
   type DeviceCalibration,
+  estimateCalibration,
   loadCalibration,
   type Opu,
   openOpu,
@@ -16,16 +17,21 @@ import {
 import { renderCalibrationReport } from 'opu-report';
 import { SimulatedOpuDevice, transmissionMatrixErrorOnItsLayout } from 'opu-sim';
 import { deviceUrl, UsageError } from './exit.js';
+import { calibrationLimits, checkLimits, DEFAULT_MAX_DEVICE_S, describeEstimate, estimateJson } from './limits.js';
 import { calibrationProgress } from './progress.js';
 import { checkWritable } from './writable.js';
 
 export const CALIBRATE_USAGE = `usage: opu calibrate <url> [--out FILE] [--tm ROWSxCOLS] [--method anchors|circulant] [--anchors S]
-                     [--tm-dmd LEFT,TOP] [--tm-camera LEFT,TOP] [--steps a,b,…] [--snr N] [--drift-s SECONDS] [--seed N] [--resume] [--no-report] [--json]
+                     [--tm-dmd LEFT,TOP] [--tm-camera LEFT,TOP] [--steps a,b,…] [--snr N] [--drift-s SECONDS] [--seed N]
+                     [--max-memory SIZE] [--max-device-s SECONDS] [--force] [--resume] [--no-report] [--json]
 Calibrates the device for project() (facade size from the URL: sim://?inputs=256&outputs=512) and writes FILE
 (default <serial>.opucal) with an HTML report beside it (FILE with .html). Steps: ${CALIBRATION_STEPS.join(', ')}.
 --tm retrieves a ROWS×COLS transmission matrix too, its columns from DMD mirror LEFT,TOP (--tm-dmd) and its rows
 from camera pixel LEFT,TOP (--tm-camera). A failed run keeps its finished steps in FILE.partial;
---resume continues from there. A FILE whose directory is missing or not writable exits 4 before anything is measured.`;
+--resume continues from there. A FILE whose directory is missing or not writable exits 4 before anything is measured.
+Before the first step it prints an estimate of the frames, device time and memory (a JSON line with --json) and
+exits 2 past a limit: --max-memory SIZE (e.g. 8G; default the memory free now) and --max-device-s SECONDS (default
+${DEFAULT_MAX_DEVICE_S}); --force runs anyway.`;
 
 /** `opu calibrate <url>`: the calibration pipeline, saved atomically, with its report. */
 export async function calibrate(argv: string[]): Promise<number> {
@@ -45,11 +51,15 @@ export async function calibrate(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       resume: { type: 'boolean' },
       'no-report': { type: 'boolean' },
+      'max-memory': { type: 'string' },
+      'max-device-s': { type: 'string' },
+      force: { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
   const url = deviceUrl(positionals);
   const pipeline = pipelineOptions(values);
+  const limits = calibrationLimits(values);
   const json = values.json ?? false;
   if (values.out) checkOutputs(values.out, values['no-report']);
   await using opu = await openOpu(url, { calibrate: false });
@@ -57,6 +67,10 @@ export async function calibrate(argv: string[]): Promise<number> {
   const partial = `${out}.partial`;
   const report = checkOutputs(out, values['no-report']);
   const resume = values.resume ? await resumable(partial) : undefined;
+  const estimate = estimateCalibration(opu, { ...pipeline, resume });
+  if (json) process.stdout.write(`${JSON.stringify(estimateJson(estimate, limits, values.force ?? false))}\n`);
+  else process.stderr.write(`${describeEstimate(estimate)}\n`);
+  if (!values.force) checkLimits(estimate, limits);
   const progress = calibrationProgress(json);
   let calibration: DeviceCalibration;
   try {

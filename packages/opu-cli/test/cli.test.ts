@@ -23,7 +23,7 @@ describe('the opu command', () => {
   it('--help everywhere; an unknown command or a missing argument exits with 2 and the usage', () => {
     expect(opu('--help')).toMatchObject({ code: 0, stderr: '' });
     expect(opu('--help').stdout).toMatch(
-      /devices .*\n.*info <url>.*\n.*calibrate <url>.*\n.*project <url>.*\n.*bench <url>.*\n.*emulate/,
+      /devices .*\n.*info <url>.*\n.*calibrate <url>.*\n.*project <url>.*\n.*bench <url>.*\n.*train .*\n.*emulate/,
     );
     expect(opu('info', '--help').stdout).toMatch(/^usage: opu info <url> \[--json\]/);
     expect(opu('devices', '--help').stdout).toMatch(/^usage: opu devices/);

@@ -52,6 +52,8 @@ describe('the calibration estimate and progress', () => {
       new Set([estimate.steps.find((s) => s.step === 'stability')!.frames]),
     );
     expect(planned('reference').every((p) => p === undefined)).toBe(true);
+    const linearity = events.filter((e) => e.type === 'progress' && e.step === 'linearity');
+    expect(linearity.at(-1)).toMatchObject({ framesDone: calibration.steps.linearity!.frames });
     const tmFrames = events.filter((e) => e.type === 'progress' && e.step === 'transmissionMatrix');
     expect(tmFrames.at(-1)).toMatchObject({ framesPlanned: tm.frames });
     for (const [phase, unit, total] of [

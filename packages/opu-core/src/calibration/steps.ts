@@ -27,6 +27,7 @@ export interface CalibrationTarget {
   project(
     rows: Float32Array,
     calibration: ReferenceMeasurement,
+    onProgress?: (progress: { framesDone: number }) => void,
   ): Promise<{ data: Float32Array; meta: AcquisitionStats }>;
 }
 
@@ -107,11 +108,16 @@ export const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
     };
   },
 
-  async linearity({ target, calibration, settings, stats }) {
+  async linearity({ target, calibration, settings, stats, onAcquired }) {
     const linear = referenceMeasurementOf(calibration);
     return measureLinearity(
       async (rows) => {
-        const { data, meta } = await target.project(rows, linear);
+        // each projection counts its frames from zero: the step's count goes on across them
+        let counted = 0;
+        const { data, meta } = await target.project(rows, linear, ({ framesDone }) => {
+          onAcquired(framesDone - counted);
+          counted = framesDone;
+        });
         addStats(stats, meta);
         return data;
       },

@@ -253,10 +253,10 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
           device: this.device,
           layout: this.layout,
           acquirer: this.#acquirer,
-          project: async (rows, calibration) => {
+          project: async (rows, calibration, onProgress) => {
             const out = allocateResult(this.#rowsOf(rows, 'rows'), this.outputs, 'rows');
             const plan = planDecomposition(rows, this.inputs, 'auto', 8);
-            return this.#projectRows(rows, plan, out, calibration, undefined, performance.now());
+            return this.#projectRows(rows, plan, out, calibration, onProgress, performance.now());
           },
         },
         options,

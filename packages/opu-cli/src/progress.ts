@@ -47,7 +47,8 @@ export function calibrationProgress(
         event.type === 'progress'
           ? { phase: '', unit: 'frames', done: event.framesDone, planned: event.framesPlanned }
           : event;
-      const ms = (msSpent.get(phase) ?? 0) + (at - lastEventAt);
+      // a count at zero has not begun: what came before it (e.g. drawing the signals) is not part of its rate
+      const ms = done === 0 ? 0 : (msSpent.get(phase) ?? 0) + (at - lastEventAt);
       msSpent.set(phase, ms);
       lastEventAt = at;
       const finished = done === planned;

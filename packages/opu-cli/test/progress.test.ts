@@ -48,6 +48,8 @@ describe('calibration progress', () => {
     progress.onEvent({ type: 'step', step, status: 'started', index: 6, total: 7 });
     ms = 1000;
     progress.onEvent({ type: 'progress', step, framesDone: 100, framesPlanned: 1000 });
+    ms = 5000;
+    progress.onEvent({ type: 'compute', step, phase: 'design', unit: 'signals', done: 0, planned: 64 });
     ms = 11_000;
     progress.onEvent({ type: 'compute', step, phase: 'design', unit: 'signals', done: 32, planned: 64 });
     ms = 21_000;
@@ -59,7 +61,9 @@ describe('calibration progress', () => {
     const bars = tty.written.filter((w) => w.startsWith('\r\x1b[2K  '));
     expect(bars).toEqual([
       `\r\x1b[2K  transmissionMatrix  ${'█'.repeat(2)}${'░'.repeat(22)} 100/1000 frames  0:09 left`,
-      `\r\x1b[2K  transmissionMatrix  design ${'█'.repeat(12)}${'░'.repeat(12)} 32/64 signals  0:10 left`,
+      `\r\x1b[2K  transmissionMatrix  design ${'░'.repeat(24)} 0/64 signals`,
+      // the 4 s before the count began (drawing the signals) are not part of its rate
+      `\r\x1b[2K  transmissionMatrix  design ${'█'.repeat(12)}${'░'.repeat(12)} 32/64 signals  0:06 left`,
       `\r\x1b[2K  transmissionMatrix  design ${'█'.repeat(24)} 64/64 signals`,
       // 200 frames took 2 s of the 22: the 20 s of design do not slow the frames down
       `\r\x1b[2K  transmissionMatrix  ${'█'.repeat(5)}${'░'.repeat(19)} 200/1000 frames  0:08 left`,

@@ -235,6 +235,7 @@ export class LeastSquaresDesign implements Design {
     for (let attempt = 0; ; attempt++) {
       const patterns = Float64Array.from({ length: signals * n }, () => (random() < 0.5 ? 1 : 0));
       const gram = new Float64Array(n * n);
+      onSignals?.(0, signals);
       for (let t0 = 0; t0 < signals; t0 += block) {
         const count = Math.min(block, signals - t0);
         const rows = patterns.subarray(t0 * n, (t0 + count) * n);

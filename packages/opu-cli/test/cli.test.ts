@@ -66,6 +66,12 @@ describe('the opu command', () => {
       ['sim://?outputs=100000000', /^url\.outputs: 100000000 outputs exceed the 1920×1080 sensor/],
     ];
     try {
+      // emulate checks its sim:// URL itself, before opening a pseudo-terminal
+      for (const url of ['sim:/seed=7', 'sim://lab?seed=7', 'sim://?inputs=0']) {
+        const run = opu('emulate', url);
+        expect(run.code, `emulate ${url}`).toBe(2);
+        expect(run.stderr, `emulate ${url}`).toMatch(/^opu emulate: .*(not a sim:\/\/ URL|url\.inputs)/m);
+      }
       for (const [command, ...flags] of commands) {
         for (const [url, message] of bad) {
           // info opens no facade: the facade's keys are parsed, then ignored

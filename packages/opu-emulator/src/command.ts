@@ -52,7 +52,10 @@ export async function runEmulatorCommand(argv: string[], program = 'opu-emulator
     return;
   }
   const given = parsed.positionals[0] ?? 'sim://';
-  if (!URL.canParse(given) || new URL(given).protocol !== 'sim:') fail(`'${given}' is not a sim:// URL`);
+  // `sim:/seed=7` parses, with the query as a path: only `sim://?…` is the simulator's form
+  if (!/^sim:\/\/\/?(\?|$)/i.test(given) || !URL.canParse(given)) {
+    fail(`'${given}' is not a sim:// URL with only query keys (e.g. sim://?seed=7)`);
+  }
   const url = new URL(given);
   const faults: Record<string, number> = {};
   for (const [flag, key] of Object.entries(FLAGS)) {

@@ -94,8 +94,8 @@ function clock(seconds: number): string {
 export function trainingProgress(json: boolean, epochs: number, stream: NodeJS.WriteStream = process.stdout) {
   let last = Number.NEGATIVE_INFINITY;
   let barShown = false;
-  // The time left is extrapolated from this run's own batches, not from epochs a resumed run skipped.
-  let started: { at: number; epoch: number } | undefined;
+  // The time left extrapolates the rate since the first batch this process trained (a resumed run skips epochs).
+  let first: { at: number; fraction: number } | undefined;
   const clearBar = () => {
     if (barShown) stream.write('\r\x1b[2K');
     barShown = false;
@@ -112,14 +112,13 @@ export function trainingProgress(json: boolean, epochs: number, stream: NodeJS.W
     onBatch(epoch: number, done: number, total: number): void {
       emit({ event: 'batch', epoch, done, total });
       const now = performance.now();
-      started ??= { at: now, epoch };
+      const fraction = (epoch + done / total) / epochs;
+      first ??= { at: now, fraction };
       if (json || !stream.isTTY || (now - last < THROTTLE_MS && done < total)) return;
       last = now;
-      const fraction = (epoch - started.epoch + done / total) / (epochs - started.epoch);
-      const left = ((now - started.at) / 1e3) * ((1 - fraction) / fraction);
-      stream.write(
-        `\r\x1b[2K  epoch ${epoch + 1}/${epochs} ${barText(done / total)} ${done}/${total}  ${clock(left)} left`,
-      );
+      const perMs = (fraction - first.fraction) / (now - first.at);
+      const left = perMs > 0 ? `  ${clock((1 - fraction) / perMs / 1e3)} left` : '';
+      stream.write(`\r\x1b[2K  epoch ${epoch + 1}/${epochs} ${barText(done / total)} ${done}/${total}${left}`);
       barShown = true;
     },
     onEpoch(m: EpochMetrics): void {

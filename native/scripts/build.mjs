@@ -6,7 +6,8 @@
 //   node native/scripts/build.mjs             → native/prebuilds/<platform>-<arch>/opu-native[.glibc|.musl].node:
 //     prebuildify (--napi --strip, --tag-libc on Linux) compiles once with node-gyp in native/build and moves the stripped
 //     binary there, where node-gyp-build finds it at run time and `npm pack -w opu-native` ships it. On Linux it is
-//     linked with libstdc++ inside (binding.gyp: opu_native_static_libstdcxx) to run on older distributions.
+//     linked with libstdc++ inside (binding.gyp: opu_native_static_libstdcxx) and, on x86-64 glibc, with the newer
+//     glibc symbol versions avoided (opu_native_glibc_compat), to run on older distributions.
 //   node native/scripts/build.mjs --no-simd   → native/build-nosimd/build/Release/opu_native.node: the same
 //     sources with -DOPU_NATIVE_NO_SIMD (only the portable paths, as on a non-x86 machine), in a directory of its
 //     own, so the normal build is not touched. Load it with OPU_NATIVE_ADDON=<that path>. A failure exits 1.
@@ -69,6 +70,8 @@ function buildPrebuild() {
   // node-gyp reads npm_config_* settings: unknown ones become gyp variables; jobs is make's -j (prebuildify passes
   // none, and one compile per core halves the wait on two cores).
   process.env.npm_config_opu_native_static_libstdcxx = 'on';
+  const glibc = process.platform === 'linux' && process.report.getReport().header.glibcVersionRuntime !== undefined;
+  if (glibc && process.arch === 'x64') process.env.npm_config_opu_native_glibc_compat = 'on';
   process.env.npm_config_jobs ??= 'max';
   const options = {
     cwd: packageRoot,

@@ -10,7 +10,11 @@ const main = 'packages/opu-cli/src/main.ts';
 
 function opu(...args: string[]) {
   const started = performance.now();
-  const run = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: root, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 50_000,
+  });
   const lines = args.includes('--json')
     ? run.stdout
         .trim()

@@ -9,7 +9,11 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const main = 'packages/opu-cli/src/main.ts';
 
 function opu(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: root, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 50_000,
+  });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -47,10 +51,14 @@ describe('a file a command would write is checked before any work', () => {
   });
 
   it('project --out exits 4 the same way, before the device calibrates', () => {
-    for (const [out, code] of cases) {
+    for (const [out, code, problem] of cases) {
       const run = opu('project', 'sim://?seed=7', '--in', input, '--out', out, '--json');
       expect(run.code, out).toBe(4);
-      expect(JSON.parse(run.stdout)).toMatchObject({ kind: 'StorageError', field: out, code });
+      const error = JSON.parse(run.stdout);
+      expect(error).toMatchObject({ kind: 'StorageError', field: out, code });
+      // the check's own words, not those of a failed write after the device calibrated
+      expect(error.error).toMatch(problem);
+      expect(error.error).toMatch(/--out/);
     }
   });
 

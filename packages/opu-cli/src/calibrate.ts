@@ -28,10 +28,10 @@ Calibrates the device for project() (facade size from the URL: sim://?inputs=256
 (default <serial>.opucal) with an HTML report beside it (FILE with .html). Steps: ${CALIBRATION_STEPS.join(', ')}.
 --tm retrieves a ROWS×COLS transmission matrix too, its columns from DMD mirror LEFT,TOP (--tm-dmd) and its rows
 from camera pixel LEFT,TOP (--tm-camera). A failed run keeps its finished steps in FILE.partial;
---resume continues from there. A FILE whose directory is missing or not writable exits 4 before anything is measured.
-Before the first step it prints an estimate of the frames, device time and memory (a JSON line with --json) and
-exits 2 past a limit: --max-memory SIZE (e.g. 8G; default the memory free now) and --max-device-s SECONDS (default
-${DEFAULT_MAX_DEVICE_S}); --force runs anyway.`;
+--resume continues from there. A FILE whose directory is missing or not writable exits 4 before anything is
+measured. Before the first step it prints an estimate of the frames, device time and memory (a JSON line with
+--json) and exits 2 past a limit: --max-memory SIZE (e.g. 8G; default the memory free now) and --max-device-s
+SECONDS (default ${DEFAULT_MAX_DEVICE_S}); --force runs anyway.`;
 
 /** `opu calibrate <url>`: the calibration pipeline, saved atomically, with its report. */
 export async function calibrate(argv: string[]): Promise<number> {

@@ -8,8 +8,8 @@ import { checkWritable } from './writable.js';
 export const PROJECT_USAGE = `usage: opu project <url> --in FILE [--calibration FILE] [--force] [--out FILE] [--precision-bits N] [--json]
 Projects each row of FILE (CSV: one vector per line; .json: an array of arrays) through the OPU and writes the
 rows of e·Bᵀ as CSV to --out (or stdout). Without --calibration the OPU calibrates while opening; inputs default to
-the rows' length. On a simulator it also reports the error against the exact projection. An --out whose directory is missing or not
-writable exits 4 before the device is opened.`;
+the rows' length. On a simulator it also reports the error against the exact projection. An --out whose
+directory is missing or not writable exits 4 before the device is opened.`;
 
 /** `opu project <url> --in FILE`: a quick end-to-end check of the linear projection. */
 export async function project(argv: string[]): Promise<number> {

@@ -64,6 +64,7 @@ describe('the opu command', () => {
       ['sim://?bitDepth=7', /^url: .*sim:\/\/ backend rejects: options\.camera\.bitDepth/],
       ['sim://lab?seed=7', /^url: 'sim:\/\/lab\?seed=7' names 'lab', but sim:\/\/ takes only query keys/],
       ['sim://?outputs=100000000', /^url\.outputs: 100000000 outputs exceed the 1920×1080 sensor/],
+      ['sim://?calibrationFrames=100000000', /^url\.calibrationFrames: 100000000 frames per reference pattern/],
     ];
     try {
       // emulate checks its sim:// URL itself, before opening a pseudo-terminal
@@ -75,7 +76,7 @@ describe('the opu command', () => {
       for (const [command, ...flags] of commands) {
         for (const [url, message] of bad) {
           // info opens no facade: the facade's keys are parsed, then ignored
-          if (command === 'info' && url.includes('outputs=')) continue;
+          if (command === 'info' && /outputs=|calibrationFrames=/.test(url)) continue;
           const run = opu(command!, url, ...flags, '--json');
           expect(run.code, `${command} ${url}`).toBe(2);
           expect(JSON.parse(run.stdout).error, `${command} ${url}`).toMatch(message);

@@ -568,6 +568,9 @@ function defaultMirrorsPerElement(options: ResolvedOptions, dmdMirrors: number):
   return Math.max(1, Math.floor(Math.min(DEFAULT_LAYOUT_MIRRORS, dmdMirrors) / elements));
 }
 
+/** Frames averaged per reference pattern by `calibrate()` at most: four times the pipeline's reference.maxFrames. */
+const MAX_CALIBRATION_FRAMES = 4096;
+
 function resolveOptions(options: OpuOptions): ResolvedOptions {
   const positiveInt = (value: unknown, field: string, fix: string) => {
     if (!Number.isInteger(value) || (value as number) < 1) {
@@ -580,6 +583,17 @@ function resolveOptions(options: OpuOptions): ResolvedOptions {
   const referenceCount = positiveInt(options.referenceCount ?? 3, 'referenceCount', 'use 1 to 4 references');
   if (referenceCount > 4) {
     throw new ArgumentError(`${referenceCount} references`, { field: 'referenceCount', fix: 'use 1 to 4 references' });
+  }
+  const calibrationFrames = positiveInt(options.calibrationFrames ?? 32, 'calibrationFrames', 'average 16–128 frames');
+  if (calibrationFrames > MAX_CALIBRATION_FRAMES) {
+    // all of them are held at once, for every reference pattern: 10⁸ failed deep in an allocation
+    throw new ArgumentError(
+      `${calibrationFrames} frames per reference pattern are more than ${MAX_CALIBRATION_FRAMES}`,
+      {
+        field: 'calibrationFrames',
+        fix: 'average 16–128 frames',
+      },
+    );
   }
   const referenceElements = positiveInt(
     options.referenceElements ?? Math.max(1, Math.round(inputs / 4)),
@@ -595,7 +609,7 @@ function resolveOptions(options: OpuOptions): ResolvedOptions {
       options.mirrorsPerElement === undefined
         ? undefined
         : positiveInt(options.mirrorsPerElement, 'mirrorsPerElement', 'use 1 or more mirrors per element'),
-    calibrationFrames: positiveInt(options.calibrationFrames ?? 32, 'calibrationFrames', 'average 16–128 frames'),
+    calibrationFrames,
     seed: options.seed ?? 0,
   };
 }

@@ -2,18 +2,6 @@
 // arguments, from `import` (esm.mjs), from `require` (cjs.cjs) or from both (mixed.mjs). Prints one JSON line.
 const assert = require('node:assert/strict');
 
-/** Seeded uniform numbers in [0, 1) (mulberry32), so every run projects the same rows. */
-function uniform(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 exports.exercise = async function exercise({ native, core, sim, dfa }) {
   const expected = process.env.EXPECT_KERNELS ?? 'native';
   assert.equal(native.kernels.backend, expected, `the ${expected} kernels should run`);
@@ -29,7 +17,7 @@ exports.exercise = async function exercise({ native, core, sim, dfa }) {
   const opu = await core.openOpu(`sim://?inputs=${inputs}&outputs=${outputs}&seed=7`);
   let projectionError;
   try {
-    const random = uniform(1);
+    const random = core.seededUniform(1);
     const e = Float32Array.from({ length: rows * inputs }, () => 2 * random() - 1);
     const projected = await opu.project(e);
     assert.equal(projected.data.length, rows * outputs);

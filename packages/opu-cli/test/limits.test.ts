@@ -25,7 +25,8 @@ function opu(...args: string[]) {
   return {
     code: run.status,
     stdout: run.stdout,
-    stderr: run.stderr,
+    // With OPU_NATIVE=0 the kernels' one line on why the TypeScript ones run comes first.
+    stderr: run.stderr.replace(/^opu-native: using the TypeScript.*\n/m, ''),
     lines,
     seconds: (performance.now() - started) / 1e3,
   };

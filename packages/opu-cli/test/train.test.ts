@@ -22,7 +22,10 @@ function opu(...args: string[]): Promise<{ code: number | null; stdout: string; 
   child.stderr.on('data', (chunk) => (stderr += chunk));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    // With OPU_NATIVE=0 the kernels' one line on why the TypeScript ones run comes first.
+    child.once('close', (code) =>
+      resolve({ code, stdout, stderr: stderr.replace(/^opu-native: using the TypeScript.*\n/m, '') }),
+    );
   });
 }
 

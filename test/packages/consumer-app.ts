@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   readdirSync,
   realpathSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -41,6 +42,20 @@ export interface CommandResult {
 
 const execFileAsync = promisify(execFile);
 
+/** The temporary directories this test file made (apps of ~100 MB each), removed by removeTemporaries(). */
+const temporaries: string[] = [];
+
+function temporaryDirectory(prefix: string): string {
+  const directory = mkdtempSync(join(tmpdir(), prefix));
+  temporaries.push(directory);
+  return directory;
+}
+
+/** Removes every app, PATH and repacked tarball this test file made (call it in afterAll). */
+export function removeTemporaries(): void {
+  for (const directory of temporaries.splice(0)) rmSync(directory, { recursive: true, force: true });
+}
+
 /** Runs a program to its end and returns its exit code and output, whatever the code (tests assert on it). */
 export async function run(
   file: string,
@@ -70,7 +85,7 @@ export async function run(
  * Python: a machine with Node.js and nothing else to build an addon with. The tools are symbolic links.
  */
 export function pathWithoutCompiler(): string {
-  const bin = mkdtempSync(join(tmpdir(), 'opu-node-only-'));
+  const bin = temporaryDirectory('opu-node-only-');
   const npmCli = join(dirname(realpathSync(process.execPath)), '..', 'lib', 'node_modules', 'npm', 'bin');
   const npmBin = existsSync(npmCli) ? npmCli : dirname(realpathSync(findOnPath('npm')));
   symlinkSync(process.execPath, join(bin, 'node'));
@@ -107,7 +122,7 @@ export async function installApp(
   env: NodeJS.ProcessEnv,
   replace: Record<string, string> = {},
 ): Promise<{ directory: string; install: CommandResult }> {
-  const directory = mkdtempSync(join(tmpdir(), 'opu-consumer-'));
+  const directory = temporaryDirectory('opu-consumer-');
   cpSync(FIXTURES, directory, { recursive: true });
   writeFileSync(
     join(directory, 'package.json'),
@@ -132,7 +147,7 @@ export async function installApp(
 
 /** The package's tarball unpacked, changed by `edit` (given the unpacked package directory), and packed again. */
 export async function repack(tarball: string, edit: (packageDirectory: string) => void): Promise<string> {
-  const work = mkdtempSync(join(tmpdir(), 'opu-repack-'));
+  const work = temporaryDirectory('opu-repack-');
   const unpacked = join(work, 'unpacked');
   mkdirSync(unpacked);
   await execFileAsync('tar', ['-xzf', tarball, '-C', unpacked]);

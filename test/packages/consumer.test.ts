@@ -6,13 +6,14 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   appEnvironment,
   type CommandResult,
   installApp,
   pathWithoutCompiler,
   REPOSITORY,
+  removeTemporaries,
   run,
 } from './consumer-app.js';
 
@@ -49,6 +50,7 @@ describe.skipIf(!packed)('an app that installed the tarballs, on a machine witho
     expect(install.code, install.stderr).toBe(0);
     app = directory;
   }, 600_000);
+  afterAll(removeTemporaries);
 
   it('runs an ES module on the native kernels', async () => {
     const summary = lastJsonLine(await run('node', ['esm.mjs'], { cwd: app, env }));

@@ -5,14 +5,23 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { appEnvironment, filesUnder, installApp, pathWithoutCompiler, repack, run } from './consumer-app.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  appEnvironment,
+  filesUnder,
+  installApp,
+  pathWithoutCompiler,
+  removeTemporaries,
+  repack,
+  run,
+} from './consumer-app.js';
 
 const packed = inject('packed');
 
 describe.skipIf(!packed)('opu-native installed without a prebuild', () => {
   let withoutPrebuilds: string;
 
+  afterAll(removeTemporaries);
   beforeAll(async () => {
     withoutPrebuilds = await repack(packed!.tarballs['opu-native']!, (directory) =>
       rmSync(join(directory, 'prebuilds'), { recursive: true, force: true }),

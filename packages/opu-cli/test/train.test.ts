@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError, seededUniform } from 'opu-core';
 import { emulateOnPseudoTerminal } from 'opu-emulator';
 import { SimulatedOpuDevice } from 'opu-sim';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { trainingProgress } from '../src/progress.js';
 import { resolveTrainConfig, trainConfigFromArgs } from '../src/train-config.js';
 
@@ -35,7 +35,15 @@ const events = (stdout: string): Event[] =>
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as Event);
-const temporary = (name: string) => mkdtempSync(join(tmpdir(), `opu-train-${name}-`));
+const temporaries: string[] = [];
+const temporary = (name: string) => {
+  const directory = mkdtempSync(join(tmpdir(), `opu-train-${name}-`));
+  temporaries.push(directory);
+  return directory;
+};
+afterAll(() => {
+  for (const directory of temporaries) rmSync(directory, { recursive: true, force: true });
+});
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 /** Runs `fn` and returns the ConfigurationError it throws. */

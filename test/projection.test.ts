@@ -112,7 +112,9 @@ describe('project() against the simulator’s ground truth', () => {
     expect(seen.length).toBeGreaterThan(1);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(seen.at(-1)).toBeGreaterThanOrEqual(planned);
-    expect(planned % 4).toBe(0); // (1 + 3 references) frames per bit plane
+    // Each bit plane of the 2 rows: itself alone and with the 3 top references, or the 6 of a dimmer rung.
+    expect(planned).toBeGreaterThanOrEqual(2 * 4);
+    expect(planned).toBeLessThanOrEqual(2 * 16 * 7);
   });
 
   it('reports what the measurement cost: frames, exposures, device time and throughput', async () => {

@@ -96,6 +96,8 @@ export interface ReferenceResult extends StepRun {
   weights: Float32Array;
   /** |u_i| in √(ADU/µs), outputs. */
   amplitude: Float32Array;
+  /** Each reference's field in the plane (u along the first axis), outputs × referenceCount × 2; absent before 0.2. */
+  coordinates?: Float32Array;
 }
 
 export interface LinearityResult extends StepRun {

@@ -38,6 +38,8 @@ export function referenceMeasurementOf(calibration: DeviceCalibration): Referenc
     referenceIntensity: reference.referenceIntensity,
     weights: reference.weights,
     amplitude: reference.amplitude,
+    coordinates: reference.coordinates,
+    rungs: [],
     triggerLagFrames: triggerLag.lagFrames,
     stats,
   };

@@ -105,6 +105,7 @@ export const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
       referenceIntensity: fields.referenceIntensity,
       weights: fields.weights,
       amplitude: fields.amplitude,
+      coordinates: fields.coordinates,
     };
   },
 

@@ -24,6 +24,11 @@ export function setMirror(frames: DmdFrames, f: number, j: number): void {
   frames.data[f * bytesPerFrame(frames.mirrorsPerFrame) + (j >> 3)]! |= 1 << (j & 7);
 }
 
+/** Turns mirror `j` of frame `f` off. */
+export function clearMirror(frames: DmdFrames, f: number, j: number): void {
+  frames.data[f * bytesPerFrame(frames.mirrorsPerFrame) + (j >> 3)]! &= ~(1 << (j & 7));
+}
+
 export interface PackOptions {
   /** Mirrors per frame when the region is larger than the data: the rest stay off. Default: `valuesPerFrame`. */
   mirrorsPerFrame?: number;

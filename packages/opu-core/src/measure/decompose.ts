@@ -119,11 +119,23 @@ export function* decomposeInPasses(x: Float32Array, plan: Decomposition, rowsPer
   }
 }
 
-/** Pieces in the whole batch: what a progress bar plans for, counted pass by pass in bounded memory. */
-export function countPieces(x: Float32Array, plan: Decomposition, rowsPerPass: number): number {
-  let count = 0;
-  for (const pieces of decomposeInPasses(x, plan, rowsPerPass)) count += pieces.count;
-  return count;
+/**
+ * Frames the whole batch takes, `framesOf` each piece: what a progress bar plans for, counted pass by pass in
+ * bounded memory.
+ */
+export function countPieceFrames(
+  x: Float32Array,
+  plan: Decomposition,
+  rowsPerPass: number,
+  framesOf: (vector: Uint8Array) => number,
+): number {
+  let frames = 0;
+  for (const pieces of decomposeInPasses(x, plan, rowsPerPass)) {
+    for (let p = 0; p < pieces.count; p++) {
+      frames += framesOf(pieces.vectors.subarray(p * plan.features, (p + 1) * plan.features));
+    }
+  }
+  return frames;
 }
 
 /** Writes the rows [pieces.firstRow, pieces.endRow) of `x` into `pieces`. */

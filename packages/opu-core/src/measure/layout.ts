@@ -1,4 +1,4 @@
-import { allocateDmdFrames, type DmdFrames, setMirror } from '../device/frames.js';
+import { allocateDmdFrames, clearMirror, type DmdFrames, setMirror } from '../device/frames.js';
 import type { Rectangle } from '../device/settings.js';
 
 /** The most compact rectangle of at most `maxWidth` columns holding at least `count` elements. */
@@ -51,6 +51,12 @@ export function referenceStart(layout: DmdLayout, k: number): number {
 export function lightElements(frames: DmdFrames, f: number, layout: DmdLayout, first: number, end: number): void {
   const s = layout.mirrorsPerElement;
   for (let j = first * s; j < end * s; j++) setMirror(frames, f, j);
+}
+
+/** Turns off elements [first, end) of frame f. */
+export function darkenElements(frames: DmdFrames, f: number, layout: DmdLayout, first: number, end: number): void {
+  const s = layout.mirrorsPerElement;
+  for (let j = first * s; j < end * s; j++) clearMirror(frames, f, j);
 }
 
 /** Turns on every mirror of reference k in frame f. */

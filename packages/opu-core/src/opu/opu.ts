@@ -20,7 +20,7 @@ import {
 } from '../measure/acquisition.js';
 import {
   type BinaryPieces,
-  countPieces,
+  countPieceFrames,
   type Decomposition,
   decomposeInPasses,
   decompositionBytesPerRow,
@@ -28,6 +28,14 @@ import {
   planDecomposition,
 } from '../measure/decompose.js';
 import { type DmdLayout, lightElements, lightReference, makeLayout } from '../measure/layout.js';
+import {
+  lightRungReference,
+  measureRung,
+  RUNG_REFERENCES,
+  type Rung,
+  referenceLadder,
+  rungFor,
+} from '../measure/reference-ladder.js';
 import { measureReference, type ReferenceMeasurement } from '../measure/reference-measurement.js';
 import type { IntensityFeatures, LinearProjection } from '../operator/operator.js';
 import { ArgumentError, CalibrationFileError, DeviceStateError, UnsupportedError } from '../support/errors.js';
@@ -118,6 +126,8 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
   readonly layout: DmdLayout;
   readonly #acquirer: ExposureControlledAcquirer;
   readonly #options: ResolvedOptions;
+  /** Dimmer references for sparse pieces, measured on first use (see measure/reference-ladder.ts). */
+  readonly #ladder: readonly Rung[];
   #calibration: ReferenceMeasurement | undefined;
   /** Measurements run one at a time: each sets exposures and reads frames in pairs that must not interleave. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -126,6 +136,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     this.device = device;
     this.layout = layout;
     this.#options = options;
+    this.#ladder = referenceLadder(layout);
     this.#acquirer = new ExposureControlledAcquirer(device, options.outputs);
   }
 
@@ -348,9 +359,10 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     const stats = emptyStats();
     const rowBytes = decompositionBytesPerRow(plan) + m * Float64Array.BYTES_PER_ELEMENT;
     const rowsPerPass = Math.max(1, Math.floor(PASS_BYTES / rowBytes));
-    const framesPerPiece = calibration.referenceCount + 1;
     // Pieces are made pass by pass, so a progress bar's total costs a decomposition of its own, without measuring.
-    const progress = onProgress && progressCounter(countPieces(e, plan, rowsPerPass) * framesPerPiece, onProgress);
+    const progress =
+      onProgress &&
+      progressCounter(countPieceFrames(e, plan, rowsPerPass, (v) => this.#framesOf(calibration, v)), onProgress);
     const sums = new Float64Array(Math.min(rows, rowsPerPass) * m);
     for (const pieces of decomposeInPasses(e, plan, rowsPerPass)) {
       sums.fill(0);
@@ -374,7 +386,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
   ): Promise<void> {
     const n = this.inputs;
     const m = this.outputs;
-    const framesPerPiece = calibration.referenceCount + 1;
+    const framesPerPiece = Math.max(calibration.referenceCount, RUNG_REFERENCES) + 1;
     const pieceBytes = framesPerPiece * this.#bytesPerMeasuredFrame() + m * Float32Array.BYTES_PER_ELEMENT;
     const perMeasurement = Math.max(1, Math.floor(MEASUREMENT_BYTES / pieceBytes));
     for (let p0 = 0; p0 < pieces.count; p0 += perMeasurement) {
@@ -408,9 +420,50 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     await this.close();
   }
 
+  /** The layout's dimmer reference rungs, when the calibration can place them (it has the references' plane). */
+  #rungs(calibration: ReferenceMeasurement): readonly Rung[] {
+    return calibration.coordinates ? this.#ladder : [];
+  }
+
+  /** The rung serving a binary vector: by its lit elements (see `rungFor`). */
+  #rungOf(calibration: ReferenceMeasurement, vector: Uint8Array): number {
+    let lit = 0;
+    for (let j = 0; j < vector.length; j++) lit += vector[j]!;
+    return rungFor(this.layout, this.#rungs(calibration), lit);
+  }
+
+  /** Frames one binary vector takes: itself alone, and with each reference of its rung. */
+  #framesOf(calibration: ReferenceMeasurement, vector: Uint8Array): number {
+    return (this.#rungOf(calibration, vector) === 0 ? calibration.referenceCount : RUNG_REFERENCES) + 1;
+  }
+
+  /** Measures rung r and every rung above it not measured yet: each is placed through the one above. */
+  async #requireRung(calibration: ReferenceMeasurement, r: number, stats: AcquisitionStats): Promise<void> {
+    if (r === 0 || calibration.rungs[r - 1]) return;
+    await this.#requireRung(calibration, r - 1, stats);
+    const above =
+      r === 1
+        ? {
+            count: calibration.referenceCount,
+            referenceIntensity: calibration.referenceIntensity,
+            coordinates: calibration.coordinates!,
+          }
+        : { count: RUNG_REFERENCES, ...calibration.rungs[r - 2]! };
+    calibration.rungs[r - 1] = await measureRung(
+      this.#acquirer,
+      this.layout,
+      this.#rungs(calibration),
+      r,
+      above,
+      this.#options.calibrationFrames,
+      stats,
+    );
+  }
+
   /**
-   * B·x for binary vectors x (count × inputs), in N(0, 1) units: for each, frames x and x + r_k, then
-   * Σ_k w_ik·(I(x + r_k) − I(x) − |b_ik|²) = 2·Re(ū_i·(Rx)_i), divided by 2|u_i| and by the field scale.
+   * B·x for binary vectors x (count × inputs), in N(0, 1) units: for each, frames x and x + r_k for the references
+   * r_k of its rung, then y's component along u from the cross terms I(x + r_k) − I(x) − |b_ik|² = 2·Re(b̄_ik·(Rx)_i)
+   * (for the top references Σ_k w_ik·(…)/(2|u_i|)), divided by the field scale.
    */
   async #linearMeasure(
     vectors: Uint8Array,
@@ -422,23 +475,56 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     const n = this.inputs;
     const K = calibration.referenceCount;
     const m = this.outputs;
-    const frames = allocateDmdFrames(count * (K + 1), this.device.inputSize);
+    const s = this.layout.mirrorsPerElement;
+    const rungs = this.#rungs(calibration);
+    const rungOf = new Int32Array(count);
+    const first = new Int32Array(count + 1);
     for (let p = 0; p < count; p++) {
-      for (let k = 0; k <= K; k++) {
-        const f = p * (K + 1) + k;
+      rungOf[p] = this.#rungOf(calibration, vectors.subarray(p * n, (p + 1) * n));
+      first[p + 1] = first[p]! + (rungOf[p] === 0 ? K : RUNG_REFERENCES) + 1;
+      await this.#requireRung(calibration, rungOf[p]!, stats);
+    }
+    const frames = allocateDmdFrames(first[count]!, this.device.inputSize);
+    const lit = new Uint32Array(frames.count);
+    for (let p = 0; p < count; p++) {
+      const r = rungOf[p]!;
+      const references = first[p + 1]! - first[p]! - 1;
+      for (let k = 0; k <= references; k++) {
+        const f = first[p]! + k;
         for (let j = 0; j < n; j++) if (vectors[p * n + j]) lightElements(frames, f, this.layout, j, j + 1);
-        if (k > 0) lightReference(frames, f, this.layout, k - 1);
+        if (k > 0 && r === 0) lightReference(frames, f, this.layout, k - 1);
+        if (k > 0 && r > 0) lightRungReference(frames, f, this.layout, rungs[r - 1]!, k - 1);
       }
     }
-    // I(x) enters as an absolute term next to I(x + r_k): exposing a sparse x longer than half a reference frame
-    // buys little accuracy and costs frame time.
-    const litFloor = (this.layout.referenceElements * this.layout.mirrorsPerElement) / 2;
-    const intensity = await this.#acquire(frames, stats, onAcquired, litFloor);
+    const counts = litMirrorCounts(frames);
+    for (let p = 0; p < count; p++) {
+      // I(x) enters as an absolute term next to I(x + r_k): exposing a sparse x longer than half a reference frame
+      // buys little accuracy and costs frame time.
+      const r = rungOf[p]!;
+      const floor = ((r === 0 ? this.layout.referenceElements : rungs[r - 1]!.elements) * s) / 2;
+      for (let f = first[p]!; f < first[p + 1]!; f++) lit[f] = Math.max(counts[f]!, floor);
+    }
+    const intensity = await this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired);
     const unit = Math.sqrt(2 / (calibration.responsivity * calibration.mirrorsPerElement));
     const out = new Float32Array(count * m);
     const { weights, amplitude, referenceIntensity } = calibration;
     for (let p = 0; p < count; p++) {
-      const base = p * (K + 1) * m;
+      const base = first[p]! * m;
+      const r = rungOf[p]!;
+      if (r > 0) {
+        const rung = calibration.rungs[r - 1]!;
+        const R = RUNG_REFERENCES;
+        for (let i = 0; i < m; i++) {
+          const plain = intensity[base + i]!;
+          let along = 0;
+          for (let k = 0; k < R; k++) {
+            const cross = intensity[base + (k + 1) * m + i]! - plain - rung.referenceIntensity[k * m + i]!;
+            along += rung.coefficients[i * R + k]! * cross;
+          }
+          out[p * m + i] = (along / 2) * unit;
+        }
+        continue;
+      }
       for (let i = 0; i < m; i++) {
         if (amplitude[i] === 0) continue;
         const plain = intensity[base + i]!;
@@ -456,10 +542,9 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     frames: DmdFrames,
     stats: AcquisitionStats,
     onAcquired?: FramesAcquired,
-    litFloor?: number,
   ): Promise<Float32Array> {
     const lit = litMirrorCounts(frames);
-    return this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired, litFloor);
+    return this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired);
   }
 
   #exclusive<T>(job: () => Promise<T>): Promise<T> {

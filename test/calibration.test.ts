@@ -98,7 +98,9 @@ describe('the calibration pipeline on the simulator with the default realistic c
     });
     expect(opu.device.settings.exposureUs).toBe(exposure.exposureUs);
     const random = seededUniform(99);
-    const frames = allocateDmdFrames(512, opu.device.inputSize);
+    // As many fresh frames as the exposure was found on (exposure.testFrames, 64 by default): the margin covers the
+    // spread of their brightest pixel, not the brighter maximum of many more frames (the facade re-acquires those).
+    const frames = allocateDmdFrames(64, opu.device.inputSize);
     const { mirrorsPerElement: s, referenceElements } = opu.layout;
     const light = (f: number, first: number, count: number) => {
       for (let q = first * s; q < (first + count) * s; q++) setMirror(frames, f, q);

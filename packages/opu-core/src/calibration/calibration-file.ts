@@ -119,6 +119,7 @@ const referenceSchema = z.strictObject({
   referenceIntensity: arrayRef,
   weights: arrayRef,
   amplitude: arrayRef,
+  coordinates: arrayRef.optional(),
 }) satisfies z.ZodType<Stored<ReferenceResult>>;
 
 const linearitySchema = z.strictObject({
@@ -216,6 +217,10 @@ const calibrationSchema = z
     expectLength(ctx, [...path, 'weights'], reference.weights.length, products, 'outputs × layout.referenceCount');
     const intensity = reference.referenceIntensity.length;
     expectLength(ctx, [...path, 'referenceIntensity'], intensity, products, 'layout.referenceCount × outputs');
+    if (reference.coordinates) {
+      const points = reference.coordinates.length;
+      expectLength(ctx, [...path, 'coordinates'], points, 2 * products, 'outputs × layout.referenceCount × 2');
+    }
   }) satisfies z.ZodType<Stored<DeviceCalibration>>;
 
 const headerSchema = z.strictObject({

@@ -26,7 +26,7 @@ const RUNG_RATIO = 16;
 /** The last rung is kept only if it is at least this much dimmer than the one above. */
 const MIN_RUNG_RATIO = 4;
 /** Dimmer references than this many mirrors starve the camera of light: frames would need the longest exposures. */
-const MIN_REFERENCE_MIRRORS = 4;
+const MIN_REFERENCE_MIRRORS = 8;
 /** References of the rung above used to turn a rung onto it: all top references, or this many of a lower rung. */
 const LINK_PARTNERS = 3;
 

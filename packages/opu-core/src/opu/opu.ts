@@ -54,7 +54,7 @@ export interface OpuOptions {
   referenceElements?: number;
   /**
    * Mirrors per element (a macro-pixel): more light per element, hence shorter exposures, for the same statistics.
-   * Default: as many as keep the whole layout within about 1024 mirrors (1 for 1024 inputs, 53 for 10).
+   * Default: as many as keep the whole layout within about 4096 mirrors (2 for 1024 inputs, 215 for 10).
    */
   mirrorsPerElement?: number;
   /** Frames averaged per reference pattern during calibration. */
@@ -635,8 +635,13 @@ function progressCounter(planned: number, report: ((p: Progress) => void) | unde
   };
 }
 
-/** Elements × mirrors per element stay near this by default: enough light for short exposures on small inputs. */
-const DEFAULT_LAYOUT_MIRRORS = 1024;
+/**
+ * Elements × mirrors per element stay near this by default. More mirrors per element mean more light per element:
+ * dense frames reach full well in ~200 µs, about the DMD's frame period (shorter buys nothing), and a one-hot piece
+ * with the dimmest reference rung in a few ms instead of the 100 ms limit, where read noise took over (at 1024
+ * mirrors one-hot rows had 1.5× the dense-row error). The simulator's work grows with the lit mirrors, so no more.
+ */
+const DEFAULT_LAYOUT_MIRRORS = 4096;
 
 type ResolvedOptions = Required<Omit<OpuOptions, 'calibrate' | 'mirrorsPerElement' | 'calibration' | 'force'>> & {
   mirrorsPerElement?: number;

@@ -77,6 +77,12 @@ export interface ProjectOptions {
   encoding?: ProjectionEncoding;
   /** Bits per sign for bit-plane encoding of real rows (default 8: 0.4% quantization error). */
   precisionBits?: number;
+  /**
+   * Times each binary piece is measured, its frames averaged: the knob that trades device time for error. Camera
+   * noise falls as 1/√averages (4.4% → 2.3% at 4 for dense rows on the default camera, docs/benchmarks.md), down to
+   * the floor of the calibration's own noise. Default 1.
+   */
+  averages?: number;
   /** Called as frames are measured, for progress bars: frames done so far (re-acquisitions included) and planned. */
   onProgress?: (progress: Progress) => void;
 }
@@ -337,11 +343,18 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
         fix: 'use 4–8 bits (error ≈ 6.6% to 0.4%)',
       });
     }
+    const averages = options.averages ?? 1;
+    if (!Number.isInteger(averages) || averages < 1 || averages > MAX_AVERAGES) {
+      throw new ArgumentError(`${averages} is not an integer in [1, ${MAX_AVERAGES}]`, {
+        field: 'options.averages',
+        fix: 'average 1–16 times (error ∝ 1/√averages, device time ∝ averages)',
+      });
+    }
     const out = allocateResult(rows, this.outputs, 'e');
     const plan = planDecomposition(e, n, options.encoding ?? 'auto', precision);
     return this.#exclusive(async () => {
       const calibration = this.#requireCalibration('project()');
-      return this.#projectRows(e, plan, out, calibration, options.onProgress, started);
+      return this.#projectRows(e, plan, out, calibration, options.onProgress, started, averages);
     });
   }
 
@@ -353,6 +366,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     calibration: ReferenceMeasurement,
     onProgress: ProjectOptions['onProgress'],
     started: number,
+    averages = 1,
   ): Promise<OpuResult> {
     const m = this.outputs;
     const rows = out.length / m;
@@ -362,11 +376,14 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     // Pieces are made pass by pass, so a progress bar's total costs a decomposition of its own, without measuring.
     const progress =
       onProgress &&
-      progressCounter(countPieceFrames(e, plan, rowsPerPass, (v) => this.#framesOf(calibration, v)), onProgress);
+      progressCounter(
+        countPieceFrames(e, plan, rowsPerPass, (v) => averages * this.#framesOf(calibration, v)),
+        onProgress,
+      );
     const sums = new Float64Array(Math.min(rows, rowsPerPass) * m);
     for (const pieces of decomposeInPasses(e, plan, rowsPerPass)) {
       sums.fill(0);
-      await this.#accumulatePieces(pieces, calibration, sums, stats, progress);
+      await this.#accumulatePieces(pieces, calibration, sums, stats, progress, averages);
       storeRowSums(sums, pieces.firstRow, pieces.endRow, out, m);
     }
     return { data: out, rows, cols: m, meta: this.#meta(plan.encoding, rows, stats, started) };
@@ -383,10 +400,11 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     sums: Float64Array,
     stats: AcquisitionStats,
     progress: FramesAcquired | undefined,
+    averages: number,
   ): Promise<void> {
     const n = this.inputs;
     const m = this.outputs;
-    const framesPerPiece = Math.max(calibration.referenceCount, RUNG_REFERENCES) + 1;
+    const framesPerPiece = (Math.max(calibration.referenceCount, RUNG_REFERENCES) + 1) * averages;
     const pieceBytes = framesPerPiece * this.#bytesPerMeasuredFrame() + m * Float32Array.BYTES_PER_ELEMENT;
     const perMeasurement = Math.max(1, Math.floor(MEASUREMENT_BYTES / pieceBytes));
     for (let p0 = 0; p0 < pieces.count; p0 += perMeasurement) {
@@ -397,6 +415,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
         calibration,
         stats,
         progress,
+        averages,
       );
       for (let p = p0; p < p1; p++) {
         const w = pieces.weights[p]!;
@@ -471,6 +490,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     calibration: ReferenceMeasurement,
     stats: AcquisitionStats,
     onAcquired: FramesAcquired | undefined,
+    averages: number,
   ): Promise<Float32Array> {
     const n = this.inputs;
     const K = calibration.referenceCount;
@@ -481,16 +501,17 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     const first = new Int32Array(count + 1);
     for (let p = 0; p < count; p++) {
       rungOf[p] = this.#rungOf(calibration, vectors.subarray(p * n, (p + 1) * n));
-      first[p + 1] = first[p]! + (rungOf[p] === 0 ? K : RUNG_REFERENCES) + 1;
+      first[p + 1] = first[p]! + ((rungOf[p] === 0 ? K : RUNG_REFERENCES) + 1) * averages;
       await this.#requireRung(calibration, rungOf[p]!, stats);
     }
     const frames = allocateDmdFrames(first[count]!, this.device.inputSize);
     const lit = new Uint32Array(frames.count);
     for (let p = 0; p < count; p++) {
       const r = rungOf[p]!;
-      const references = first[p + 1]! - first[p]! - 1;
-      for (let k = 0; k <= references; k++) {
-        const f = first[p]! + k;
+      const references = (first[p + 1]! - first[p]!) / averages - 1;
+      // Frame k·averages + a is repetition a of the piece alone (k = 0) or with reference k.
+      for (let f = first[p]!; f < first[p + 1]!; f++) {
+        const k = Math.floor((f - first[p]!) / averages);
         for (let j = 0; j < n; j++) if (vectors[p * n + j]) lightElements(frames, f, this.layout, j, j + 1);
         if (k > 0 && r === 0) lightReference(frames, f, this.layout, k - 1);
         if (k > 0 && r > 0) lightRungReference(frames, f, this.layout, rungs[r - 1]!, k - 1);
@@ -504,12 +525,16 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
       const floor = ((r === 0 ? this.layout.referenceElements : rungs[r - 1]!.elements) * s) / 2;
       for (let f = first[p]!; f < first[p + 1]!; f++) lit[f] = Math.max(counts[f]!, floor);
     }
-    const intensity = await this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired);
+    const intensity = averageRepetitions(
+      await this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired),
+      m,
+      averages,
+    );
     const unit = Math.sqrt(2 / (calibration.responsivity * calibration.mirrorsPerElement));
     const out = new Float32Array(count * m);
     const { weights, amplitude, referenceIntensity } = calibration;
     for (let p = 0; p < count; p++) {
-      const base = first[p]! * m;
+      const base = (first[p]! / averages) * m;
       const r = rungOf[p]!;
       if (r > 0) {
         const rung = calibration.rungs[r - 1]!;
@@ -582,6 +607,19 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
       vectorsPerDeviceSecond: stats.deviceTimeUs > 0 ? rows / (stats.deviceTimeUs * 1e-6) : 0,
     };
   }
+}
+
+/** Averages of consecutive runs of `averages` frames (frames × outputs → frames/averages × outputs). */
+function averageRepetitions(intensity: Float32Array, outputs: number, averages: number): Float32Array {
+  if (averages === 1) return intensity;
+  const out = new Float32Array(intensity.length / averages);
+  for (let f = 0; f < out.length / outputs; f++) {
+    for (let a = 0; a < averages; a++) {
+      const from = (f * averages + a) * outputs;
+      for (let i = 0; i < outputs; i++) out[f * outputs + i]! += intensity[from + i]! / averages;
+    }
+  }
+  return out;
 }
 
 /** A zeroed `rows × outputs` result, refused before any frame is shown when no Float32Array can hold it. */
@@ -657,6 +695,9 @@ function defaultMirrorsPerElement(options: ResolvedOptions, dmdMirrors: number):
   const elements = options.inputs + options.referenceCount * options.referenceElements;
   return Math.max(1, Math.floor(Math.min(DEFAULT_LAYOUT_MIRRORS, dmdMirrors) / elements));
 }
+
+/** Repetitions `project()` averages at most: beyond, the calibration's own noise dominates. */
+const MAX_AVERAGES = 64;
 
 /** Frames averaged per reference pattern by `calibrate()` at most: four times the pipeline's reference.maxFrames. */
 const MAX_CALIBRATION_FRAMES = 4096;

@@ -24,7 +24,7 @@ export const RUNG_REFERENCES = 6;
  * best error at worst. */
 const RUNG_RATIO = 16;
 /** The last rung is kept only if it is at least this much dimmer than the one above. */
-const MIN_RUNG_RATIO = 4;
+const MIN_RUNG_RATIO = 2;
 /** Dimmer references than this many mirrors starve the camera of light: frames would need the longest exposures. */
 const MIN_REFERENCE_MIRRORS = 8;
 /** References of the rung above used to turn a rung onto it: all top references, or this many of a lower rung. */

@@ -508,7 +508,6 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     const lit = new Uint32Array(frames.count);
     for (let p = 0; p < count; p++) {
       const r = rungOf[p]!;
-      const references = (first[p + 1]! - first[p]!) / averages - 1;
       // Frame k·averages + a is repetition a of the piece alone (k = 0) or with reference k.
       for (let f = first[p]!; f < first[p + 1]!; f++) {
         const k = Math.floor((f - first[p]!) / averages);
@@ -563,11 +562,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     return out;
   }
 
-  async #acquire(
-    frames: DmdFrames,
-    stats: AcquisitionStats,
-    onAcquired?: FramesAcquired,
-  ): Promise<Float32Array> {
+  async #acquire(frames: DmdFrames, stats: AcquisitionStats, onAcquired?: FramesAcquired): Promise<Float32Array> {
     const lit = litMirrorCounts(frames);
     return this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired);
   }

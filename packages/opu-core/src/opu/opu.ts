@@ -258,7 +258,13 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     const calibration = this.#calibration!;
     const frames = saved.steps.reference!.averagedFrames;
     const stats = emptyStats();
-    const check = await measureReferenceCorrelation(this.#acquirer, this.layout, calibration.referenceIntensity, frames, stats);
+    const check = await measureReferenceCorrelation(
+      this.#acquirer,
+      this.layout,
+      calibration.referenceIntensity,
+      frames,
+      stats,
+    );
     this.#drift.reset(calibration, frames, check.timeUs, check.correlation);
     const { threshold } = this.#drift.status;
     if (check.correlation >= threshold) return [];

@@ -265,6 +265,8 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
       frames,
       stats,
     );
+    // The check exposes for the references alone; the saved settings are what the calibration was measured at.
+    await this.device.configure(saved.settings);
     this.#drift.reset(calibration, frames, check.timeUs, check.correlation);
     const { threshold } = this.#drift.status;
     if (check.correlation >= threshold) return [];

@@ -1,4 +1,12 @@
-import { CalibrationFileError, type DeviceCalibration, DriftError, Opu, type OpuOptions } from 'opu-core';
+import {
+  CalibrationFileError,
+  ConfigurationError,
+  type DeviceCalibration,
+  DriftError,
+  Opu,
+  type OpuOptions,
+  openOpu,
+} from 'opu-core';
 import { projectionErrorAgainstTruth, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inputBatch } from './helpers.js';
@@ -105,6 +113,18 @@ describe('drift tracking against the simulator’s true drift (default realistic
     await expect(open({ driftCheckIntervalS: 0 })).rejects.toThrow(/driftCheckIntervalS/);
     await expect(open({ driftErrorBudget: 1.5 })).rejects.toThrow(/driftErrorBudget/);
     await expect(open({ onDrift: 'panic' as never })).rejects.toThrow(/onDrift/);
+  });
+
+  it('takes the drift options from the URL', async () => {
+    const url = 'sim://?seed=8&inputs=16&outputs=32&driftTimeConstantS=600';
+    await using opu = await openOpu(`${url}&driftCheckIntervalS=Infinity&onDrift=error`);
+    clockOf(opu).advanceUs(600e6);
+    await opu.project(e.subarray(0, 16));
+    expect((await opu.project(e.subarray(0, 16))).meta.drift.checks).toBe(0);
+    await expect(openOpu(`${url}&driftErrorBudget=2`)).rejects.toMatchObject({
+      constructor: ConfigurationError,
+      field: 'url.driftErrorBudget',
+    });
   });
 });
 

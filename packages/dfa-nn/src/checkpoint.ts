@@ -14,6 +14,11 @@ export interface EpochMetrics {
   testError: number;
   /** Per hidden layer: the algorithm's δ against backpropagation's (mean and spread of the cosine, the angle). */
   alignment: LayerAlignment[];
+  /**
+   * Times the feedback projector re-measured itself during the epoch (an OPU tracking a drifting medium): each
+   * changed B. 0 for digital feedback; absent in checkpoints written before it was counted.
+   */
+  recalibrations?: number;
 }
 
 export interface TrainingState {
@@ -101,6 +106,7 @@ const stateSchema = z.object({
       testLoss: z.number(),
       testError: z.number(),
       alignment: z.array(z.object({ meanCosine: z.number(), stdCosine: z.number(), angleDeg: z.number() })),
+      recalibrations: z.number().int().nonnegative().optional(),
     }),
   ),
   /** Float32 arrays stored after the header, in this order, with their lengths. */

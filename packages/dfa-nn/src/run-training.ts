@@ -73,6 +73,7 @@ export async function runTraining(trainer: Trainer, options: TrainingOptions): P
       testLoss: tested.loss,
       testError: tested.error,
       alignment,
+      recalibrations: trained.recalibrations,
     };
     state = { epochsDone: epoch + 1, history: [...state.history, metrics] };
     if (options.checkpoint) await saveCheckpoint(options.checkpoint, trainer, state, run);

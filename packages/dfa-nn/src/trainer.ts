@@ -91,6 +91,8 @@ export class Trainer {
   readonly seed: number;
   /** Row offset of each hidden layer's slice of the projection. */
   readonly #offsets: number[];
+  /** Re-measurements the projector reported (an OPU whose medium drifted): its B changed that many times. */
+  #recalibrations = 0;
   /** trainBatch's arrays, reused from batch to batch; the overlapped loop alternates between two. */
   readonly #workspaces = [new Workspace(), new Workspace()];
 
@@ -202,6 +204,7 @@ export class Trainer {
   async #project(outputDelta: Float32Array): Promise<Float32Array> {
     const { data, meta } = await this.projector!.project(outputDelta);
     this.cost?.add(meta);
+    this.#recalibrations += meta.recalibrations ?? 0;
     return data;
   }
 
@@ -300,13 +303,17 @@ export class Trainer {
     return delta;
   }
 
-  /** One pass over the data in seeded random order; returns mean loss and error rate. */
+  /**
+   * One pass over the data in seeded random order; returns mean loss and error rate, and how many times the
+   * projector re-measured itself (its B changed) during the epoch.
+   */
   async trainEpoch(
     data: Dataset,
     epoch: number,
     batchSize: number,
     onBatch?: (done: number, total: number) => void,
-  ): Promise<{ loss: number; error: number }> {
+  ): Promise<{ loss: number; error: number; recalibrations: number }> {
+    const recalibrationsBefore = this.#recalibrations;
     const order = permutation(data.rows, this.seed * 1_000_003 + epoch);
     let loss = 0;
     let errors = 0;
@@ -329,7 +336,11 @@ export class Trainer {
       inFlight = { batch: next, done: end };
     }
     if (inFlight) count(await this.#finishBatch(inFlight.batch, epoch), inFlight.done);
-    return { loss: loss / data.rows, error: errors / data.rows };
+    return {
+      loss: loss / data.rows,
+      error: errors / data.rows,
+      recalibrations: this.#recalibrations - recalibrationsBefore,
+    };
   }
 
   /** Forward pass and loss of a batch, and its projection started (not awaited). */

@@ -126,7 +126,8 @@ export function trainingProgress(json: boolean, epochs: number, stream: NodeJS.W
       const angles = m.alignment.map((a) => `${a.angleDeg.toFixed(1)}°`).join(' ');
       say(
         `  epoch ${m.epoch + 1}: train error ${(100 * m.trainError).toFixed(2)}%, test error ` +
-          `${(100 * m.testError).toFixed(2)}%, loss ${m.trainLoss.toFixed(3)}${angles ? `, alignment ${angles}` : ''}`,
+          `${(100 * m.testError).toFixed(2)}%, loss ${m.trainLoss.toFixed(3)}${angles ? `, alignment ${angles}` : ''}` +
+          (m.recalibrations ? `, ${m.recalibrations} re-measurements of the OPU's references (medium drift)` : ''),
       );
     },
     onResume({ epochsDone, changes }: ResumedTraining): void {

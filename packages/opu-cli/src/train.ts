@@ -126,6 +126,7 @@ export async function train(argv: string[]): Promise<number> {
     deviceTimeMs: cost.deviceTimeUs / 1e3,
     wallTimeMs: cost.wallTimeMs,
     saturationRetries: cost.saturationRetries,
+    recalibrations: cost.recalibrations,
   };
   await writeFileAtomic(
     join(config.out, 'metrics.json'),
@@ -137,6 +138,7 @@ export async function train(argv: string[]): Promise<number> {
   progress.say(
     `done in ${seconds.toFixed(1)} s: test error ${last ? (100 * last.testError).toFixed(2) : '–'}%` +
       (projection.frames ? `; ${projection.calls} projections on the OPU, ${projection.frames} frames` : '') +
+      (projection.recalibrations ? `, ${projection.recalibrations} re-measurements of its drifting references` : '') +
       `; ${['config.json', 'checkpoint.bin', 'metrics.json', 'error.svg', 'alignment.svg'].join(', ')} in ${config.out}`,
   );
   return EXIT.ok;

@@ -18,6 +18,14 @@ export * from './device/settings.js';
 export * from './encoding/index.js';
 export type { AcquisitionStats } from './measure/acquisition.js';
 export type { ProjectionEncoding } from './measure/decompose.js';
+export {
+  DRIFT_CHECK_FRAMES,
+  type DriftPolicy,
+  type DriftReport,
+  type DriftStatus,
+  driftSensitivity,
+  driftThreshold,
+} from './measure/drift-tracker.js';
 export { type DmdLayout, layoutRectangle, referenceStart } from './measure/layout.js';
 export type { ReferenceMeasurement } from './measure/reference-measurement.js';
 export {

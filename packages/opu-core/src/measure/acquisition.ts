@@ -76,6 +76,8 @@ export class ExposureControlledAcquirer {
   darkSlopeAduPerUs: Float32Array;
   /** Mean ADU per µs of exposure per lit mirror: the speckle mean's slope; set by calibration. */
   responsivity = 0;
+  /** End of the last frame shown, µs on the device clock: the facade's drift checks are scheduled by it. */
+  lastFrameEndUs = 0;
 
   constructor(device: OpuDevice, outputs: number) {
     this.device = device;
@@ -136,6 +138,7 @@ export class ExposureControlledAcquirer {
       const padded = allocateDmdFrames(Math.max(minFramesPerAcquisition, count + lag), frames.mirrorsPerFrame);
       padded.data.set(frames.data.subarray(start * stride, (start + count) * stride));
       const shot = await this.device.acquire(padded);
+      this.lastFrameEndUs = shot.meta.timestampsUs[padded.count - 1]! + shot.meta.frameTimeUs;
       stats.frames += padded.count;
       stats.acquisitions++;
       stats.deviceTimeUs += padded.count * shot.meta.frameTimeUs;

@@ -14,6 +14,11 @@ export interface OperatorCost {
   wallTimeMs: number;
   /** Frame groups measured again at a shorter exposure because a pixel saturated. */
   saturationRetries: number;
+  /**
+   * Re-measurements of the operator during the call because its medium drifted (an OPU's reference fields): B
+   * changed from that call on. Absent for operators that never change.
+   */
+  recalibrations?: number;
 }
 
 /** A row-major `rows × cols` result and what it cost. */
@@ -51,6 +56,7 @@ export class CostTally implements OperatorCost {
   deviceTimeUs = 0;
   wallTimeMs = 0;
   saturationRetries = 0;
+  recalibrations = 0;
 
   add(cost: OperatorCost): void {
     this.calls++;
@@ -58,5 +64,6 @@ export class CostTally implements OperatorCost {
     this.deviceTimeUs += cost.deviceTimeUs;
     this.wallTimeMs += cost.wallTimeMs;
     this.saturationRetries += cost.saturationRetries;
+    this.recalibrations += cost.recalibrations ?? 0;
   }
 }

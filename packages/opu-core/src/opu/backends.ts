@@ -40,6 +40,13 @@ const FACADE_KEYS = [
   'calibrationFrames',
 ] as const;
 
+/** Query keys that configure the facade's drift tracking, each with its parser (the options validate the range). */
+const DRIFT_KEYS = {
+  driftCheckIntervalS: (raw: string) => Number(raw),
+  driftErrorBudget: (raw: string) => Number(raw),
+  onDrift: (raw: string) => raw as OpuOptions['onDrift'],
+} as const;
+
 /** `scheme://`, the one form every backend's URL has; `sim:/seed=7` would otherwise parse with a path. */
 const URL_FORM = /^([a-z][a-z0-9+.-]*):\/\//i;
 
@@ -97,6 +104,12 @@ function resolveUrl(url: string): { device: OpuDevice; facade: Partial<OpuOption
       });
     }
     facade[key] = value;
+  }
+  for (const [key, parse] of Object.entries(DRIFT_KEYS) as [keyof typeof DRIFT_KEYS, (raw: string) => never][]) {
+    const raw = params.get(key);
+    if (raw === undefined) continue;
+    params.delete(key);
+    facade[key] = parse(raw);
   }
   return { device: createDevice(backend, parsed, params, url), facade };
 }
@@ -160,7 +173,9 @@ export async function openOpu(url: string, options: OpenOpuOptions = {}): Promis
  */
 function asUrlError(error: unknown, facade: Partial<OpuOptions>, options: OpenOpuOptions): unknown {
   if (!(error instanceof ArgumentError || error instanceof UnsupportedError)) return error;
-  const key = FACADE_KEYS.find((k) => k === error.field);
+  const key = [...FACADE_KEYS, ...Object.keys(DRIFT_KEYS)].find((k) => k === error.field) as
+    | keyof OpuOptions
+    | undefined;
   if (!key || facade[key] === undefined || options[key] !== undefined) return error;
   return new ConfigurationError(messageOf(error), { field: `url.${key}`, fix: error.fix, cause: error });
 }

@@ -27,6 +27,13 @@ import {
   type ProjectionEncoding,
   planDecomposition,
 } from '../measure/decompose.js';
+import {
+  DRIFT_POLICIES,
+  type DriftPolicy,
+  type DriftReport,
+  DriftTracker,
+  measureReferenceCorrelation,
+} from '../measure/drift-tracker.js';
 import { type DmdLayout, lightElements, lightReference, makeLayout } from '../measure/layout.js';
 import {
   lightRungReference,
@@ -36,9 +43,19 @@ import {
   referenceLadder,
   rungFor,
 } from '../measure/reference-ladder.js';
-import { measureReference, type ReferenceMeasurement } from '../measure/reference-measurement.js';
+import {
+  measureReference,
+  measureReferenceFields,
+  type ReferenceMeasurement,
+} from '../measure/reference-measurement.js';
 import type { IntensityFeatures, LinearProjection } from '../operator/operator.js';
-import { ArgumentError, CalibrationFileError, DeviceStateError, UnsupportedError } from '../support/errors.js';
+import {
+  ArgumentError,
+  CalibrationFileError,
+  DeviceStateError,
+  DriftError,
+  UnsupportedError,
+} from '../support/errors.js';
 
 export interface OpuOptions {
   /** Length of the vectors given to `project()` and `transform()`. */
@@ -68,8 +85,23 @@ export interface OpuOptions {
    * layout, settings and reference fields. It must come from this device and be fresh (see `force`).
    */
   calibration?: DeviceCalibration;
-  /** Use a calibration from another device, firmware or one past its re-calibration interval, with warnings. */
+  /**
+   * Use a calibration from another device, firmware, one past its re-calibration interval or one whose references
+   * no longer match the medium, with warnings.
+   */
   force?: boolean;
+  /**
+   * Device seconds between checks of the references' speckle (a few frames each; docs/calibration.md): default 5,
+   * Infinity turns drift tracking off.
+   */
+  driftCheckIntervalS?: number;
+  /** Relative rms error drift may add to project() before `onDrift` acts (default 0.03; see docs/calibration.md). */
+  driftErrorBudget?: number;
+  /**
+   * When the references' correlation falls past what `driftErrorBudget` allows: re-measure the reference fields in
+   * place ('recalibrate', the default), throw a `DriftError` ('error'), or only report it in `meta.drift` ('ignore').
+   */
+  onDrift?: DriftPolicy;
 }
 
 export interface ProjectOptions {
@@ -98,6 +130,10 @@ export interface ResultMetadata extends AcquisitionStats {
   wallTimeMs: number;
   /** Input vectors per second of device time: the throughput of the modelled or real hardware. */
   vectorsPerDeviceSecond: number;
+  /** The medium's drift as the last check saw it, and the checks and re-measurements this call made. */
+  drift: DriftReport;
+  /** Re-measurements of the reference fields during the call (`drift.recalibrations`, for cost tallies). */
+  recalibrations: number;
 }
 
 /** A row-major `rows × cols` result with the metadata of the measurement that produced it. */
@@ -134,6 +170,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
   readonly #options: ResolvedOptions;
   /** Dimmer references for sparse pieces, measured on first use (see measure/reference-ladder.ts). */
   readonly #ladder: readonly Rung[];
+  readonly #drift: DriftTracker;
   #calibration: ReferenceMeasurement | undefined;
   /** Measurements run one at a time: each sets exposures and reads frames in pairs that must not interleave. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -144,6 +181,11 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     this.#options = options;
     this.#ladder = referenceLadder(layout);
     this.#acquirer = new ExposureControlledAcquirer(device, options.outputs);
+    this.#drift = new DriftTracker({
+      checkIntervalS: options.driftCheckIntervalS,
+      errorBudget: options.driftErrorBudget,
+      policy: options.onDrift,
+    });
   }
 
   /**
@@ -220,8 +262,42 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     const opu = new Opu(device, layout, resolved);
     restoreAcquirer(saved, opu.#acquirer);
     opu.#calibration = referenceMeasurementOf(saved);
-    opu.#calibrationWarnings = warnings;
+    opu.#calibrationWarnings = [...warnings, ...(await opu.#checkAdoptedReferences(saved, force))];
     return opu;
+  }
+
+  /**
+   * A saved calibration is as stale as the medium has moved since, whatever its age: the references are shown a few
+   * times and compared with the saved intensities. Past the threshold it is `stale` (a warning with `force`, and
+   * then the first measurement re-measures the references when `onDrift` is 'recalibrate').
+   */
+  async #checkAdoptedReferences(saved: DeviceCalibration, force: boolean): Promise<string[]> {
+    const calibration = this.#calibration!;
+    const frames = saved.steps.reference!.averagedFrames;
+    const stats = emptyStats();
+    const check = await measureReferenceCorrelation(
+      this.#acquirer,
+      this.layout,
+      calibration.referenceIntensity,
+      frames,
+      stats,
+    );
+    // The check exposes for the references alone; the saved settings are what the calibration was measured at.
+    await this.device.configure(saved.settings);
+    this.#drift.reset(calibration, frames, check.timeUs, check.correlation);
+    const { threshold } = this.#drift.status;
+    if (check.correlation >= threshold) return [];
+    const problem =
+      `the references' speckle correlates ${check.correlation.toFixed(4)} with the saved one, below ` +
+      `${threshold.toFixed(4)}: the medium moved since the calibration`;
+    const field = 'steps.reference.referenceIntensity';
+    if (!force) {
+      throw new CalibrationFileError('stale', problem, {
+        field,
+        fix: 'recalibrate with `opu calibrate <url>`, or pass --force (force: true) to re-measure the references in place',
+      });
+    }
+    return [`${field}: ${problem} (used anyway: force)`];
   }
 
   #calibrationWarnings: readonly string[] = [];
@@ -250,10 +326,12 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
   /** Measures trigger lag, dark level, responsivity and the reference fields. Repeat when the medium has drifted. */
   calibrate(): Promise<ReferenceMeasurement> {
     return this.#exclusive(async () => {
+      const averagedFrames = this.#options.calibrationFrames;
       this.#calibration = await measureReference(this.#acquirer, this.layout, {
-        averagedFrames: this.#options.calibrationFrames,
+        averagedFrames,
         seed: this.#options.seed,
       });
+      this.#drift.reset(this.#calibration, averagedFrames, this.#acquirer.lastFrameEndUs);
       return this.#calibration;
     });
   }
@@ -278,7 +356,10 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
         },
         options,
       );
-      if (result.steps.reference) this.#calibration = referenceMeasurementOf(result);
+      if (result.steps.reference) {
+        this.#calibration = referenceMeasurementOf(result);
+        this.#drift.reset(this.#calibration, result.steps.reference.averagedFrames, this.#acquirer.lastFrameEndUs);
+      }
       return result;
     });
   }
@@ -297,8 +378,9 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     requireBinary(x, n, 'x');
     const out = allocateResult(rows, m, 'x');
     return this.#exclusive(async () => {
-      const calibration = this.#requireCalibration('transform()');
       const stats = emptyStats();
+      await this.#trackDrift(stats);
+      const calibration = this.#requireCalibration('transform()');
       const progress = progressCounter(rows, options.onProgress);
       const elementIntensity = calibration.responsivity * calibration.mirrorsPerElement;
       // Rows are packed and measured a budget at a time: the frames of a whole batch can outgrow its input.
@@ -353,8 +435,10 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     const out = allocateResult(rows, this.outputs, 'e');
     const plan = planDecomposition(e, n, options.encoding ?? 'auto', precision);
     return this.#exclusive(async () => {
+      const stats = emptyStats();
+      await this.#trackDrift(stats);
       const calibration = this.#requireCalibration('project()');
-      return this.#projectRows(e, plan, out, calibration, options.onProgress, started, averages);
+      return this.#projectRows(e, plan, out, calibration, options.onProgress, started, averages, stats);
     });
   }
 
@@ -367,10 +451,10 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     onProgress: ProjectOptions['onProgress'],
     started: number,
     averages = 1,
+    stats = emptyStats(),
   ): Promise<OpuResult> {
     const m = this.outputs;
     const rows = out.length / m;
-    const stats = emptyStats();
     const rowBytes = decompositionBytesPerRow(plan) + m * Float64Array.BYTES_PER_ELEMENT;
     const rowsPerPass = Math.max(1, Math.floor(PASS_BYTES / rowBytes));
     // Pieces are made pass by pass, so a progress bar's total costs a decomposition of its own, without measuring.
@@ -562,6 +646,34 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     return out;
   }
 
+  /** The drift hook at the start of every measurement: checks the references when due and applies `onDrift`. */
+  async #trackDrift(stats: AcquisitionStats): Promise<void> {
+    const action = await this.#drift.beforeMeasurement(this.#acquirer, this.layout, stats);
+    if (action === 'recalibrate') await this.#remeasureReferences(stats);
+    if (action === 'error') {
+      const { correlation, threshold } = this.#drift.status;
+      throw new DriftError(correlation, threshold, {
+        field: 'medium',
+        fix: "re-measure with await opu.calibrate(), or open with onDrift: 'recalibrate'",
+      });
+    }
+  }
+
+  /**
+   * New reference fields on the medium as it is now. Responsivity, dark level and trigger lag stay: drift moves the
+   * speckle, not E|R|² or the camera. The dimmer rungs were placed through the old fields: they are measured again
+   * on their next use.
+   */
+  async #remeasureReferences(stats: AcquisitionStats): Promise<void> {
+    const calibration = this.#calibration!;
+    const frames = this.#drift.baselineFrames;
+    const fields = await measureReferenceFields(this.#acquirer, this.layout, frames, stats);
+    const { referenceIntensity, weights, amplitude, coordinates } = fields;
+    this.#calibration = { ...calibration, referenceIntensity, weights, amplitude, coordinates, rungs: [] };
+    this.#drift.reset(this.#calibration, frames, this.#acquirer.lastFrameEndUs);
+    this.#drift.recalibrated();
+  }
+
   async #acquire(frames: DmdFrames, stats: AcquisitionStats, onAcquired?: FramesAcquired): Promise<Float32Array> {
     const lit = litMirrorCounts(frames);
     return this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired);
@@ -595,11 +707,14 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
   }
 
   #meta(encoding: ResultMetadata['encoding'], rows: number, stats: AcquisitionStats, started: number): ResultMetadata {
+    const drift = this.#drift.takeReport();
     return {
       ...stats,
       encoding,
       wallTimeMs: performance.now() - started,
       vectorsPerDeviceSecond: stats.deviceTimeUs > 0 ? rows / (stats.deviceTimeUs * 1e-6) : 0,
+      drift,
+      recalibrations: drift.recalibrations,
     };
   }
 }
@@ -737,5 +852,36 @@ function resolveOptions(options: OpuOptions): ResolvedOptions {
         : positiveInt(options.mirrorsPerElement, 'mirrorsPerElement', 'use 1 or more mirrors per element'),
     calibrationFrames,
     seed: options.seed ?? 0,
+    ...resolveDriftOptions(options),
   };
+}
+
+/** Default device seconds between drift checks: docs/calibration.md derives it from the error model. */
+const DEFAULT_DRIFT_CHECK_INTERVAL_S = 5;
+/** Default relative rms error drift may add: below an 8-bit camera's 3–5%, so that the total grows < 1.5×. */
+const DEFAULT_DRIFT_ERROR_BUDGET = 0.03;
+
+function resolveDriftOptions(options: OpuOptions) {
+  const driftCheckIntervalS = options.driftCheckIntervalS ?? DEFAULT_DRIFT_CHECK_INTERVAL_S;
+  if (!(typeof driftCheckIntervalS === 'number' && driftCheckIntervalS > 0)) {
+    throw new ArgumentError(`${String(driftCheckIntervalS)} is not a positive number of seconds`, {
+      field: 'driftCheckIntervalS',
+      fix: 'check every few seconds of device time (default 5), or pass Infinity to turn drift tracking off',
+    });
+  }
+  const driftErrorBudget = options.driftErrorBudget ?? DEFAULT_DRIFT_ERROR_BUDGET;
+  if (!(typeof driftErrorBudget === 'number' && driftErrorBudget > 0 && driftErrorBudget < 1)) {
+    throw new ArgumentError(`${String(driftErrorBudget)} is not a relative error in (0, 1)`, {
+      field: 'driftErrorBudget',
+      fix: 'allow drift about the fresh error of project() (default 0.03)',
+    });
+  }
+  const onDrift = options.onDrift ?? 'recalibrate';
+  if (!DRIFT_POLICIES.includes(onDrift)) {
+    throw new ArgumentError(`'${String(onDrift)}' is not a drift policy`, {
+      field: 'onDrift',
+      fix: `use one of ${DRIFT_POLICIES.join(', ')}`,
+    });
+  }
+  return { driftCheckIntervalS, driftErrorBudget, onDrift };
 }

@@ -47,6 +47,26 @@ export class TimeoutError extends DeviceError {}
 export class MeasurementError extends DeviceError {}
 
 /**
+ * The medium has drifted since the reference fields were measured, past what the error budget allows, and the
+ * facade was told (`onDrift: 'error'`) to stop rather than re-measure. Nothing was measured by the failing call.
+ */
+export class DriftError extends MeasurementError {
+  /** Noise-corrected intensity correlation of the references' speckle with the calibrated one, at the last check. */
+  readonly correlation: number;
+  /** The correlation the error budget requires. */
+  readonly threshold: number;
+
+  constructor(correlation: number, threshold: number, details: OpuErrorDetails = {}) {
+    super(
+      `the references' speckle correlates ${correlation.toFixed(4)} with the calibrated one (or will by the next check), below ${threshold.toFixed(4)}`,
+      details,
+    );
+    this.correlation = correlation;
+    this.threshold = threshold;
+  }
+}
+
+/**
  * Why a calibration cannot be used: the bytes are damaged (`corrupt`), written by a newer SDK (`unsupported`), taken
  * on another device or layout (`mismatch`), too old (`stale`), lacking a step the caller needs (`incomplete`), or
  * absent (`missing`).

@@ -5,9 +5,10 @@ import { projectionErrorAgainstTruth } from 'opu-sim';
 import { calibrationOption, deviceUrl, UsageError } from './exit.js';
 import { checkWritable } from './writable.js';
 
-export const PROJECT_USAGE = `usage: opu project <url> --in FILE [--calibration FILE] [--force] [--out FILE] [--precision-bits N] [--json]
+export const PROJECT_USAGE = `usage: opu project <url> --in FILE [--calibration FILE] [--force] [--out FILE] [--precision-bits N] [--averages N] [--json]
 Projects each row of FILE (CSV: one vector per line; .json: an array of arrays) through the OPU and writes the
-rows of e·Bᵀ as CSV to --out (or stdout). Without --calibration the OPU calibrates while opening; inputs default to
+rows of e·Bᵀ as CSV to --out (or stdout). --averages N measures each binary piece N times (device time ×N, camera
+noise ÷√N). Without --calibration the OPU calibrates while opening; inputs default to
 the rows' length. On a simulator it also reports the error against the exact projection. An --out whose
 directory is missing or not writable exits 4 before the device is opened.`;
 
@@ -22,6 +23,7 @@ export async function project(argv: string[]): Promise<number> {
       calibration: { type: 'string' },
       force: { type: 'boolean' },
       'precision-bits': { type: 'string' },
+      averages: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -30,6 +32,10 @@ export async function project(argv: string[]): Promise<number> {
   const precisionBits = values['precision-bits'] === undefined ? undefined : Number(values['precision-bits']);
   if (precisionBits !== undefined && !(Number.isInteger(precisionBits) && precisionBits >= 1 && precisionBits <= 16)) {
     throw new UsageError(`--precision-bits ${values['precision-bits']} is not an integer from 1 to 16`);
+  }
+  const averages = values.averages === undefined ? undefined : Number(values.averages);
+  if (averages !== undefined && !(Number.isInteger(averages) && averages >= 1 && averages <= 64)) {
+    throw new UsageError(`--averages ${values.averages} is not an integer from 1 to 64`);
   }
   if (values.out) checkWritable(values.out, '--out');
   const { data, width } = await readRows(values.in);
@@ -42,7 +48,10 @@ export async function project(argv: string[]): Promise<number> {
   if (width !== opu.inputs) {
     throw new UsageError(`the vectors in --in ${values.in} have ${width} values; this OPU takes ${opu.inputs}`);
   }
-  const result = await opu.project(data, precisionBits === undefined ? {} : { precisionBits });
+  const result = await opu.project(data, {
+    ...(precisionBits === undefined ? {} : { precisionBits }),
+    ...(averages === undefined ? {} : { averages }),
+  });
   const csv = toCsv(result.data, result.rows, result.cols);
   if (values.out) await writeFileAtomic(values.out, csv);
   const error = projectionErrorAgainstTruth(opu, data, result.data);

@@ -87,6 +87,27 @@ describe('the opu command', () => {
     }
   });
 
+  it('project --averages N measures each piece N times: N× the frames, less error; a bad N exits 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opu-averages-'));
+    try {
+      const input = join(dir, 'in.csv');
+      const row = (r: number) => Array.from({ length: 64 }, (_, j) => ((j * 7 + r) % 5) - 2).join(',');
+      writeFileSync(input, [0, 1, 2, 3].map(row).join('\n'));
+      const url = 'sim://?seed=5&outputs=256';
+      const [once, four] = ['1', '4'].map((n) =>
+        JSON.parse(opu('project', url, '--in', input, '--averages', n, '--json').stdout),
+      );
+      expect(four.frames / once.frames).toBeGreaterThan(3.5);
+      expect(four.frames / once.frames).toBeLessThan(4.5);
+      expect(four.relativeErrorVsTruth).toBeLessThan(0.75 * once.relativeErrorVsTruth);
+      const bad = opu('project', url, '--in', input, '--averages', '0');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--averages 0 is not an integer from 1 to 64/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('devices lists the serial ports, one JSON object per line with --json', () => {
     const run = opu('devices', '--json');
     expect(run.code).toBe(0);

@@ -44,7 +44,8 @@ const file = join(dir, 'opu.opucal');
 
 await using opu = await openOpu(url, { calibration: file });
 const device = opu.device as SimulatedOpuDevice;
-console.log(`reopened from ${file}: ${device.framesAcquired} calibration frames spent`);
+// Reopening measures nothing but a drift check: each reference shown a few times against the saved speckle.
+console.log(`reopened from ${file}: ${device.framesAcquired} frames spent checking the medium`);
 const rows = 8;
 const e = Float32Array.from({ length: rows * opu.inputs }, seededNormal(11));
 const { data } = await opu.project(e);

@@ -1,4 +1,12 @@
-import { ArgumentError, Opu, seededNormal, seededUniform } from 'opu-core';
+import {
+  ArgumentError,
+  decodeCalibration,
+  encodeCalibration,
+  Opu,
+  referenceLadder,
+  seededNormal,
+  seededUniform,
+} from 'opu-core';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
 import { matmulTransposed } from './helpers.js';
@@ -120,5 +128,33 @@ describe('project(e, { averages })', () => {
         expect.objectContaining({ name: ArgumentError.name, field: 'options.averages' }),
       );
     }
+  });
+});
+
+describe('the rungs in a saved calibration', () => {
+  it('are measured by the reference step, survive the file, and serve sparse rows after reopening', async () => {
+    const options = { seed: 14 };
+    await using first = await Opu.open(new SimulatedOpuDevice({ options }), {
+      inputs: 400,
+      outputs: 300,
+      calibrate: false,
+    });
+    const calibration = await first.runCalibration({ steps: ['reference'] });
+    const rungs = calibration.steps.reference!.rungs!;
+    expect(rungs.map((rung) => rung.elements)).toEqual(referenceLadder(first.layout).map((rung) => rung.elements));
+    expect(rungs.length).toBeGreaterThan(0);
+    const decoded = decodeCalibration(encodeCalibration(calibration));
+    expect(decoded.steps.reference!.rungs).toEqual(rungs);
+
+    await using reopened = await Opu.open(new SimulatedOpuDevice({ options }), {
+      inputs: 400,
+      outputs: 300,
+      calibration: decoded,
+    });
+    const e = rows('one-hot', 400, 1401);
+    const result = await reopened.project(e);
+    // the piece alone and with the 6 references of its rung; no rung measured again
+    expect(result.meta.frames).toBeLessThan(ROWS * 7 + 16 * (result.meta.saturationRetries + 1));
+    expect(meanRowError(reopened, e, result.data)).toBeLessThan(0.08);
   });
 });

@@ -27,6 +27,7 @@ export {
   driftThreshold,
 } from './measure/drift-tracker.js';
 export { type DmdLayout, layoutRectangle, referenceStart } from './measure/layout.js';
+export { RUNG_REFERENCES, type Rung, type RungFields, referenceLadder } from './measure/reference-ladder.js';
 export type { ReferenceMeasurement } from './measure/reference-measurement.js';
 export {
   type AcquireTestFrames,

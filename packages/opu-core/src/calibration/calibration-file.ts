@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { rectangleSchema, settingsSchema } from '../device/settings.js';
 import type { DmdLayout } from '../measure/layout.js';
+import { RUNG_REFERENCES } from '../measure/reference-ladder.js';
 import { writeFileAtomic } from '../support/atomic-write.js';
 import { ArgumentError, CalibrationFileError } from '../support/errors.js';
 import { corruptError, packContainer, unpackArrays, unpackContainer } from './binary-container.js';
@@ -120,6 +121,11 @@ const referenceSchema = z.strictObject({
   weights: arrayRef,
   amplitude: arrayRef,
   coordinates: arrayRef.optional(),
+  rungs: z
+    .array(
+      z.strictObject({ elements: count, referenceIntensity: arrayRef, coefficients: arrayRef, coordinates: arrayRef }),
+    )
+    .optional(),
 }) satisfies z.ZodType<Stored<ReferenceResult>>;
 
 const linearitySchema = z.strictObject({
@@ -221,6 +227,13 @@ const calibrationSchema = z
       const points = reference.coordinates.length;
       expectLength(ctx, [...path, 'coordinates'], points, 2 * products, 'outputs × layout.referenceCount × 2');
     }
+    reference.rungs?.forEach((rung, r) => {
+      const at = [...path, 'rungs', String(r)];
+      const perRung = outputs * RUNG_REFERENCES;
+      expectLength(ctx, [...at, 'referenceIntensity'], rung.referenceIntensity.length, perRung, '6 × outputs');
+      expectLength(ctx, [...at, 'coefficients'], rung.coefficients.length, perRung, 'outputs × 6');
+      expectLength(ctx, [...at, 'coordinates'], rung.coordinates.length, 2 * perRung, 'outputs × 6 × 2');
+    });
   }) satisfies z.ZodType<Stored<DeviceCalibration>>;
 
 const headerSchema = z.strictObject({
@@ -319,6 +332,7 @@ function arrayLengths(refs: ReadonlyMap<string, ArrayRef>, label: string): numbe
 
 function restoreArrays(value: unknown, arrays: readonly Float32Array[]): unknown {
   if (isArrayRef(value)) return arrays[value.array];
+  if (Array.isArray(value)) return value.map((child) => restoreArrays(child, arrays));
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, restoreArrays(child, arrays)]));
 }

@@ -1,6 +1,7 @@
 import type { CameraInfo, DmdInfo, OpuInfo } from '../device/info.js';
 import type { OpuSettings } from '../device/settings.js';
 import type { DmdLayout } from '../measure/layout.js';
+import type { RungFields } from '../measure/reference-ladder.js';
 import type { TransmissionMatrix } from './transmission-matrix.js';
 
 /** The calibration steps, in the order the pipeline runs them; each needs the ones before it. */
@@ -98,6 +99,8 @@ export interface ReferenceResult extends StepRun {
   amplitude: Float32Array;
   /** Each reference's field in the plane (u along the first axis), outputs × referenceCount × 2; absent before 0.2. */
   coordinates?: Float32Array;
+  /** The dimmer reference rungs for sparse pieces, brightest first (measure/reference-ladder.ts); absent before 0.2. */
+  rungs?: RungFields[];
 }
 
 export interface LinearityResult extends StepRun {

@@ -4,6 +4,7 @@ import type { OpuDevice } from '../device/opu-device.js';
 import { rectangleArea } from '../device/settings.js';
 import { TRIGGER_TEST_FRAMES } from '../measure/acquisition.js';
 import type { DmdLayout } from '../measure/layout.js';
+import { ladderFrames } from '../measure/reference-ladder.js';
 import { responsivityFrames } from '../measure/reference-measurement.js';
 import type { CalibrationStepName } from './device-calibration.js';
 import type { ResolvedSettings } from './pipeline-settings.js';
@@ -76,7 +77,12 @@ export function estimateSteps(
         step,
         responsivityFrames(m, darkFrames) + exposure.testFrames * (SWEEP_EXPOSURES + exposure.bisections + 1),
       ),
-    reference: (step) => facade(step, ((K * (K + 1)) / 2) * (reference.pilotFrames + reference.maxFrames), true),
+    reference: (step) =>
+      facade(
+        step,
+        ((K * (K + 1)) / 2) * (reference.pilotFrames + reference.maxFrames) + ladderFrames(layout, reference.maxFrames),
+        true,
+      ),
     linearity: (step) => facade(step, 3 * settings.linearityPairs * (1 + REAL_ROW_PIECES) * (K + 1)),
     stability: (step) => {
       const probes = (stability.repetitions + 1) * stability.probeFrames;

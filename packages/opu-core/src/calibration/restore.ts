@@ -39,7 +39,7 @@ export function referenceMeasurementOf(calibration: DeviceCalibration): Referenc
     weights: reference.weights,
     amplitude: reference.amplitude,
     coordinates: reference.coordinates,
-    rungs: [],
+    rungs: reference.rungs ? [...reference.rungs] : [],
     triggerLagFrames: triggerLag.lagFrames,
     stats,
   };

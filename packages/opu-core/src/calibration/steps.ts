@@ -2,6 +2,7 @@ import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { type AcquisitionStats, addStats, ExposureControlledAcquirer } from '../measure/acquisition.js';
 import { type DmdLayout, makeLayout } from '../measure/layout.js';
+import { measureLadder } from '../measure/reference-ladder.js';
 import {
   measureDark,
   measureReferenceFields,
@@ -98,6 +99,8 @@ export const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
       averagedFrames = Math.min(maxFrames, Math.ceil(averagedFrames * (targetSnr / fields.snr) ** 2 * 1.05));
       fields = await measureReferenceFields(acquirer, layout, averagedFrames, stats, onAcquired);
     }
+    const top = { count: layout.referenceCount, ...fields };
+    const rungs = await measureLadder(acquirer, layout, top, averagedFrames, stats, onAcquired);
     return {
       averagedFrames,
       snr: fields.snr,
@@ -106,6 +109,7 @@ export const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
       weights: fields.weights,
       amplitude: fields.amplitude,
       coordinates: fields.coordinates,
+      rungs,
     };
   },
 

@@ -205,6 +205,33 @@ export async function measureRung(
   return { elements: rung.elements, referenceIntensity, coefficients, coordinates };
 }
 
+/** Every rung of the layout, brightest first, each placed through the one above: what a full calibration stores. */
+export async function measureLadder(
+  acquirer: ExposureControlledAcquirer,
+  layout: DmdLayout,
+  top: PlaneReferences,
+  averagedFrames: number,
+  stats: AcquisitionStats,
+  onAcquired?: FramesAcquired,
+): Promise<RungFields[]> {
+  const rungs = referenceLadder(layout);
+  const fields: RungFields[] = [];
+  for (let r = 1; r <= rungs.length; r++) {
+    const above = r === 1 ? top : { count: RUNG_REFERENCES, ...fields[r - 2]! };
+    fields.push(await measureRung(acquirer, layout, rungs, r, above, averagedFrames, stats, onAcquired));
+  }
+  return fields;
+}
+
+/** Frames `measureLadder` shows: per rung, each reference alone, each pair, and each with its partners above. */
+export function ladderFrames(layout: DmdLayout, averagedFrames: number): number {
+  const K = RUNG_REFERENCES;
+  return referenceLadder(layout).reduce((frames, _, index) => {
+    const partners = index === 0 ? layout.referenceCount : LINK_PARTNERS;
+    return frames + (K + (K * (K - 1)) / 2 + K * partners) * averagedFrames;
+  }, 0);
+}
+
 /**
  * Rotates (or reflects and rotates) the points `own` (K × 2) so that their dot products with the partners' points
  * `partner` (first `partners` of them, × 2) best match the measured `dot` (K × partners): a least-squares fit of

@@ -26,9 +26,7 @@ const RUNG_RATIO = 16;
 /** The last rung is kept only if it is at least this much dimmer than the one above. */
 const MIN_RUNG_RATIO = 2;
 /** Dimmer references than this many mirrors starve the camera of light: frames would need the longest exposures. */
-const MIN_REFERENCE_MIRRORS = 8;
-/** References of the rung above used to turn a rung onto it: all top references, or this many of a lower rung. */
-const LINK_PARTNERS = 3;
+const MIN_REFERENCE_MIRRORS = 4;
 
 /** A rung below the top references: `RUNG_REFERENCES` references of `elements` elements each. */
 export interface Rung {
@@ -113,9 +111,8 @@ export interface PlaneReferences {
 }
 
 /**
- * Measures rung `r` (≥ 1): each of its references alone, every pair of them (their plane, up to a rotation and a
- * reflection), and each with the `above` rung's first references (which turn that plane onto the top references'),
- * all averaged over `averagedFrames` frames.
+ * Measures rung `r` (≥ 1), averaged over `averagedFrames` frames per pattern, and places its references in the top
+ * references' plane (see `placeRung`).
  */
 export async function measureRung(
   acquirer: ExposureControlledAcquirer,
@@ -127,57 +124,95 @@ export async function measureRung(
   stats: AcquisitionStats,
   onAcquired?: FramesAcquired,
 ): Promise<RungFields> {
-  const rung = rungs[r - 1]!;
-  const K = RUNG_REFERENCES;
+  const fields = await placeRung(acquirer, layout, rungs, r, above, averagedFrames, stats, onAcquired);
   const m = acquirer.outputs;
-  const N = averagedFrames;
-  const partners = r === 1 ? layout.referenceCount : Math.min(LINK_PARTNERS, above.count);
-  const pairs: [number, number][] = [];
-  for (let k = 0; k < K; k++) for (let l = k + 1; l < K; l++) pairs.push([k, l]);
-  const links: [number, number][] = [];
-  for (let k = 0; k < K; k++) for (let l = 0; l < partners; l++) links.push([k, l]);
-  const patterns = K + pairs.length + links.length;
-  const frames = allocateDmdFrames(patterns * N, acquirer.device.inputSize);
-  const showOwn = (f: number, k: number) => lightRungReference(frames, f, layout, rung, k);
-  // A top reference contains the rung's references that sit in its block: it is shown without them (field b − b').
-  const nested = (k: number, l: number) => r === 1 && rungReferenceStart(layout, rung, k).block === l;
-  const showAbove = (f: number, k: number, l: number) => {
-    if (r > 1) {
-      lightRungReference(frames, f, layout, rungs[r - 2]!, l);
-      return;
-    }
-    lightReference(frames, f, layout, l);
-    if (nested(k, l)) {
-      const { first } = rungReferenceStart(layout, rung, k);
-      darkenElements(frames, f, layout, first, first + rung.elements);
-    } else {
-      showOwn(f, k);
-    }
-  };
-  for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) showOwn(k * N + n, k);
-    pairs.forEach(([k, l], p) => {
-      showOwn((K + p) * N + n, k);
-      showOwn((K + p) * N + n, l);
-    });
-    links.forEach(([k, l], p) => {
-      const f = (K + pairs.length + p) * N + n;
-      if (r > 1) showOwn(f, k);
-      showAbove(f, k, l);
-    });
+  const K = RUNG_REFERENCES;
+  const coefficients = new Float32Array(m * K);
+  for (let i = 0; i < m; i++) {
+    alongFirstAxis(
+      fields.coordinates.subarray(i * K * 2, (i + 1) * K * 2),
+      K,
+      coefficients.subarray(i * K, (i + 1) * K),
+    );
   }
+  return { elements: rungs[r - 1]!.elements, ...fields, coefficients };
+}
+
+/**
+ * Shows `patterns` (each a function lighting frame f) `averagedFrames` times and returns each pattern's mean
+ * intensity, patterns × outputs.
+ */
+async function meanIntensities(
+  acquirer: ExposureControlledAcquirer,
+  patterns: ((frames: DmdFrames, f: number) => void)[],
+  averagedFrames: number,
+  stats: AcquisitionStats,
+  onAcquired?: FramesAcquired,
+): Promise<Float64Array> {
+  const N = averagedFrames;
+  const m = acquirer.outputs;
+  const frames = allocateDmdFrames(patterns.length * N, acquirer.device.inputSize);
+  patterns.forEach((show, p) => {
+    for (let n = 0; n < N; n++) show(frames, p * N + n);
+  });
   const intensity = await acquirer.acquireNormalized(frames, litMirrorCounts(frames), stats, onAcquired);
-  const mean = new Float64Array(patterns * m);
+  const mean = new Float64Array(patterns.length * m);
   for (let f = 0; f < frames.count; f++) {
     const p = Math.floor(f / N);
     for (let i = 0; i < m; i++) mean[p * m + i]! += intensity[f * m + i]! / N;
   }
+  return mean;
+}
+
+/**
+ * A rung's shape from each of its references alone and each pair (their Gram matrix: the plane up to a rotation and
+ * a reflection), turned onto the rung above by their cross terms with all of its references. All of them: partners
+ * near one line (as three often are at some outputs) cannot tell a reflection of the rung across that line, which put
+ * 4% of error on the second rung's fields; for the three top references such a line is u's axis, where the
+ * reflection is harmless. The dim references are shown alone on purpose: a fit of |b'|² from frames with a partner
+ * 16 times brighter inherits the partner's error sixteenfold.
+ */
+async function placeRung(
+  acquirer: ExposureControlledAcquirer,
+  layout: DmdLayout,
+  rungs: readonly Rung[],
+  r: number,
+  above: PlaneReferences,
+  averagedFrames: number,
+  stats: AcquisitionStats,
+  onAcquired?: FramesAcquired,
+): Promise<Pick<RungFields, 'referenceIntensity' | 'coordinates'>> {
+  const rung = rungs[r - 1]!;
+  const K = RUNG_REFERENCES;
+  const m = acquirer.outputs;
+  const partners = above.count;
+  const pairs: [number, number][] = [];
+  for (let k = 0; k < K; k++) for (let l = k + 1; l < K; l++) pairs.push([k, l]);
+  const links: [number, number][] = [];
+  for (let k = 0; k < K; k++) for (let l = 0; l < partners; l++) links.push([k, l]);
+  const own = (frames: DmdFrames, f: number, k: number) => lightRungReference(frames, f, layout, rung, k);
+  // A top reference contains the rung's references that sit in its block: it is shown without them (field b − b').
+  const nested = (k: number, l: number) => r === 1 && rungReferenceStart(layout, rung, k).block === l;
+  const patterns = [
+    ...Array.from({ length: K }, (_, k) => (frames: DmdFrames, f: number) => own(frames, f, k)),
+    ...pairs.map(([k, l]) => (frames: DmdFrames, f: number) => {
+      own(frames, f, k);
+      own(frames, f, l);
+    }),
+    ...links.map(([k, l]) => (frames: DmdFrames, f: number) => {
+      if (r > 1) lightRungReference(frames, f, layout, rungs[r - 2]!, l);
+      else lightReference(frames, f, layout, l);
+      const { first } = rungReferenceStart(layout, rung, k);
+      if (nested(k, l)) darkenElements(frames, f, layout, first, first + rung.elements);
+      else own(frames, f, k);
+    }),
+  ];
+  const mean = await meanIntensities(acquirer, patterns, averagedFrames, stats, onAcquired);
 
   const referenceIntensity = new Float32Array(K * m);
-  const coefficients = new Float32Array(m * K);
   const coordinates = new Float32Array(m * K * 2);
   const gram = new Float64Array(K * K);
-  const own = new Float64Array(K * 2);
+  const shape = new Float64Array(K * 2);
   const placed = new Float64Array(K * 2);
   const dot = new Float64Array(K * partners);
   for (let i = 0; i < m; i++) {
@@ -190,7 +225,7 @@ export async function measureRung(
       gram[k * K + l] = cross;
       gram[l * K + k] = cross;
     });
-    planeCoordinates(gram, K, own);
+    planeCoordinates(gram, K, shape);
     links.forEach(([k, l], p) => {
       const together = mean[(K + pairs.length + p) * m + i]!;
       const bright = above.referenceIntensity[l * m + i]!;
@@ -198,11 +233,10 @@ export async function measureRung(
       // |b + b'|² = |b|² + |b'|² + 2b·b'; the nested pattern shows b − b'.
       dot[k * partners + l] = nested(k, l) ? (bright + dim - together) / 2 : (together - bright - dim) / 2;
     });
-    turnOnto(own, above.coordinates.subarray(i * above.count * 2), partners, dot, placed);
+    turnOnto(shape, above.coordinates.subarray(i * partners * 2), partners, dot, placed);
     coordinates.set(placed, i * K * 2);
-    alongFirstAxis(placed, K, coefficients.subarray(i * K, (i + 1) * K));
   }
-  return { elements: rung.elements, referenceIntensity, coefficients, coordinates };
+  return { referenceIntensity, coordinates };
 }
 
 /** Every rung of the layout, brightest first, each placed through the one above: what a full calibration stores. */
@@ -223,11 +257,11 @@ export async function measureLadder(
   return fields;
 }
 
-/** Frames `measureLadder` shows: per rung, each reference alone, each pair, and each with its partners above. */
+/** Frames `measureLadder` shows: per rung, each reference alone, each pair, and each with every reference above. */
 export function ladderFrames(layout: DmdLayout, averagedFrames: number): number {
   const K = RUNG_REFERENCES;
   return referenceLadder(layout).reduce((frames, _, index) => {
-    const partners = index === 0 ? layout.referenceCount : LINK_PARTNERS;
+    const partners = index === 0 ? layout.referenceCount : K;
     return frames + (K + (K * (K - 1)) / 2 + K * partners) * averagedFrames;
   }, 0);
 }
@@ -300,7 +334,7 @@ function turnOnto(
  * a_k = v_kᵀ·M⁻¹·(1, 0) with M = Σ v_k·v_kᵀ: then Σ_k a_k·(v_k·y) = y's first coordinate for every y, the
  * least-squares estimate of y along u from the K cross terms.
  */
-function alongFirstAxis(points: Float64Array, K: number, out: Float32Array): void {
+function alongFirstAxis(points: ArrayLike<number>, K: number, out: Float32Array): void {
   let xx = 0;
   let xy = 0;
   let yy = 0;

@@ -488,7 +488,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
   ): Promise<void> {
     const n = this.inputs;
     const m = this.outputs;
-    const framesPerPiece = (Math.max(calibration.referenceCount, RUNG_REFERENCES) + 1) * averages;
+    const framesPerPiece = (Math.max(calibration.referenceCount, RUNG_REFERENCES) + MAX_PLAIN_FRAMES) * averages;
     const pieceBytes = framesPerPiece * this.#bytesPerMeasuredFrame() + m * Float32Array.BYTES_PER_ELEMENT;
     const perMeasurement = Math.max(1, Math.floor(MEASUREMENT_BYTES / pieceBytes));
     for (let p0 = 0; p0 < pieces.count; p0 += perMeasurement) {
@@ -528,16 +528,32 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     return calibration.coordinates ? this.#ladder : [];
   }
 
-  /** The rung serving a binary vector: by its lit elements (see `rungFor`). */
-  #rungOf(calibration: ReferenceMeasurement, vector: Uint8Array): number {
-    let lit = 0;
-    for (let j = 0; j < vector.length; j++) lit += vector[j]!;
-    return rungFor(this.layout, this.#rungs(calibration), lit);
+  /** Frames one binary vector takes: itself alone (once or more), and with each reference of its rung. */
+  #framesOf(calibration: ReferenceMeasurement, vector: Uint8Array): number {
+    const plan = this.#piecePlan(calibration, vector);
+    return plan.plainFrames + plan.references;
   }
 
-  /** Frames one binary vector takes: itself alone, and with each reference of its rung. */
-  #framesOf(calibration: ReferenceMeasurement, vector: Uint8Array): number {
-    return (this.#rungOf(calibration, vector) === 0 ? calibration.referenceCount : RUNG_REFERENCES) + 1;
+  /**
+   * How a binary vector is measured: its rung, and how many frames show it alone. A piece of a few mirrors is too
+   * dim for one frame: its I(x), which every cross term subtracts, would need more than the longest exposure (a
+   * one-hot piece with one mirror per element: about 200 ms); its frames are then repeated to gather the light.
+   */
+  #piecePlan(calibration: ReferenceMeasurement, vector: Uint8Array): PiecePlan {
+    let lit = 0;
+    for (let j = 0; j < vector.length; j++) lit += vector[j]!;
+    const rungs = this.#rungs(calibration);
+    const rung = rungFor(this.layout, rungs, lit);
+    const referenceElements = rung === 0 ? this.layout.referenceElements : rungs[rung - 1]!.elements;
+    const plainLit = Math.max(lit, referenceElements / 2) * this.layout.mirrorsPerElement;
+    const needed = this.#acquirer.exposureFor(plainLit, 1);
+    const longest = this.device.info.limits.exposureUs.max;
+    return {
+      rung,
+      references: rung === 0 ? calibration.referenceCount : RUNG_REFERENCES,
+      plainFrames: Math.min(MAX_PLAIN_FRAMES, Math.max(1, Math.ceil(needed / longest))),
+      plainLit,
+    };
   }
 
   /** Measures rung r and every rung above it not measured yet: each is placed through the one above. */
@@ -579,35 +595,35 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     const n = this.inputs;
     const K = calibration.referenceCount;
     const m = this.outputs;
-    const s = this.layout.mirrorsPerElement;
     const rungs = this.#rungs(calibration);
-    const rungOf = new Int32Array(count);
-    const first = new Int32Array(count + 1);
+    const plans: PiecePlan[] = [];
+    // Slot q of piece p (q < plainFrames: the piece alone, then with each reference) is `averages` frames from
+    // firstSlot[p] + q.
+    const firstSlot = new Int32Array(count + 1);
     for (let p = 0; p < count; p++) {
-      rungOf[p] = this.#rungOf(calibration, vectors.subarray(p * n, (p + 1) * n));
-      first[p + 1] = first[p]! + ((rungOf[p] === 0 ? K : RUNG_REFERENCES) + 1) * averages;
-      await this.#requireRung(calibration, rungOf[p]!, stats);
+      const plan = this.#piecePlan(calibration, vectors.subarray(p * n, (p + 1) * n));
+      plans.push(plan);
+      firstSlot[p + 1] = firstSlot[p]! + plan.plainFrames + plan.references;
+      await this.#requireRung(calibration, plan.rung, stats);
     }
-    const frames = allocateDmdFrames(first[count]!, this.device.inputSize);
-    const lit = new Uint32Array(frames.count);
+    const frames = allocateDmdFrames(firstSlot[count]! * averages, this.device.inputSize);
+    const counts = new Uint32Array(frames.count);
     for (let p = 0; p < count; p++) {
-      const r = rungOf[p]!;
-      // Frame k·averages + a is repetition a of the piece alone (k = 0) or with reference k.
-      for (let f = first[p]!; f < first[p + 1]!; f++) {
-        const k = Math.floor((f - first[p]!) / averages);
-        for (let j = 0; j < n; j++) if (vectors[p * n + j]) lightElements(frames, f, this.layout, j, j + 1);
-        if (k > 0 && r === 0) lightReference(frames, f, this.layout, k - 1);
-        if (k > 0 && r > 0) lightRungReference(frames, f, this.layout, rungs[r - 1]!, k - 1);
+      const { rung, plainFrames } = plans[p]!;
+      for (let slot = firstSlot[p]!; slot < firstSlot[p + 1]!; slot++) {
+        const k = slot - firstSlot[p]! - plainFrames;
+        for (let f = slot * averages; f < (slot + 1) * averages; f++) {
+          for (let j = 0; j < n; j++) if (vectors[p * n + j]) lightElements(frames, f, this.layout, j, j + 1);
+          if (k >= 0 && rung === 0) lightReference(frames, f, this.layout, k);
+          if (k >= 0 && rung > 0) lightRungReference(frames, f, this.layout, rungs[rung - 1]!, k);
+          // I(x) enters as an absolute term next to I(x + r_k): exposing a sparse x longer than half a reference
+          // frame buys little accuracy and costs frame time.
+          counts[f] = k < 0 ? plans[p]!.plainLit : 0;
+        }
       }
     }
-    const counts = litMirrorCounts(frames);
-    for (let p = 0; p < count; p++) {
-      // I(x) enters as an absolute term next to I(x + r_k): exposing a sparse x longer than half a reference frame
-      // buys little accuracy and costs frame time.
-      const r = rungOf[p]!;
-      const floor = ((r === 0 ? this.layout.referenceElements : rungs[r - 1]!.elements) * s) / 2;
-      for (let f = first[p]!; f < first[p + 1]!; f++) lit[f] = Math.max(counts[f]!, floor);
-    }
+    const lit = litMirrorCounts(frames);
+    for (let f = 0; f < frames.count; f++) lit[f] = Math.max(lit[f]!, counts[f]!);
     const intensity = averageRepetitions(
       await this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired),
       m,
@@ -616,18 +632,23 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     const unit = Math.sqrt(2 / (calibration.responsivity * calibration.mirrorsPerElement));
     const out = new Float32Array(count * m);
     const { weights, amplitude, referenceIntensity } = calibration;
+    const plain = new Float64Array(m);
     for (let p = 0; p < count; p++) {
-      const base = (first[p]! / averages) * m;
-      const r = rungOf[p]!;
-      if (r > 0) {
-        const rung = calibration.rungs[r - 1]!;
+      const { rung, plainFrames } = plans[p]!;
+      plain.fill(0);
+      for (let q = 0; q < plainFrames; q++) {
+        const base = (firstSlot[p]! + q) * m;
+        for (let i = 0; i < m; i++) plain[i]! += intensity[base + i]! / plainFrames;
+      }
+      const base = (firstSlot[p]! + plainFrames) * m;
+      if (rung > 0) {
+        const fields = calibration.rungs[rung - 1]!;
         const R = RUNG_REFERENCES;
         for (let i = 0; i < m; i++) {
-          const plain = intensity[base + i]!;
           let along = 0;
           for (let k = 0; k < R; k++) {
-            const cross = intensity[base + (k + 1) * m + i]! - plain - rung.referenceIntensity[k * m + i]!;
-            along += rung.coefficients[i * R + k]! * cross;
+            const cross = intensity[base + k * m + i]! - plain[i]! - fields.referenceIntensity[k * m + i]!;
+            along += fields.coefficients[i * R + k]! * cross;
           }
           out[p * m + i] = (along / 2) * unit;
         }
@@ -635,10 +656,9 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
       }
       for (let i = 0; i < m; i++) {
         if (amplitude[i] === 0) continue;
-        const plain = intensity[base + i]!;
         let cross = 0;
         for (let k = 0; k < K; k++) {
-          cross += weights[i * K + k]! * (intensity[base + (k + 1) * m + i]! - plain - referenceIntensity[k * m + i]!);
+          cross += weights[i * K + k]! * (intensity[base + k * m + i]! - plain[i]! - referenceIntensity[k * m + i]!);
         }
         out[p * m + i] = ((cross / (2 * amplitude[i]!)) * unit) as number;
       }
@@ -805,6 +825,20 @@ function defaultMirrorsPerElement(options: ResolvedOptions, dmdMirrors: number):
   const elements = options.inputs + options.referenceCount * options.referenceElements;
   return Math.max(1, Math.floor(Math.min(DEFAULT_LAYOUT_MIRRORS, dmdMirrors) / elements));
 }
+
+/** How a binary piece is measured (see `Opu.#piecePlan`). */
+interface PiecePlan {
+  /** 0: the top references; r ≥ 1: rung r of the ladder. */
+  rung: number;
+  references: number;
+  /** Frames showing the piece alone, averaged: more than one when one frame cannot gather its light. */
+  plainFrames: number;
+  /** Mirrors its plain frames are exposed for (at least half its references'). */
+  plainLit: number;
+}
+
+/** Frames showing a dim piece alone at most (each at the longest exposure). */
+const MAX_PLAIN_FRAMES = 8;
 
 /** Repetitions `project()` averages at most: beyond, the calibration's own noise dominates. */
 const MAX_AVERAGES = 64;

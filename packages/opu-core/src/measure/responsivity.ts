@@ -60,21 +60,24 @@ export function responsivityFrames(plan: ResponsivityPlan, averagedFrames: numbe
 /**
  * The region and frames for a layout region and a number of outputs. The region is whole DMD rows from the layout's
  * first one, of about `REGION_ENTRIES / outputs` mirrors (at most `MAX_REGION_MIRRORS`), or the layout's own region
- * when it is that large already. Frames light a fraction p of it: 1/8, or up to 1/4 to reach `MIN_LIT_MIRRORS`. The
+ * when it is that large already. Frames light a fraction p of it: 1/8, or up to 1/4 to reach `MIN_LIT_MIRRORS`, and
+ * never more mirrors than the layout has. The
  * frames' common field p·Σ_q R_iq, fixed for a given medium, adds 2p/(1 − p) to each intensity's relative variance:
  * p = 1/8 costs 29% more frames than a vanishing p, 1/4 costs 67%, against exposures that scale as 1/(pQ).
  */
 export function responsivityPlan(info: OpuInfo, layoutRegion: Rectangle, outputs: number): ResponsivityPlan {
   const { widthMirrors, heightMirrors } = info.dmd;
-  const wanted = Math.min(MAX_REGION_MIRRORS, Math.ceil(REGION_ENTRIES / outputs));
+  const regionMirrors = Math.min(MAX_REGION_MIRRORS, Math.ceil(REGION_ENTRIES / outputs));
   let region = layoutRegion;
-  if (rectangleArea(layoutRegion) < wanted) {
-    const height = Math.min(heightMirrors, Math.max(layoutRegion.height, Math.ceil(wanted / widthMirrors)));
+  if (rectangleArea(layoutRegion) < regionMirrors) {
+    const height = Math.min(heightMirrors, Math.max(layoutRegion.height, Math.ceil(regionMirrors / widthMirrors)));
     // Down from the layout's first row, or up from the DMD's last row when that would run off it.
     region = { left: 0, top: Math.min(layoutRegion.top, heightMirrors - height), width: widthMirrors, height };
   }
   const Q = rectangleArea(region);
-  const lit = Math.max(1, Math.round(Math.min(Q / 4, Math.max(Q / 8, MIN_LIT_MIRRORS))));
+  // Never more than the layout's mirrors, which the facade's own frames light at most: no brighter than those.
+  const wanted = Math.min(Q / 4, Math.max(Q / 8, MIN_LIT_MIRRORS), rectangleArea(layoutRegion));
+  const lit = Math.max(1, Math.round(wanted));
   const p = lit / Q;
   const spread2 = p < 1 ? 1 + (2 * p) / (1 - p) : 1;
   const frames = Math.ceil(spread2 / (outputs * TARGET_RELATIVE_ERROR ** 2));
@@ -126,11 +129,10 @@ async function measureOnRegion(
   options: ResponsivityOptions,
   stats: AcquisitionStats,
 ): Promise<number> {
-  const m = acquirer.outputs;
   const Q = rectangleArea(plan.region);
   const k = plan.litMirrors;
   const F = plan.frames;
-  const frames = allocateDmdFrames(F + options.averagedFrames, Q);
+  const frames = allocateDmdFrames(F, Q);
   const random = seededUniform(options.seed);
   const mirrors = Uint32Array.from({ length: Q }, (_, q) => q);
   for (let f = 0; f < F; f++) {
@@ -143,21 +145,38 @@ async function measureOnRegion(
       setMirror(frames, f, chosen);
     }
   }
-  for (let f = F; f < frames.count; f++) for (let q = 0; q < Q; q++) setMirror(frames, f, q);
   await bringExposureIntoRange(acquirer, gatherFrames(frames, [...Array(Math.min(F, GUESS_FRAMES)).keys()]), stats);
-  const intensity = await acquirer.acquireNormalized(frames, litMirrorCounts(frames), stats);
-  let random_ = 0;
-  let regionOn = 0;
-  for (let f = 0; f < frames.count; f++) {
-    let sum = 0;
-    for (let i = 0; i < m; i++) sum += intensity[f * m + i]!;
-    if (f < F) random_ += sum / (F * m);
-    else regionOn += sum / (options.averagedFrames * m);
-  }
-  if (Q === k) return regionOn / Q;
+  const random_ = meanIntensity(await acquirer.acquireNormalized(frames, litMirrorCounts(frames), stats));
   const pairs = (k * (k - 1)) / (Q * (Q - 1));
   const singles = (k * (Q - k)) / (Q * (Q - 1));
+  const regionOn = await measureRegionOn(acquirer, Q, options.averagedFrames, stats);
+  // A device too bright to show the whole region unsaturated: the common speckle is taken at its expectation,
+  // Σ_q |R_iq|², which leaves an error of ≈ (k/Q)/√outputs.
+  if (regionOn === undefined) return random_ / ((singles + pairs) * Q);
   return (random_ - pairs * regionOn) / (singles * Q);
+}
+
+/** Mean over frames and outputs of the whole region's intensity per µs, or undefined if it saturates. */
+async function measureRegionOn(
+  acquirer: ExposureControlledAcquirer,
+  Q: number,
+  averagedFrames: number,
+  stats: AcquisitionStats,
+): Promise<number | undefined> {
+  const frames = allocateDmdFrames(averagedFrames, Q);
+  for (let f = 0; f < averagedFrames; f++) for (let q = 0; q < Q; q++) setMirror(frames, f, q);
+  try {
+    return meanIntensity(await acquirer.acquireNormalized(frames, litMirrorCounts(frames), stats));
+  } catch (error) {
+    if (error instanceof MeasurementError && error.field === 'exposureUs') return undefined;
+    throw error;
+  }
+}
+
+function meanIntensity(intensity: Float32Array): number {
+  let sum = 0;
+  for (const v of intensity) sum += v;
+  return sum / intensity.length;
 }
 
 /**

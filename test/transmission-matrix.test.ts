@@ -12,7 +12,8 @@ import {
   emptyStats,
 } from '../packages/opu-core/src/measure/acquisition.js';
 import { type DmdLayout, lightElements, makeLayout } from '../packages/opu-core/src/measure/layout.js';
-import { measureDark, measureResponsivity } from '../packages/opu-core/src/measure/reference-measurement.js';
+import { measureDark } from '../packages/opu-core/src/measure/reference-measurement.js';
+import { measureResponsivity } from '../packages/opu-core/src/measure/responsivity.js';
 import { transmissionMatrixError } from '../packages/opu-sim/src/ground-truth.js';
 
 interface Size {

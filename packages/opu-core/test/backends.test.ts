@@ -211,15 +211,15 @@ describe('openOpu with a registered backend', () => {
     expect(calibration.referenceCount).toBe(3);
 
     // Ground truth: u_i = Σ_k w_ik·b_ik with b_ik the field of reference k, B_ij = √2·Re(ū_i·R_ij)/|u_i|, in units
-    // where the mean |R_ij|² over the data mirrors is one.
+    // where the mean |R_ij|² over the responsivity's region (the whole 32 × 16 DMD here) is one.
     const n = opu.inputs;
     const m = opu.outputs;
     const K = calibration.referenceCount;
     const at = (i: number, j: number) => i * matrix.mirrors + j;
     let power = 0;
     for (let i = 0; i < m; i++)
-      for (let j = 0; j < n; j++) power += matrix.re[at(i, j)]! ** 2 + matrix.im[at(i, j)]! ** 2;
-    const unit = Math.sqrt(power / (n * m));
+      for (let j = 0; j < matrix.mirrors; j++) power += matrix.re[at(i, j)]! ** 2 + matrix.im[at(i, j)]! ** 2;
+    const unit = Math.sqrt(power / (matrix.mirrors * m));
     const truth = new Float64Array(m * n);
     for (let i = 0; i < m; i++) {
       let uRe = 0;
@@ -256,8 +256,9 @@ describe('openOpu with a registered backend', () => {
         squaredNorm += expected ** 2;
       }
     }
-    // Noise-free device: only ADU rounding and 8-bit planes remain (0.2% here).
-    expect(Math.sqrt(squaredError / squaredNorm)).toBeLessThan(0.01);
+    // Noise-free device: ADU rounding and 8-bit planes (0.2% here), and the responsivity's sampling error, which
+    // 8 outputs leave at ≈ 1/√(8·frames) plus the common speckle this too-bright device cannot show (≈ 1% in all).
+    expect(Math.sqrt(squaredError / squaredNorm)).toBeLessThan(0.02);
     expect(device.violations).toEqual([]);
     await opu.close();
     expect(device.state).toBe('closed');

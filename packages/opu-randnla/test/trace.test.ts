@@ -26,9 +26,9 @@ describe(`hutchinsonTrace against the exact trace (256 × 256 PSD, ${p} probes)`
   });
 
   // project() carries the gain error η of the facade's calibration (one factor 1 + η common to every output), and
-  // the estimate goes through two projections: it comes out scaled by (1 + η)². On the simulator |η| ≤ 0.8% (seeds
-  // 1–5, 64 or 200 outputs, ideal and realistic camera alike), a bias of up to 1.5% of the trace, 1.1σ here. What
-  // is left is the projections' noise: measured ≤ 0.03σ (ideal), ≤ 0.26σ (realistic).
+  // the estimate goes through two projections: it comes out scaled by (1 + η)². The responsivity is measured as a
+  // device property (measure/responsivity.ts), so |η| ≤ 0.2%: a bias ≤ 0.4% of the trace, 0.25σ here, left inside
+  // the 4σ bound with no gain term. What is left is the projections' noise: ≤ 0.03σ (ideal), ≤ 0.26σ (realistic).
   for (const [camera, noiseBound] of [
     ['ideal', 0.05],
     ['realistic', 0.4],
@@ -38,7 +38,7 @@ describe(`hutchinsonTrace against the exact trace (256 × 256 PSD, ${p} probes)`
         await using opu = await openSimulatedOpu(camera, seed, n, p);
         const a = matrix(seed);
         const eta = await gain(opu);
-        expect(Math.abs(eta), `seed ${seed}`).toBeLessThan(0.01);
+        expect(Math.abs(eta), `seed ${seed}`).toBeLessThan(0.002);
         const cost = new CostTally();
         const estimate = await hutchinsonTrace(a, n, opu, { cost });
         // Two projections (A, then Cᵀ), each real rows on the OPU's frames.
@@ -49,7 +49,7 @@ describe(`hutchinsonTrace against the exact trace (256 × 256 PSD, ${p} probes)`
         const exactProbes = await hutchinsonTrace(a, n, trueSketch(opu));
         const noise = Math.abs(estimate.value - (1 + eta) ** 2 * exactProbes.value) / sigma;
         expect(noise, `seed ${seed}`).toBeLessThan(noiseBound);
-        expect(Math.abs(estimate.value - trace), `seed ${seed}`).toBeLessThan(4 * sigma + 2 * Math.abs(eta) * trace);
+        expect(Math.abs(estimate.value - trace), `seed ${seed}`).toBeLessThan(4 * sigma);
         expect(estimate.standardError / sigma, `seed ${seed}`).toBeGreaterThan(0.7);
         expect(estimate.standardError / sigma, `seed ${seed}`).toBeLessThan(1.4);
       }

@@ -5,7 +5,7 @@ import { rectangleArea } from '../device/settings.js';
 import { TRIGGER_TEST_FRAMES } from '../measure/acquisition.js';
 import type { DmdLayout } from '../measure/layout.js';
 import { ladderFrames } from '../measure/reference-ladder.js';
-import { responsivityFrames } from '../measure/reference-measurement.js';
+import { responsivityFrames, responsivityPlan } from '../measure/responsivity.js';
 import type { CalibrationStepName } from './device-calibration.js';
 import type { ResolvedSettings } from './pipeline-settings.js';
 import { transmissionMatrixLayout } from './steps.js';
@@ -75,7 +75,8 @@ export function estimateSteps(
     exposure: (step) =>
       facade(
         step,
-        responsivityFrames(m, darkFrames) + exposure.testFrames * (SWEEP_EXPOSURES + exposure.bisections + 1),
+        responsivityFrames(responsivityPlan(info, layout.region, m), darkFrames) +
+          exposure.testFrames * (SWEEP_EXPOSURES + exposure.bisections + 1),
       ),
     reference: (step) =>
       facade(
@@ -94,7 +95,8 @@ export function estimateSteps(
     transmissionMatrix: (step) => {
       const tm = settings.transmissionMatrix!;
       const tmLayout = transmissionMatrixLayout(device, tm);
-      const frames = 2 * darkFrames + responsivityFrames(tm.rows, darkFrames) + retrievalPlan(tm).frames;
+      const responsivity = responsivityFrames(responsivityPlan(info, tmLayout.region, tm.rows), darkFrames);
+      const frames = 2 * darkFrames + responsivity + retrievalPlan(tm).frames;
       const memoryTerms = retrievalMemory(tm, {
         dmdBytes: bytesPerFrame(rectangleArea(tmLayout.region)),
         cameraBytes: rectangleArea(tmLayout.roi) * cameraBytesPerPixel,

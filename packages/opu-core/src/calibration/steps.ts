@@ -3,13 +3,8 @@ import type { OpuDevice } from '../device/opu-device.js';
 import { type AcquisitionStats, addStats, ExposureControlledAcquirer } from '../measure/acquisition.js';
 import { type DmdLayout, makeLayout } from '../measure/layout.js';
 import { measureLadder } from '../measure/reference-ladder.js';
-import {
-  measureDark,
-  measureReferenceFields,
-  measureResponsivity,
-  type ReferenceMeasurement,
-  responsivityFrames,
-} from '../measure/reference-measurement.js';
+import { measureDark, measureReferenceFields, type ReferenceMeasurement } from '../measure/reference-measurement.js';
+import { measureResponsivity, responsivityFrames, responsivityPlan } from '../measure/responsivity.js';
 import { UnsupportedError } from '../support/errors.js';
 import { findAutoExposure } from './auto-exposure.js';
 import type { CalibrationStepName, CalibrationSteps, DeviceCalibration, StepRun } from './device-calibration.js';
@@ -166,7 +161,9 @@ export const STEP_RUNNERS: { [S in CalibrationStepName]: StepRunner<S> } = {
       acquirer.triggerLagFrames = target.acquirer.triggerLagFrames;
       // one count of frames for the whole step: its own dark level and responsivity, then the retrieval
       const planned =
-        2 * settings.darkFrames + responsivityFrames(tm.rows, settings.darkFrames) + retrievalPlan(tm).frames;
+        2 * settings.darkFrames +
+        responsivityFrames(responsivityPlan(device.info, layout.region, tm.rows), settings.darkFrames) +
+        retrievalPlan(tm).frames;
       const start = stats.frames;
       await measureDark(acquirer, settings.darkFrames, stats);
       onProgress(stats.frames - start, planned);

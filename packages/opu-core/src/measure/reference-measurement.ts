@@ -1,15 +1,13 @@
-import { allocateDmdFrames, type DmdFrames, litMirrorCounts, litMirrors } from '../device/frames.js';
-import { MeasurementError } from '../support/errors.js';
-import { seededUniform } from '../support/random.js';
+import { allocateDmdFrames, litMirrorCounts } from '../device/frames.js';
 import {
   type AcquisitionStats,
   type ExposureControlledAcquirer,
   emptyStats,
   type FramesAcquired,
-  gatherFrames,
 } from './acquisition.js';
-import { type DmdLayout, lightElements, lightReference } from './layout.js';
+import { type DmdLayout, lightReference } from './layout.js';
 import type { RungFields } from './reference-ladder.js';
+import { measureResponsivity } from './responsivity.js';
 import { planeCoordinates, topEigenpair } from './top-eigenpair.js';
 
 /**
@@ -199,139 +197,4 @@ async function averageRaw(acquirer: ExposureControlledAcquirer, count: number, s
     for (let f = 0; f < shot.count; f++) for (let i = 0; i < m; i++) sum[i]! += shot.data[f * pixels + i]! / count;
   }
   return sum;
-}
-
-/**
- * Mean intensity per lit mirror per µs, i.e. (1/n)·Σ_j |R_ij|² in ADU/µs averaged over outputs. Frames light each
- * data mirror with probability p = 1/2, so E[I_i] = p(1−p)·Σ_j |R_ij|² + p²·|Σ_j R_ij|²: the second term is one
- * fixed speckle common to all frames, which averaging over frames cannot remove (it would leave a 1/√outputs
- * error), so it is measured with all data mirrors on and subtracted.
- */
-export async function measureResponsivity(
-  acquirer: ExposureControlledAcquirer,
-  layout: DmdLayout,
-  options: ReferenceMeasurementOptions,
-  stats: AcquisitionStats,
-) {
-  const m = acquirer.outputs;
-  const n = layout.inputs;
-  const p = 0.5;
-  const patterns = halfLitPatterns(n, responsivityPatterns(m), options.seed);
-  const count = patterns.length;
-  const frames = allocateDmdFrames(count + options.averagedFrames, acquirer.device.inputSize);
-  patterns.forEach((pattern, f) => {
-    for (let j = 0; j < n; j++) if (pattern[j]) lightElements(frames, f, layout, j, j + 1);
-  });
-  for (let f = count; f < frames.count; f++) lightElements(frames, f, layout, 0, n);
-  await bringExposureIntoRange(acquirer, gatherFrames(frames, [...Array(count).keys()]), stats);
-  const lit = litMirrorCounts(frames);
-  const intensity = await acquirer.acquireNormalized(frames, lit, stats);
-  let random_ = 0;
-  let allOn = 0;
-  for (let f = 0; f < frames.count; f++) {
-    let sum = 0;
-    for (let i = 0; i < m; i++) sum += intensity[f * m + i]!;
-    if (f < count) random_ += sum / (count * m);
-    else allOn += sum / (options.averagedFrames * m);
-  }
-  acquirer.responsivity = (random_ - p * p * allOn) / (p * (1 - p) * n * layout.mirrorsPerElement);
-  if (!(acquirer.responsivity > 0)) {
-    throw new MeasurementError('no speckle signal above the dark level', {
-      field: 'responsivity',
-      fix: 'check that the laser is on and the ROI sees the speckle',
-    });
-  }
-}
-
-/** Random half-lit patterns the responsivity averages: about 65 536 intensities, 32 to 1024 frames. */
-const responsivityPatterns = (outputs: number) => Math.min(1024, Math.max(32, Math.ceil(65_536 / outputs)));
-
-/**
- * Frames `measureResponsivity` usually shows, for estimates: its patterns twice to bring the exposure into range
- * (once when the present exposure suits them, more when it is far off), then the patterns and the averaged
- * all-data-on frames.
- */
-export function responsivityFrames(outputs: number, averagedFrames: number): number {
-  return 3 * responsivityPatterns(outputs) + averagedFrames;
-}
-
-/**
- * About `count` patterns lighting each of n elements with probability 1/2 and each pair with probability 1/4.
- * For few elements, random patterns miss those frequencies by several percent (one seed gave a 16% responsivity
- * error at 10 elements), so they come from a Sylvester–Hadamard design, where they hold exactly: rows r of order
- * N > n, element j on when popcount(r & c_j) is even, for distinct random columns c_j ≥ 1, repeated with fresh
- * columns. For many elements the design would need N > count frames; random patterns are then accurate enough.
- */
-function halfLitPatterns(n: number, count: number, seed: number): Uint8Array[] {
-  const random = seededUniform(seed);
-  const order = 2 ** Math.ceil(Math.log2(n + 1));
-  const patterns: Uint8Array[] = [];
-  if (order > count) {
-    for (let f = 0; f < count; f++) patterns.push(Uint8Array.from({ length: n }, () => (random() < 0.5 ? 1 : 0)));
-    return patterns;
-  }
-  while (patterns.length < count) {
-    const columns = Array.from({ length: order - 1 }, (_, c) => c + 1)
-      .map((c) => [random(), c] as const)
-      .sort((a, b) => a[0] - b[0])
-      .slice(0, n)
-      .map(([, c]) => c);
-    for (let r = 0; r < order; r++) {
-      patterns.push(Uint8Array.from(columns, (c) => (popcount(r & c) % 2 === 0 ? 1 : 0)));
-    }
-  }
-  return patterns;
-}
-
-function popcount(v: number): number {
-  let count = 0;
-  for (; v; v &= v - 1) count++;
-  return count;
-}
-
-/**
- * A first responsivity guess, from the raw frames at an exposure that neither saturates nor leaves the signal near
- * the quantization step; `acquireNormalized` then picks exposures from it.
- */
-async function bringExposureIntoRange(
-  acquirer: ExposureControlledAcquirer,
-  frames: DmdFrames,
-  stats: AcquisitionStats,
-) {
-  const m = acquirer.outputs;
-  const { limits, camera } = acquirer.device.info;
-  let exposure = acquirer.device.settings.exposureUs;
-  let totalLit = 0;
-  for (let f = 0; f < frames.count; f++) totalLit += litMirrors(frames, f);
-  for (let attempt = 0; attempt < 24; attempt++) {
-    exposure = await acquirer.setExposure(exposure);
-    const shots = await acquirer.acquireRaw(frames, stats);
-    let saturated = 0;
-    let signal = 0;
-    for (const shot of shots) {
-      const pixels = shot.widthPx * shot.heightPx;
-      for (let f = 0; f < shot.count; f++) {
-        saturated += shot.meta.saturatedPixels[f]!;
-        for (let i = 0; i < m; i++) {
-          signal += shot.data[f * pixels + i]! - acquirer.darkOffsetAdu[i]! - acquirer.darkSlopeAduPerUs[i]! * exposure;
-        }
-      }
-    }
-    if (saturated > 0) {
-      if (exposure <= limits.exposureUs.min) break;
-      exposure /= 2;
-      continue;
-    }
-    const meanAdu = signal / (frames.count * m);
-    if (meanAdu < camera.maxAdu * 0.02 && exposure < limits.exposureUs.max) {
-      exposure *= Math.min(16, (camera.maxAdu * 0.05) / Math.max(meanAdu, 1e-3));
-      continue;
-    }
-    acquirer.responsivity = signal / (totalLit * m * exposure);
-    return;
-  }
-  throw new MeasurementError('could not find an exposure that neither saturates nor drowns in noise', {
-    field: 'exposureUs',
-    fix: 'check the device’s exposure limits and that light reaches the camera',
-  });
 }

@@ -245,7 +245,7 @@ export async function averagesBenchmark(): Promise<{ lines: string[]; svgs: [str
     yLabel: 'per-row error, %',
     logX: true,
     logY: true,
-    legend: 'top-right',
+    legend: 'bottom-left',
   });
   return { lines, svgs: [['docs/projection-averages.svg', svg]] };
 }

@@ -12,6 +12,7 @@ import { plot } from 'opu-report';
 import { expectedProjectionMatrix, IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { inputBatch, matmulTransposed, relativeError } from '../test/helpers.js';
 import { calibrationBenchmark } from './calibration.js';
+import { averagesBenchmark, sparsityBenchmark } from './fidelity.js';
 import { mnistBenchmark } from './mnist.js';
 import { baselineEnv, openblasKernel, python } from './python-baseline.js';
 import { randnlaBenchmark } from './randnla.js';
@@ -415,6 +416,11 @@ await writeAtomically(
 );
 log('![project() against the true matrix](projection-fidelity.svg)');
 log('');
+for (const section of [sparsityBenchmark, averagesBenchmark]) {
+  const { lines: sectionLines, svgs } = await section();
+  for (const line of sectionLines) log(line);
+  for (const [path, svg] of svgs) await writeAtomically(path, svg);
+}
 console.log('speckle statistics …');
 const speckle = await speckleSurvival();
 await writeAtomically(

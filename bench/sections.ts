@@ -1,5 +1,5 @@
 /**
- * `npm run bench:sections -- calibration randnla`: re-measures the named sections of docs/benchmarks.md and
+ * `npm run bench:sections -- calibration randnla sparsity averages`: re-measures the named sections of docs/benchmarks.md and
  * replaces only them (and their plots), for a change that touches one area; `npm run bench` remeasures everything.
  * The header records the date of each section's last measurement.
  */
@@ -9,12 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from 'opu-core';
 import { kernels } from 'opu-native';
 import { calibrationBenchmark } from './calibration.js';
+import { averagesBenchmark, sparsityBenchmark } from './fidelity.js';
 import { randnlaBenchmark } from './randnla.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SECTIONS: Record<string, () => Promise<{ lines: string[]; svgs: [string, string][] }>> = {
   calibration: async () => ({ lines: await calibrationBenchmark(), svgs: [] }),
   randnla: randnlaBenchmark,
+  sparsity: sparsityBenchmark,
+  averages: averagesBenchmark,
 };
 
 const names = process.argv.slice(2);

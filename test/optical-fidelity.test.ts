@@ -83,7 +83,9 @@ describe('every row, from one non-zero to dense, within 1.5× the dense-row erro
           const e = rows(kind, inputs, seed * 100 + index);
           errors.set(kind, meanRowError(opu, e, (await opu.project(e)).data));
         }
-        const dense = (errors.get('dense ternary')! + errors.get('dense real')!) / 2;
+        // The ideal camera measures dense ternary rows almost exactly (their pieces' calibration errors cancel):
+        // the dense-row error is the larger of the two kinds.
+        const dense = Math.max(errors.get('dense ternary')!, errors.get('dense real')!);
         // the noise is really there, and the ideal camera's 12-bit quantization is 10× below the realistic one's
         expect(dense).toBeGreaterThan(camera === 'ideal' ? 0.001 : 0.02);
         expect(dense).toBeLessThan(camera === 'ideal' ? 0.01 : 0.06);

@@ -47,7 +47,13 @@ class TimedProjector implements LinearProjection {
 
 async function dfaRun(driftTimeConstantS: number, driftCheckIntervalS?: number) {
   const device = new SimulatedOpuDevice({ options: { seed: 3, medium: { driftTimeConstantS } } });
-  await using opu = await Opu.open(device, { inputs: CLASSES, outputs: 64, driftCheckIntervalS });
+  // 16 mirrors per element (not the default 215): the truth of every call is computed from the whole region
+  await using opu = await Opu.open(device, {
+    inputs: CLASSES,
+    outputs: 64,
+    mirrorsPerElement: 16,
+    driftCheckIntervalS,
+  });
   const projector = new TimedProjector(opu);
   const model = new Mlp({ sizes: [FEATURES, 32, 32, CLASSES], seed: 4 });
   const trainer = new Trainer(model, {

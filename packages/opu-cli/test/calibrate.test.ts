@@ -244,7 +244,9 @@ describe('opu calibrate and project on a full disk', () => {
   });
   afterAll(() => disk.unmount());
 
-  const url = `sim://?seed=7&${FACADE}`;
+  // Few outputs, so that the calibration file is smaller than its report: the last scenario fills the disk between
+  // them (the report, saved after the calibration's partial file is removed, must still not fit).
+  const url = 'sim://?seed=7&inputs=32&outputs=32';
   const contents = (names: string[]) => Promise.all(names.map((name) => readFile(join(disk.dir, name))));
 
   it('exits 4 naming the file and the free space, keeps every previous file and says how --resume goes on', async () => {

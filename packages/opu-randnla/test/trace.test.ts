@@ -27,8 +27,9 @@ describe(`hutchinsonTrace against the exact trace (256 × 256 PSD, ${p} probes)`
 
   // project() carries the gain error η of the facade's calibration (one factor 1 + η common to every output), and
   // the estimate goes through two projections: it comes out scaled by (1 + η)². The responsivity is measured as a
-  // device property (measure/responsivity.ts), so |η| ≤ 0.2%: a bias ≤ 0.4% of the trace, 0.25σ here, left inside
-  // the 4σ bound with no gain term. What is left is the projections' noise: ≤ 0.03σ (ideal), ≤ 0.26σ (realistic).
+  // device property (measure/responsivity.ts): |η| ≤ 0.2% at a thousand outputs, ≤ 0.3% with these 64 (its 4096
+  // frames then sample fewer speckle grains), a bias ≤ 0.6% of the trace, 0.4σ here, left inside the 4σ bound with
+  // no gain term. What is left is the projections' noise: ≤ 0.03σ (ideal), ≤ 0.26σ (realistic).
   for (const [camera, noiseBound] of [
     ['ideal', 0.05],
     ['realistic', 0.4],
@@ -38,7 +39,7 @@ describe(`hutchinsonTrace against the exact trace (256 × 256 PSD, ${p} probes)`
         await using opu = await openSimulatedOpu(camera, seed, n, p);
         const a = matrix(seed);
         const eta = await gain(opu);
-        expect(Math.abs(eta), `seed ${seed}`).toBeLessThan(0.002);
+        expect(Math.abs(eta), `seed ${seed}`).toBeLessThan(0.003);
         const cost = new CostTally();
         const estimate = await hutchinsonTrace(a, n, opu, { cost });
         // Two projections (A, then Cᵀ), each real rows on the OPU's frames.

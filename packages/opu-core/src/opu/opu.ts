@@ -71,7 +71,7 @@ export interface OpuOptions {
   referenceElements?: number;
   /**
    * Mirrors per element (a macro-pixel): more light per element, hence shorter exposures, for the same statistics.
-   * Default: as many as keep the whole layout within about 4096 mirrors (2 for 1024 inputs, 215 for 10).
+   * Default: as many as keep the whole layout within about 4096 mirrors, at most 64 (2 for 1024 inputs, 64 for 10).
    */
   mirrorsPerElement?: number;
   /** Frames averaged per reference pattern during calibration. */
@@ -821,9 +821,16 @@ function layoutOptionsOf(calibration: DeviceCalibration): Partial<OpuOptions> {
   return { inputs, outputs: calibration.outputs, referenceCount, referenceElements, mirrorsPerElement };
 }
 
+/**
+ * Mirrors per element by default at most: a one-hot piece of 64 mirrors already exposes in a few ms against its
+ * references, and small inputs (DFA's 10 classes) would otherwise light hundreds per element for nothing.
+ */
+const MAX_DEFAULT_MIRRORS_PER_ELEMENT = 64;
+
 function defaultMirrorsPerElement(options: ResolvedOptions, dmdMirrors: number): number {
   const elements = options.inputs + options.referenceCount * options.referenceElements;
-  return Math.max(1, Math.floor(Math.min(DEFAULT_LAYOUT_MIRRORS, dmdMirrors) / elements));
+  const fill = Math.floor(Math.min(DEFAULT_LAYOUT_MIRRORS, dmdMirrors) / elements);
+  return Math.max(1, Math.min(MAX_DEFAULT_MIRRORS_PER_ELEMENT, fill));
 }
 
 /** How a binary piece is measured (see `Opu.#piecePlan`). */

@@ -45,7 +45,7 @@ async function gainError(opu: Opu, device: SimulatedOpuDevice, seed: number): Pr
 }
 
 describe('measureResponsivity against the simulator’s true responsivity', () => {
-  // Expected error ≈ 0.09% (random frames) and 0.05% (the region's own mean |R|²): 0.4% is 4σ.
+  // Expected error ≈ 0.09% (random frames) and 0.1% (the region's own mean |R|²): 0.4% is 3σ.
   for (const [camera, seed] of [
     ['ideal', 31],
     ['realistic', 32],
@@ -71,7 +71,7 @@ describe('measureResponsivity against the simulator’s true responsivity', () =
       // whole DMD rows, many more mirrors than the layout's 525
       const plan = responsivityPlan(device.info, layout.region, 1000);
       expect(plan.region.width).toBe(dmd.widthMirrors);
-      expect(plan.region.width * plan.region.height).toBeGreaterThan(4000);
+      expect(plan.region.width * plan.region.height).toBeGreaterThan(1000); // 2^20 entries / 1000 outputs
       expect(stats.frames - before).toBeGreaterThanOrEqual(plan.frames + 16);
       await device.close();
     }, 60_000);

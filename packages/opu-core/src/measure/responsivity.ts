@@ -18,11 +18,12 @@ const MIN_FRAMES = 32;
 const MAX_FRAMES = 4096;
 /**
  * Matrix entries (region mirrors × outputs) the region aims at: their empirical mean |R_ij|² is what is measured,
- * and it differs from the population's E|R_ij|² = 1 (what B is normalized by) by ≈ 1/√entries, 0.05% here. A
- * simulator computes the region's matrix in proportion to them, so they are not made larger than needed; when the
+ * and it differs from the population's E|R_ij|² = 1 (what B is normalized by) by ≈ 1/√entries, 0.1% here (2^22
+ * entries made no measurable difference to the gain and cost the simulator half a second per open). A simulator
+ * computes the region's matrix in proportion to them, so they are not made larger than needed; when the
  * layout's region holds that many already, the measurement stays on it.
  */
-const REGION_ENTRIES = 2 ** 22;
+const REGION_ENTRIES = 2 ** 20;
 /** The region stays moderate: every frame travels to the device packed at one bit per mirror of the input region. */
 const MAX_REGION_MIRRORS = 16_384;
 /**

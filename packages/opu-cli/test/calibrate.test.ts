@@ -115,7 +115,9 @@ describe('opu calibrate, project and bench', () => {
     const emulator = await emulate('sim://?seed=7');
     try {
       const file = join(dir, 'serial.opucal');
-      const url = `serial://${emulator.path}?triggerSelfTest=false&${FACADE}`;
+      // A long silence allowed: with the TypeScript kernels (OPU_NATIVE=0) the emulator's simulator pauses for more
+      // than the default 2 s before the responsivity's first frames.
+      const url = `serial://${emulator.path}?triggerSelfTest=false&timeoutMs=10000&${FACADE}`;
       const run = await opu('calibrate', url, '--out', file, ...QUICK);
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/calibrated opu-sim SIM-00000007/);
@@ -131,8 +133,9 @@ describe('opu calibrate, project and bench', () => {
     expect(absent.stderr).toMatch(/no-such-opu/);
     const file = join(dir, 'unplugged.opucal');
     const emulator = await emulate('sim://?seed=9', '--disconnect-after-frames', '600');
-    const url = (path: string) =>
-      `serial://${path}?triggerSelfTest=false&reconnectTimeoutMs=300&timeoutMs=500&${FACADE}`;
+    // A short timeout finds the unplugged line fast; the resumed run allows the TypeScript kernels' pauses (above).
+    const url = (path: string, timeoutMs = 500) =>
+      `serial://${path}?triggerSelfTest=false&reconnectTimeoutMs=300&timeoutMs=${timeoutMs}&${FACADE}`;
     try {
       const run = await opu('calibrate', url(emulator.path), '--out', file, '--drift-s', '1');
       expect(run.code).toBe(1);
@@ -146,7 +149,7 @@ describe('opu calibrate, project and bench', () => {
     expect((await readdir(dir)).filter((name) => name.includes('.tmp'))).toEqual([]);
     const again = await emulate('sim://?seed=9');
     try {
-      const run = await opu('calibrate', url(again.path), '--out', file, '--drift-s', '1', '--resume');
+      const run = await opu('calibrate', url(again.path, 10_000), '--out', file, '--drift-s', '1', '--resume');
       expect(run.code).toBe(0);
       expect(run.stderr).toMatch(/↷ \[1\/6\] triggerLag/);
     } finally {

@@ -138,7 +138,8 @@ describe('a reopened calibration is judged by the medium’s measured drift', ()
     drifting = await a.runCalibration(quick);
     await using b = await openSim({}, { calibrate: false });
     fixed = await b.runCalibration(quick);
-  });
+    // two calibration pipelines, rungs included: seconds each with the TypeScript kernels (OPU_NATIVE=0)
+  }, 60_000);
 
   /** The same simulated device (same seed, so the same medium) opened again `laterS` device-seconds on. */
   async function reopen(sim: SimOptions, calibration: DeviceCalibration, laterS: number, force = false) {

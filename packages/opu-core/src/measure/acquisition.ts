@@ -1,4 +1,10 @@
-import { allocateDmdFrames, bytesPerFrame, type CameraFrames, type DmdFrames } from '../device/frames.js';
+import {
+  allocateDmdFrames,
+  bytesPerFrame,
+  type CameraFrames,
+  type DmdFrames,
+  litMirrorCounts,
+} from '../device/frames.js';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { rectangleArea } from '../device/settings.js';
@@ -158,21 +164,18 @@ export class ExposureControlledAcquirer {
   }
 
   /**
-   * Dark-subtracted intensity per µs, frames × outputs, for frames whose lit-mirror counts are `lit`.
-   * No returned value comes from a saturated pixel. Frames with fewer than `litFloor` mirrors on are exposed as if
-   * they had that many: a ceiling on exposure, for callers to whom a dim frame's absolute error matters, not its
-   * relative one.
+   * Dark-subtracted intensity per µs, frames × outputs, for frames whose lit-mirror counts are `lit` (a caller that
+   * wants a dim frame exposed shorter passes a larger count for it). No returned value comes from a saturated pixel.
    */
   async acquireNormalized(
     frames: DmdFrames,
     lit: Uint32Array,
     stats: AcquisitionStats,
     onAcquired?: FramesAcquired,
-    litFloor = 1,
   ): Promise<Float32Array> {
     const m = this.outputs;
     const out = new Float32Array(frames.count * m);
-    const exposureLit = (f: number) => Math.max(litFloor, lit[f]!);
+    const exposureLit = (f: number) => Math.max(1, lit[f]!);
     const order = Array.from(lit.keys()).sort((a, b) => lit[a]! - lit[b]!);
     for (let g = 0; g < order.length; ) {
       let end = g + 1;
@@ -182,6 +185,31 @@ export class ExposureControlledAcquirer {
       g = end;
     }
     return out;
+  }
+
+  /**
+   * Shows each of `patterns` (a function lighting frame f) `averagedFrames` times, pattern after pattern, and returns
+   * the intensities of all frames (patterns·averagedFrames × outputs) and each pattern's mean (patterns × outputs).
+   */
+  async averagePatterns(
+    patterns: readonly ((frames: DmdFrames, f: number) => void)[],
+    averagedFrames: number,
+    stats: AcquisitionStats,
+    onAcquired?: FramesAcquired,
+  ): Promise<{ intensity: Float32Array; mean: Float64Array }> {
+    const N = averagedFrames;
+    const m = this.outputs;
+    const frames = allocateDmdFrames(patterns.length * N, this.device.inputSize);
+    patterns.forEach((show, p) => {
+      for (let n = 0; n < N; n++) show(frames, p * N + n);
+    });
+    const intensity = await this.acquireNormalized(frames, litMirrorCounts(frames), stats, onAcquired);
+    const mean = new Float64Array(patterns.length * m);
+    for (let f = 0; f < frames.count; f++) {
+      const p = Math.floor(f / N);
+      for (let i = 0; i < m; i++) mean[p * m + i]! += intensity[f * m + i]! / N;
+    }
+    return { intensity, mean };
   }
 
   async #acquireGroup(

@@ -1,4 +1,4 @@
-import { allocateDmdFrames, type DmdFrames, litMirrorCounts } from '../device/frames.js';
+import type { DmdFrames } from '../device/frames.js';
 import type { AcquisitionStats, ExposureControlledAcquirer, FramesAcquired } from './acquisition.js';
 import { type DmdLayout, darkenElements, lightElements, lightReference, referenceStart } from './layout.js';
 import { planeCoordinates } from './top-eigenpair.js';
@@ -143,32 +143,6 @@ export async function measureRung(
 }
 
 /**
- * Shows `patterns` (each a function lighting frame f) `averagedFrames` times and returns each pattern's mean
- * intensity, patterns × outputs.
- */
-async function meanIntensities(
-  acquirer: ExposureControlledAcquirer,
-  patterns: ((frames: DmdFrames, f: number) => void)[],
-  averagedFrames: number,
-  stats: AcquisitionStats,
-  onAcquired?: FramesAcquired,
-): Promise<Float64Array> {
-  const N = averagedFrames;
-  const m = acquirer.outputs;
-  const frames = allocateDmdFrames(patterns.length * N, acquirer.device.inputSize);
-  patterns.forEach((show, p) => {
-    for (let n = 0; n < N; n++) show(frames, p * N + n);
-  });
-  const intensity = await acquirer.acquireNormalized(frames, litMirrorCounts(frames), stats, onAcquired);
-  const mean = new Float64Array(patterns.length * m);
-  for (let f = 0; f < frames.count; f++) {
-    const p = Math.floor(f / N);
-    for (let i = 0; i < m; i++) mean[p * m + i]! += intensity[f * m + i]! / N;
-  }
-  return mean;
-}
-
-/**
  * A rung's shape from each of its references alone and each pair (their Gram matrix: the plane up to a rotation and
  * a reflection), turned onto the rung above by their cross terms with all of its references. All of them: partners
  * near one line (as three often are at some outputs) cannot tell a reflection of the rung across that line, which put
@@ -211,7 +185,7 @@ async function placeRung(
       else own(frames, f, k);
     }),
   ];
-  const mean = await meanIntensities(acquirer, patterns, averagedFrames, stats, onAcquired);
+  const { mean } = await acquirer.averagePatterns(patterns, averagedFrames, stats, onAcquired);
 
   const referenceIntensity = new Float32Array(K * m);
   const coordinates = new Float32Array(m * K * 2);
@@ -243,6 +217,15 @@ async function placeRung(
   return { referenceIntensity, coordinates };
 }
 
+/** The references rung r is placed through: the top ones for the first rung, else rung r − 1 (measured). */
+export function referencesAbove(
+  top: PlaneReferences,
+  measured: readonly (RungFields | undefined)[],
+  r: number,
+): PlaneReferences {
+  return r === 1 ? top : { count: RUNG_REFERENCES, ...measured[r - 2]! };
+}
+
 /**
  * Frames per pattern a full calibration averages for the rungs at most, whatever the top references needed: the
  * rungs' placement limits only pieces averaged many times (one-hot rows level off at 1.8% with 32 frames, 1.2% with
@@ -262,7 +245,7 @@ export async function measureLadder(
   const rungs = referenceLadder(layout);
   const fields: RungFields[] = [];
   for (let r = 1; r <= rungs.length; r++) {
-    const above = r === 1 ? top : { count: RUNG_REFERENCES, ...fields[r - 2]! };
+    const above = referencesAbove(top, fields, r);
     const frames = Math.min(averagedFrames, MAX_RUNG_FRAMES);
     fields.push(await measureRung(acquirer, layout, rungs, r, above, frames, stats, onAcquired));
   }

@@ -1,4 +1,4 @@
-import { allocateDmdFrames, litMirrorCounts } from '../device/frames.js';
+import { allocateDmdFrames, type DmdFrames } from '../device/frames.js';
 import {
   type AcquisitionStats,
   type ExposureControlledAcquirer,
@@ -97,29 +97,23 @@ export async function measureReferenceFields(
   stats: AcquisitionStats,
   onAcquired?: FramesAcquired,
 ): Promise<ReferenceFields> {
-  const mirrors = acquirer.device.inputSize;
   const K = layout.referenceCount;
   const m = acquirer.outputs;
   const N = averagedFrames;
   const pairs: [number, number][] = [];
   for (let k = 0; k < K; k++) for (let l = k + 1; l < K; l++) pairs.push([k, l]);
-  const patterns = K + pairs.length;
-  const frames = allocateDmdFrames(patterns * N, mirrors);
-  const showReference = (f: number, k: number) => lightReference(frames, f, layout, k);
-  for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) showReference(k * N + n, k);
-    pairs.forEach(([k, l], p) => {
-      showReference((K + p) * N + n, k);
-      showReference((K + p) * N + n, l);
-    });
-  }
-  const lit = litMirrorCounts(frames);
-  const intensity = await acquirer.acquireNormalized(frames, lit, stats, onAcquired);
-  const mean = new Float64Array(patterns * m);
-  for (let f = 0; f < frames.count; f++) {
-    const p = Math.floor(f / N);
-    for (let i = 0; i < m; i++) mean[p * m + i]! += intensity[f * m + i]! / N;
-  }
+  const { intensity, mean } = await acquirer.averagePatterns(
+    [
+      ...Array.from({ length: K }, (_, k) => (frames: DmdFrames, f: number) => lightReference(frames, f, layout, k)),
+      ...pairs.map(([k, l]) => (frames: DmdFrames, f: number) => {
+        lightReference(frames, f, layout, k);
+        lightReference(frames, f, layout, l);
+      }),
+    ],
+    N,
+    stats,
+    onAcquired,
+  );
 
   const referenceIntensity = new Float32Array(K * m);
   const weights = new Float32Array(m * K);

@@ -41,6 +41,7 @@ import {
   RUNG_REFERENCES,
   type Rung,
   referenceLadder,
+  referencesAbove,
   rungFor,
 } from '../measure/reference-ladder.js';
 import {
@@ -560,14 +561,12 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
   async #requireRung(calibration: ReferenceMeasurement, r: number, stats: AcquisitionStats): Promise<void> {
     if (r === 0 || calibration.rungs[r - 1]) return;
     await this.#requireRung(calibration, r - 1, stats);
-    const above =
-      r === 1
-        ? {
-            count: calibration.referenceCount,
-            referenceIntensity: calibration.referenceIntensity,
-            coordinates: calibration.coordinates!,
-          }
-        : { count: RUNG_REFERENCES, ...calibration.rungs[r - 2]! };
+    const top = {
+      count: calibration.referenceCount,
+      referenceIntensity: calibration.referenceIntensity,
+      coordinates: calibration.coordinates!,
+    };
+    const above = referencesAbove(top, calibration.rungs, r);
     calibration.rungs[r - 1] = await measureRung(
       this.#acquirer,
       this.layout,

@@ -24,6 +24,26 @@ export function setMirror(frames: DmdFrames, f: number, j: number): void {
   frames.data[f * bytesPerFrame(frames.mirrorsPerFrame) + (j >> 3)]! |= 1 << (j & 7);
 }
 
+/** Turns mirrors [start, end) of frame `f` on or off: whole bytes at once, bit by bit only at the two ends. */
+export function setMirrorRange(frames: DmdFrames, f: number, start: number, end: number, on = true): void {
+  if (end <= start) return;
+  const data = frames.data;
+  const base = f * bytesPerFrame(frames.mirrorsPerFrame);
+  const first = start >> 3;
+  const last = (end - 1) >> 3;
+  // The mask of bits [start & 7, 8) in the first byte and [0, ((end − 1) & 7) + 1) in the last one.
+  const head = (0xff << (start & 7)) & 0xff;
+  const tail = 0xff >> (7 - ((end - 1) & 7));
+  if (first === last) {
+    const mask = head & tail;
+    data[base + first] = on ? data[base + first]! | mask : data[base + first]! & ~mask;
+    return;
+  }
+  data[base + first] = on ? data[base + first]! | head : data[base + first]! & ~head;
+  data.fill(on ? 0xff : 0, base + first + 1, base + last);
+  data[base + last] = on ? data[base + last]! | tail : data[base + last]! & ~tail;
+}
+
 /** Turns mirror `j` of frame `f` off. */
 export function clearMirror(frames: DmdFrames, f: number, j: number): void {
   frames.data[f * bytesPerFrame(frames.mirrorsPerFrame) + (j >> 3)]! &= ~(1 << (j & 7));
@@ -110,7 +130,9 @@ export function litMirrors(frames: DmdFrames, f: number): number {
 
 /** Lit mirrors of every frame of the batch. */
 export function litMirrorCounts(frames: DmdFrames): Uint32Array {
-  return Uint32Array.from({ length: frames.count }, (_, f) => litMirrors(frames, f));
+  const counts = new Uint32Array(frames.count);
+  for (let f = 0; f < frames.count; f++) counts[f] = litMirrors(frames, f);
+  return counts;
 }
 
 export type CameraPixels = Uint8Array | Uint16Array;

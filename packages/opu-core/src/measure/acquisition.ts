@@ -141,8 +141,10 @@ export class ExposureControlledAcquirer {
     const parts: CameraFrames[] = [];
     for (let start = 0; start < frames.count; start += perPass) {
       const count = Math.min(perPass, frames.count - start);
-      const padded = allocateDmdFrames(Math.max(minFramesPerAcquisition, count + lag), frames.mirrorsPerFrame);
-      padded.data.set(frames.data.subarray(start * stride, (start + count) * stride));
+      const total = Math.max(minFramesPerAcquisition, count + lag);
+      // A batch that needs no padding nor flush frames is shown as it is, not copied.
+      const padded = total === frames.count && start === 0 ? frames : allocateDmdFrames(total, frames.mirrorsPerFrame);
+      if (padded !== frames) padded.data.set(frames.data.subarray(start * stride, (start + count) * stride));
       const shot = await this.device.acquire(padded);
       this.lastFrameEndUs = shot.meta.timestampsUs[padded.count - 1]! + shot.meta.frameTimeUs;
       stats.frames += padded.count;
@@ -165,16 +167,18 @@ export class ExposureControlledAcquirer {
 
   /**
    * Dark-subtracted intensity per µs, frames × outputs, for frames whose lit-mirror counts are `lit` (a caller that
-   * wants a dim frame exposed shorter passes a larger count for it). No returned value comes from a saturated pixel.
+   * wants a dim frame exposed shorter passes a larger count for it), in `into` when given (every value is written).
+   * No returned value comes from a saturated pixel.
    */
   async acquireNormalized(
     frames: DmdFrames,
     lit: Uint32Array,
     stats: AcquisitionStats,
     onAcquired?: FramesAcquired,
+    into?: Float32Array,
   ): Promise<Float32Array> {
     const m = this.outputs;
-    const out = new Float32Array(frames.count * m);
+    const out = into ?? new Float32Array(frames.count * m);
     const exposureLit = (f: number) => Math.max(1, lit[f]!);
     const order = Array.from(lit.keys()).sort((a, b) => lit[a]! - lit[b]!);
     for (let g = 0; g < order.length; ) {
@@ -231,15 +235,16 @@ export class ExposureControlledAcquirer {
       }
       if (attempt > 0) stats.saturationRetries++;
       const applied = await this.setExposure(exposure);
-      const batch = gatherFrames(frames, pending);
+      const batch = isWholeBatch(pending, frames.count) ? frames : gatherFrames(frames, pending);
       const shots = await this.acquireRaw(batch, stats, onAcquired);
       const retry: number[] = [];
       let index = 0;
       for (const shot of shots) {
+        const dark = this.#darkLevel(shot.meta.exposureUs);
         for (let f = 0; f < shot.count; f++, index++) {
           const frame = pending[index]!;
           if (shot.meta.saturatedPixels[f]! > 0) retry.push(frame);
-          else this.normalizeInto(shot, f, out, frame * this.outputs);
+          else normalizeFrame(shot, f, dark, out, frame * this.outputs);
         }
       }
       if (retry.length > 0 && applied <= this.device.info.limits.exposureUs.min) {
@@ -255,14 +260,30 @@ export class ExposureControlledAcquirer {
 
   /** Writes frame f's (ADU − dark) / exposure for the first `outputs` pixels into `out` at `offset`. */
   normalizeInto(shot: CameraFrames, f: number, out: Float32Array, offset: number): void {
-    const exposureUs = shot.meta.exposureUs; // what the device reports it used, not what was asked
-    const pixels = shot.widthPx * shot.heightPx;
-    const base = f * pixels;
-    for (let i = 0; i < this.outputs; i++) {
-      const dark = this.darkOffsetAdu[i]! + this.darkSlopeAduPerUs[i]! * exposureUs;
-      out[offset + i] = (shot.data[base + i]! - dark) / exposureUs;
-    }
+    normalizeFrame(shot, f, this.#darkLevel(shot.meta.exposureUs), out, offset);
   }
+
+  /** The dark level of each output pixel, in ADU, at an exposure. */
+  #darkLevel(exposureUs: number): Float64Array {
+    const dark = new Float64Array(this.outputs);
+    for (let i = 0; i < dark.length; i++) dark[i] = this.darkOffsetAdu[i]! + this.darkSlopeAduPerUs[i]! * exposureUs;
+    return dark;
+  }
+}
+
+/** Writes frame f's (ADU − dark) / exposure for the first dark.length pixels into `out` at `offset`. */
+function normalizeFrame(shot: CameraFrames, f: number, dark: Float64Array, out: Float32Array, offset: number): void {
+  const exposureUs = shot.meta.exposureUs; // what the device reports it used, not what was asked
+  const data = shot.data;
+  const base = f * shot.widthPx * shot.heightPx;
+  for (let i = 0; i < dark.length; i++) out[offset + i] = (data[base + i]! - dark[i]!) / exposureUs;
+}
+
+/** Whether `indices` are 0, 1, …, count − 1: the whole batch in order. */
+function isWholeBatch(indices: readonly number[], count: number): boolean {
+  if (indices.length !== count) return false;
+  for (let i = 0; i < count; i++) if (indices[i] !== i) return false;
+  return true;
 }
 
 function maxOf(a: Float32Array): number {

@@ -1,4 +1,4 @@
-import { allocateDmdFrames, clearMirror, type DmdFrames, setMirror } from '../device/frames.js';
+import { allocateDmdFrames, type DmdFrames, setMirrorRange } from '../device/frames.js';
 import type { Rectangle } from '../device/settings.js';
 
 /** The most compact rectangle of at most `maxWidth` columns holding at least `count` elements. */
@@ -49,14 +49,12 @@ export function referenceStart(layout: DmdLayout, k: number): number {
 
 /** Turns on elements [first, end) of frame f: each one's block of mirrors. */
 export function lightElements(frames: DmdFrames, f: number, layout: DmdLayout, first: number, end: number): void {
-  const s = layout.mirrorsPerElement;
-  for (let j = first * s; j < end * s; j++) setMirror(frames, f, j);
+  setMirrorRange(frames, f, first * layout.mirrorsPerElement, end * layout.mirrorsPerElement);
 }
 
 /** Turns off elements [first, end) of frame f. */
 export function darkenElements(frames: DmdFrames, f: number, layout: DmdLayout, first: number, end: number): void {
-  const s = layout.mirrorsPerElement;
-  for (let j = first * s; j < end * s; j++) clearMirror(frames, f, j);
+  setMirrorRange(frames, f, first * layout.mirrorsPerElement, end * layout.mirrorsPerElement, false);
 }
 
 /** Turns on every mirror of reference k in frame f. */

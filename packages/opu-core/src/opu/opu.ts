@@ -2,14 +2,7 @@ import { checkCalibration } from '../calibration/calibration-file.js';
 import type { DeviceCalibration } from '../calibration/device-calibration.js';
 import { type PipelineOptions, runCalibrationPipeline } from '../calibration/pipeline.js';
 import { referenceMeasurementOf, restoreAcquirer } from '../calibration/restore.js';
-import {
-  allocateDmdFrames,
-  bytesPerFrame,
-  type DmdFrames,
-  litMirrorCounts,
-  packDmdFrames,
-  requireBinary,
-} from '../device/frames.js';
+import { bytesPerFrame, type DmdFrames, litMirrorCounts, packDmdFrames, requireBinary } from '../device/frames.js';
 import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import {
@@ -18,6 +11,7 @@ import {
   emptyStats,
   type FramesAcquired,
 } from '../measure/acquisition.js';
+import { accumulateCrossTerms, type CrossTermCombination, crossTermCombination } from '../measure/cross-terms.js';
 import {
   type BinaryPieces,
   countPieceFrames,
@@ -57,6 +51,7 @@ import {
   DriftError,
   UnsupportedError,
 } from '../support/errors.js';
+import { ScratchArrays } from '../support/scratch.js';
 
 export interface OpuOptions {
   /** Length of the vectors given to `project()` and `transform()`. */
@@ -175,6 +170,10 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
   #calibration: ReferenceMeasurement | undefined;
   /** Measurements run one at a time: each sets exposures and reads frames in pairs that must not interleave. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** The work arrays of `#linearMeasure`, safe to share because measurements run one at a time. */
+  readonly #scratch = new ScratchArrays();
+  /** Each set of references' cross-term combination, by its measured intensities (a new measurement, a new key). */
+  readonly #combinations = new WeakMap<Float32Array, { unit: number; combination: CrossTermCombination }>();
 
   private constructor(device: OpuDevice, layout: DmdLayout, options: ResolvedOptions) {
     this.device = device;
@@ -487,26 +486,13 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     progress: FramesAcquired | undefined,
     averages: number,
   ): Promise<void> {
-    const n = this.inputs;
     const m = this.outputs;
     const framesPerPiece = (Math.max(calibration.referenceCount, RUNG_REFERENCES) + MAX_PLAIN_FRAMES) * averages;
     const pieceBytes = framesPerPiece * this.#bytesPerMeasuredFrame() + m * Float32Array.BYTES_PER_ELEMENT;
     const perMeasurement = Math.max(1, Math.floor(MEASUREMENT_BYTES / pieceBytes));
     for (let p0 = 0; p0 < pieces.count; p0 += perMeasurement) {
       const p1 = Math.min(pieces.count, p0 + perMeasurement);
-      const lin = await this.#linearMeasure(
-        pieces.vectors.subarray(p0 * n, p1 * n),
-        p1 - p0,
-        calibration,
-        stats,
-        progress,
-        averages,
-      );
-      for (let p = p0; p < p1; p++) {
-        const w = pieces.weights[p]!;
-        const row = (pieces.rows[p]! - pieces.firstRow) * m;
-        for (let i = 0; i < m; i++) sums[row + i]! += w * lin[(p - p0) * m + i]!;
-      }
+      await this.#linearMeasure(pieces, p0, p1, calibration, sums, stats, progress, averages);
     }
   }
 
@@ -579,21 +565,24 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
   }
 
   /**
-   * B·x for binary vectors x (count × inputs), in N(0, 1) units: for each, frames x and x + r_k for the references
-   * r_k of its rung, then y's component along u from the cross terms I(x + r_k) − I(x) − |b_ik|² = 2·Re(b̄_ik·(Rx)_i)
-   * (for the top references Σ_k w_ik·(…)/(2|u_i|)), divided by the field scale.
+   * Adds weight·B·x of pieces [p0, p1) to their rows' sums, for binary vectors x in N(0, 1) units: for each, frames x
+   * and x + r_k for the references r_k of its rung, then y's component along u from the cross terms
+   * I(x + r_k) − I(x) − |b_ik|² = 2·Re(b̄_ik·(Rx)_i) (see `crossTermCombination`), divided by the field scale.
    */
   async #linearMeasure(
-    vectors: Uint8Array,
-    count: number,
+    pieces: BinaryPieces,
+    p0: number,
+    p1: number,
     calibration: ReferenceMeasurement,
+    sums: Float64Array,
     stats: AcquisitionStats,
     onAcquired: FramesAcquired | undefined,
     averages: number,
-  ): Promise<Float32Array> {
+  ): Promise<void> {
     const n = this.inputs;
-    const K = calibration.referenceCount;
     const m = this.outputs;
+    const count = p1 - p0;
+    const vectors = pieces.vectors.subarray(p0 * n, p1 * n);
     const rungs = this.#rungs(calibration);
     const plans: PiecePlan[] = [];
     // Slot q of piece p (q < plainFrames: the piece alone, then with each reference) is `averages` frames from
@@ -605,33 +594,41 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
       firstSlot[p + 1] = firstSlot[p]! + plan.plainFrames + plan.references;
       await this.#requireRung(calibration, plan.rung, stats);
     }
-    const frames = allocateDmdFrames(firstSlot[count]! * averages, this.device.inputSize);
-    const counts = new Uint32Array(frames.count);
+    const frames = this.#scratch.frames(firstSlot[count]! * averages, this.device.inputSize);
+    const lit = this.#scratch.uint32('lit', frames.count);
+    const stride = bytesPerFrame(frames.mirrorsPerFrame);
+    const mirrorsPerElement = this.layout.mirrorsPerElement;
     for (let p = 0; p < count; p++) {
-      const { rung, plainFrames } = plans[p]!;
-      for (let slot = firstSlot[p]!; slot < firstSlot[p + 1]!; slot++) {
-        const k = slot - firstSlot[p]! - plainFrames;
-        for (let f = slot * averages; f < (slot + 1) * averages; f++) {
-          for (let j = 0; j < n; j++) if (vectors[p * n + j]) lightElements(frames, f, this.layout, j, j + 1);
-          if (k >= 0 && rung === 0) lightReference(frames, f, this.layout, k);
-          if (k >= 0 && rung > 0) lightRungReference(frames, f, this.layout, rungs[rung - 1]!, k);
-          // I(x) enters as an absolute term next to I(x + r_k): exposing a sparse x longer than half a reference
-          // frame buys little accuracy and costs frame time.
-          counts[f] = k < 0 ? plans[p]!.plainLit : 0;
+      const { rung, plainFrames, plainLit } = plans[p]!;
+      const first = firstSlot[p]! * averages;
+      const end = firstSlot[p + 1]! * averages;
+      let dataLit = 0;
+      for (let j = 0; j < n; j++) {
+        if (!vectors[p * n + j]) continue;
+        lightElements(frames, first, this.layout, j, j + 1);
+        dataLit += mirrorsPerElement;
+      }
+      // Every frame of the piece shows its data: the first frame's bytes, copied.
+      for (let f = first + 1; f < end; f++) frames.data.copyWithin(f * stride, first * stride, (first + 1) * stride);
+      for (let f = first; f < end; f++) {
+        const k = Math.floor((f - first) / averages) - plainFrames;
+        // I(x) enters as an absolute term next to I(x + r_k): exposing a sparse x longer than half a reference
+        // frame buys little accuracy and costs frame time.
+        if (k < 0) lit[f] = Math.max(dataLit, plainLit);
+        else if (rung === 0) {
+          lightReference(frames, f, this.layout, k);
+          lit[f] = dataLit + this.layout.referenceElements * mirrorsPerElement;
+        } else {
+          lightRungReference(frames, f, this.layout, rungs[rung - 1]!, k);
+          lit[f] = dataLit + rungs[rung - 1]!.elements * mirrorsPerElement;
         }
       }
     }
-    const lit = litMirrorCounts(frames);
-    for (let f = 0; f < frames.count; f++) lit[f] = Math.max(lit[f]!, counts[f]!);
-    const intensity = averageRepetitions(
-      await this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired),
-      m,
-      averages,
-    );
-    const unit = Math.sqrt(2 / (calibration.responsivity * calibration.mirrorsPerElement));
-    const out = new Float32Array(count * m);
-    const { weights, amplitude, referenceIntensity } = calibration;
-    const plain = new Float64Array(m);
+    const measured = this.#scratch.float32('intensity', frames.count * m);
+    await this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired, measured);
+    const intensity = averageRepetitions(measured, m, averages);
+    const plain = this.#scratch.float64('plain', m);
+    const work = this.#scratch.float64('work', m);
     for (let p = 0; p < count; p++) {
       const { rung, plainFrames } = plans[p]!;
       plain.fill(0);
@@ -639,30 +636,32 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
         const base = (firstSlot[p]! + q) * m;
         for (let i = 0; i < m; i++) plain[i]! += intensity[base + i]! / plainFrames;
       }
-      const base = (firstSlot[p]! + plainFrames) * m;
-      if (rung > 0) {
-        const fields = calibration.rungs[rung - 1]!;
-        const R = RUNG_REFERENCES;
-        for (let i = 0; i < m; i++) {
-          let along = 0;
-          for (let k = 0; k < R; k++) {
-            const cross = intensity[base + k * m + i]! - plain[i]! - fields.referenceIntensity[k * m + i]!;
-            along += fields.coefficients[i * R + k]! * cross;
-          }
-          out[p * m + i] = (along / 2) * unit;
-        }
-        continue;
-      }
-      for (let i = 0; i < m; i++) {
-        if (amplitude[i] === 0) continue;
-        let cross = 0;
-        for (let k = 0; k < K; k++) {
-          cross += weights[i * K + k]! * (intensity[base + k * m + i]! - plain[i]! - referenceIntensity[k * m + i]!);
-        }
-        out[p * m + i] = ((cross / (2 * amplitude[i]!)) * unit) as number;
-      }
+      const row = (pieces.rows[p0 + p]! - pieces.firstRow) * m;
+      const combination = this.#combination(calibration, rung);
+      const frameOffset = (firstSlot[p]! + plainFrames) * m;
+      accumulateCrossTerms(combination, plain, intensity, frameOffset, pieces.weights[p0 + p]!, sums, row, work);
     }
-    return out;
+  }
+
+  /** The cross-term combination of the top references (rung 0) or of a rung, made on first use. */
+  #combination(calibration: ReferenceMeasurement, rung: number): CrossTermCombination {
+    const unit = Math.sqrt(2 / (calibration.responsivity * calibration.mirrorsPerElement));
+    const fields = rung === 0 ? calibration : calibration.rungs[rung - 1]!;
+    const known = this.#combinations.get(fields.referenceIntensity);
+    if (known?.unit === unit) return known.combination;
+    let combination: CrossTermCombination;
+    if (rung === 0) {
+      const { weights, amplitude, referenceCount: K } = calibration;
+      // An output whose reference field vanished (|u_i| = 0) gets 0: it carries no information on y_i.
+      const coefficient = (i: number, k: number) => (amplitude[i] === 0 ? 0 : weights[i * K + k]! / amplitude[i]!);
+      combination = crossTermCombination(K, calibration.referenceIntensity, coefficient, unit);
+    } else {
+      const { coefficients } = calibration.rungs[rung - 1]!;
+      const R = RUNG_REFERENCES;
+      combination = crossTermCombination(R, fields.referenceIntensity, (i, k) => coefficients[i * R + k]!, unit);
+    }
+    this.#combinations.set(fields.referenceIntensity, { unit, combination });
+    return combination;
   }
 
   /** The drift hook at the start of every measurement: checks the references when due and applies `onDrift`. */

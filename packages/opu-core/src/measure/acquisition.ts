@@ -296,9 +296,12 @@ function maxOf(a: Float32Array): number {
 export function gatherFrames(frames: DmdFrames, indices: number[]): DmdFrames {
   const stride = bytesPerFrame(frames.mirrorsPerFrame);
   const out = allocateDmdFrames(indices.length, frames.mirrorsPerFrame);
-  indices.forEach((src, dst) => {
-    out.data.set(frames.data.subarray(src * stride, (src + 1) * stride), dst * stride);
-  });
+  const from = frames.data;
+  const to = out.data;
+  for (let dst = 0; dst < indices.length; dst++) {
+    const src = indices[dst]! * stride;
+    for (let b = 0; b < stride; b++) to[dst * stride + b] = from[src + b]!;
+  }
   return out;
 }
 

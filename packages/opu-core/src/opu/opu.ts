@@ -517,7 +517,9 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
 
   /** Frames one binary vector takes: itself alone (once or more), and with each reference of its rung. */
   #framesOf(calibration: ReferenceMeasurement, vector: Uint8Array): number {
-    const plan = this.#piecePlan(calibration, vector);
+    let lit = 0;
+    for (let j = 0; j < vector.length; j++) lit += vector[j]!;
+    const plan = this.#piecePlan(calibration, lit);
     return plan.plainFrames + plan.references;
   }
 
@@ -526,9 +528,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
    * dim for one frame: its I(x), which every cross term subtracts, would need more than the longest exposure (a
    * one-hot piece with one mirror per element: about 200 ms); its frames are then repeated to gather the light.
    */
-  #piecePlan(calibration: ReferenceMeasurement, vector: Uint8Array): PiecePlan {
-    let lit = 0;
-    for (let j = 0; j < vector.length; j++) lit += vector[j]!;
+  #piecePlan(calibration: ReferenceMeasurement, lit: number): PiecePlan {
     const rungs = this.#rungs(calibration);
     const rung = rungFor(this.layout, rungs, lit);
     const referenceElements = rung === 0 ? this.layout.referenceElements : rungs[rung - 1]!.elements;
@@ -585,14 +585,22 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     const vectors = pieces.vectors.subarray(p0 * n, p1 * n);
     const rungs = this.#rungs(calibration);
     const plans: PiecePlan[] = [];
+    const planOfLit = new Map<number, PiecePlan>();
     // Slot q of piece p (q < plainFrames: the piece alone, then with each reference) is `averages` frames from
     // firstSlot[p] + q.
     const firstSlot = new Int32Array(count + 1);
     for (let p = 0; p < count; p++) {
-      const plan = this.#piecePlan(calibration, vectors.subarray(p * n, (p + 1) * n));
+      let litElements = 0;
+      for (let j = p * n; j < (p + 1) * n; j++) litElements += vectors[j]!;
+      // A plan depends on the piece's lit count only: a batch has few distinct ones.
+      let plan = planOfLit.get(litElements);
+      if (!plan) {
+        plan = this.#piecePlan(calibration, litElements);
+        planOfLit.set(litElements, plan);
+      }
       plans.push(plan);
       firstSlot[p + 1] = firstSlot[p]! + plan.plainFrames + plan.references;
-      await this.#requireRung(calibration, plan.rung, stats);
+      if (plan.rung > 0 && !calibration.rungs[plan.rung - 1]) await this.#requireRung(calibration, plan.rung, stats);
     }
     const frames = this.#scratch.frames(firstSlot[count]! * averages, this.device.inputSize);
     const lit = this.#scratch.uint32('lit', frames.count);

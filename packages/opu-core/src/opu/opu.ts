@@ -43,6 +43,7 @@ import {
   measureReferenceFields,
   type ReferenceMeasurement,
 } from '../measure/reference-measurement.js';
+import { ScratchArrays } from '../measure/scratch.js';
 import type { IntensityFeatures, LinearProjection } from '../operator/operator.js';
 import {
   ArgumentError,
@@ -51,7 +52,6 @@ import {
   DriftError,
   UnsupportedError,
 } from '../support/errors.js';
-import { ScratchArrays } from '../support/scratch.js';
 
 export interface OpuOptions {
   /** Length of the vectors given to `project()` and `transform()`. */

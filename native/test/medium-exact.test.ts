@@ -1,6 +1,6 @@
 /**
  * The medium's matrix is quantized (entries q/4096, q of 16 bits), so a frame's field is an exact integer sum: every
- * kernel ('lists', 'tables', 'grouped', or the one 'auto' picks for the batch), with the cached matrix or lazy tiles,
+ * kernel ('lists', 'tables', 'grouped', 'dense', or the one 'auto' picks for the batch), with the cached matrix or lazy tiles,
  * synchronously or not, in C++ or TypeScript, gives the same bits, and a frame's numbers do not depend on the batch it
  * is simulated in. These tests check that against an independent computation (float64 sums of the quantized
  * columns, exact at these sizes) and each kernel against the others.
@@ -115,7 +115,7 @@ function exactSums(request: ReturnType<typeof setup>) {
   return { re, im };
 }
 
-const KERNELS = ['lists', 'tables', 'grouped', 'auto'] as const;
+const KERNELS = ['lists', 'tables', 'grouped', 'dense', 'auto'] as const;
 
 describe.each(implementations)('medium fields are exact integer sums (%s)', (_name, k) => {
   for (const [i, shape] of SHAPES.entries()) {

@@ -91,7 +91,7 @@ describe.each(implementations)('medium fields (%s)', (_name, k) => {
           }
         }
       }
-      for (const kernel of ['lists', 'tables', 'grouped', 'auto'] as const) {
+      for (const kernel of ['lists', 'tables', 'grouped', 'dense', 'auto'] as const) {
         for (const cached of [undefined, full]) {
           const outRe = new Float32Array(frames * m).fill(Number.NaN);
           const outIm = new Float32Array(frames * m).fill(Number.NaN);
@@ -123,7 +123,7 @@ describe.each(implementations)('medium fields (%s)', (_name, k) => {
       [{ outIm: new Float32Array(3) }, /^outIm: /],
       [{ pixels: Array.from(pixels) }, /^pixels: is not a Int32Array/],
       [{ cached: { re: new Float32Array(7), im: new Float32Array(7) } }, /^cached: /],
-      [{ kernel: 'fast' }, /^kernel: .*auto, lists, tables or grouped/],
+      [{ kernel: 'fast' }, /^kernel: .*auto, lists, tables, grouped or dense/],
       [{ frames: -1 }, /^frames: /],
       [{ outRe: full.re.subarray(0, 2 * m), cached: full }, /^outRe: overlaps/],
     ];

@@ -82,7 +82,8 @@ export interface MediumFieldsRequest {
   cached?: { re: MediumArgs['cachedRe']; im: MediumArgs['cachedIm'] };
   /**
    * 'lists' adds a column per lit mirror, 'tables' the subset sums of 4 mirrors, 'grouped' the sums of the mirrors
-   * on or off together over the batch; 'auto' picks for this batch. All give the same bits (and C++ the same as
+   * on or off together over the batch, 'dense' int16 dot products (AVX-512 VNNI, else tables); 'auto' picks for
+   * this batch. All give the same bits (and C++ the same as
    * TypeScript: the sums are exact integers), so the choice only changes the speed.
    */
   kernel?: keyof typeof FieldKernel;
@@ -282,7 +283,7 @@ function mediumArgs(request: MediumFieldsRequest): KernelArgs<'mediumFields'> {
   if (kernel === undefined) {
     throw new KernelArgumentError(`'${request.kernel}' is not a field kernel`, {
       field: 'kernel',
-      fix: 'use auto, lists, tables or grouped',
+      fix: 'use auto, lists, tables, grouped or dense',
     });
   }
   return argsOf('mediumFields', {

@@ -72,7 +72,7 @@ export const SIGNATURES = {
     doc: 'Σ of matrix columns over each frame’s lit mirrors, exact in 32-bit integers, as fields or fused intensities',
     typescript: 'a column per lit mirror (lists)',
     native:
-      'grouped (mirrors on or off together over the batch summed once, the groups and their sums kept across calls), 16-entry subset tables of 4 mirrors sized for L1 (four Russians) with 32 pixels of a frame in registers, or lists; chosen per batch; lazy tiles or the cached matrix',
+      'grouped (mirrors on or off together over the batch summed once, the groups and their sums kept across calls), int16 dot products with AVX-512 VNNI on a packed int16 matrix kept across calls, 16-entry subset tables of 4 mirrors (four Russians) with 32 pixels of a frame in registers, or lists; chosen per batch; lazy tiles or the cached matrix',
     header: 'optics/medium.h',
     call: 'opu::mediumFields(seed, epoch, pixels, length(pixels), mirrors, length(mirrors), packed, frames, orNull(cachedRe), orNull(cachedIm), kernel, outRe, orNull(outIm))',
     async: true,
@@ -86,8 +86,8 @@ export const SIGNATURES = {
       // Empty: no cached matrix, tiles are generated.
       ['cachedRe', 'Float32Array', { label: 'cached.re' }],
       ['cachedIm', 'Float32Array', { label: 'cached.im' }],
-      // FieldKernel: auto, lists, tables, grouped.
-      ['kernel', 'i32', { max: 3 }],
+      // FieldKernel: auto, lists, tables, grouped, dense.
+      ['kernel', 'i32', { max: 4 }],
       ['outRe', 'Float32Array', { out: true }],
       // Empty: intensities into outRe.
       ['outIm', 'Float32Array', { out: true }],

@@ -20,9 +20,10 @@ const PIXEL_BLOCK = 512;
 /**
  * How the C++ sums the columns ('auto' picks per batch); all give the same bits, and TypeScript always uses lists.
  * 'lists': a column per lit mirror. 'tables': subset sums of every 4 mirrors (four Russians). 'grouped': the
- * mirrors that are on or off together over the whole batch are summed once per group.
+ * mirrors that are on or off together over the whole batch are summed once per group. 'dense': int16 dot products
+ * with AVX-512 VNNI where the CPU has it (else tables).
  */
-export const FieldKernel = { auto: 0, lists: 1, tables: 2, grouped: 3 } as const;
+export const FieldKernel = { auto: 0, lists: 1, tables: 2, grouped: 3, dense: 4 } as const;
 
 const words = new Uint32Array(4);
 const z = new Float64Array(2);

@@ -19,7 +19,7 @@ export interface PackedFrames {
   count: number;
 }
 
-export type FieldKernel = 'auto' | 'lists' | 'tables' | 'grouped';
+export type FieldKernel = 'auto' | 'lists' | 'tables' | 'grouped' | 'dense';
 
 /**
  * Epoch length over the decorrelation time constant: with the cosine hand-over below, a frame's intensity

@@ -113,7 +113,7 @@ describe('determinism and noise keying', () => {
   });
 
   // 'auto' picks the field kernel per call from the batch's size and content: for these dense frames (≈ 920 of 1024
-  // mirrors lit) batches of 64, 7, 20 or 37 use the subset tables (their mirrors fall in more than 64 groups) and a
+  // mirrors lit) batches of 64, 7, 20 or 37 use the dense kernel (their mirrors fall in more than 64 groups) and a
   // single frame the grouped sums (one group: its lit mirrors). The sums are exact integers, so the split must not
   // show in a single bit.
   for (const [name, options] of [
@@ -218,7 +218,7 @@ describe('field kernels', () => {
     const frames = packDmdFrames(bits, 5, n);
     const fields = [];
     const data = [];
-    for (const fieldKernel of ['lists', 'tables', 'grouped', 'auto'] as const) {
+    for (const fieldKernel of ['lists', 'tables', 'grouped', 'dense', 'auto'] as const) {
       for (const matrixCacheMb of [0, 256]) {
         const device = await open({ ...base, fieldKernel, matrixCacheMb });
         device.clock.advanceUs(200_000);

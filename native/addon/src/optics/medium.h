@@ -7,7 +7,7 @@ namespace opu {
 constexpr int kMediumScale = 4096;
 
 // The `kernel` argument of mediumFields (FieldKernel in native/src/optics/medium.ts).
-enum FieldKernelChoice { kFieldAuto = 0, kFieldLists = 1, kFieldTables = 2, kFieldGrouped = 3 };
+enum FieldKernelChoice { kFieldAuto = 0, kFieldLists = 1, kFieldTables = 2, kFieldGrouped = 3, kFieldDense = 4 };
 
 // See native/src/optics/medium.ts for the contract of both kernels; these are their C++ implementations.
 void fillMediumTile(uint32_t seed, uint32_t epoch, const int32_t* pixels, int p0, int p1, const int32_t* mirrors, int q0,

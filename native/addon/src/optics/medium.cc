@@ -453,6 +453,9 @@ void groupedKernel(const Grouping& g, const std::vector<uint64_t>& keys, int m, 
 }
 
 // ---------------------------------------------------------------------------------------------------------- dense
+// The dense kernel's packed int16 copy of the matrix (4 bytes an entry) is kept up to this size.
+constexpr size_t kMaxPackedBytes = size_t{512} << 20;
+
 #if OPU_NATIVE_X86_SIMD
 // Dense frames on CPUs with AVX-512 VNNI (and not capped by OPU_NATIVE_SIMD=avx2 or portable): C = X·Q as a GEMM of int16, vpdpwssd adding the products of 2 mirrors
 // (x ∈ {0, 1} times q) to each 32-bit sum, twice the multiply-adds per instruction of float FMA. Per block of 32
@@ -525,7 +528,6 @@ struct PackedMedium {
   std::vector<int16_t> b;
 };
 constexpr int kDensePixels = 32;
-constexpr size_t kMaxPackedBytes = size_t{512} << 20;
 
 std::mutex packedLock;
 std::shared_ptr<PackedMedium> packedKept;

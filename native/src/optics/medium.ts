@@ -21,7 +21,7 @@ const PIXEL_BLOCK = 512;
  * How the C++ sums the columns ('auto' picks per batch); all give the same bits, and TypeScript always uses lists.
  * 'lists': a column per lit mirror. 'tables': subset sums of every 4 mirrors (four Russians). 'grouped': the
  * mirrors that are on or off together over the whole batch are summed once per group. 'dense': int16 dot products
- * with AVX-512 VNNI where the CPU has it (else tables).
+ * with AVX-512 VNNI where the CPU has it and the matrix is cached (else tables).
  */
 export const FieldKernel = { auto: 0, lists: 1, tables: 2, grouped: 3, dense: 4 } as const;
 

@@ -453,8 +453,9 @@ void groupedKernel(const Grouping& g, const std::vector<uint64_t>& keys, int m, 
 }
 
 // ---------------------------------------------------------------------------------------------------------- dense
-// The dense kernel's packed int16 copy of the matrix (4 bytes an entry) is kept up to this size.
-constexpr size_t kMaxPackedBytes = size_t{512} << 20;
+// The dense kernel's packed int16 copy of the matrix (4 bytes an entry, half the float cache it is packed from) is
+// kept up to this size. It runs only when the caller caches the matrix: lazy tiles mean memory is short.
+constexpr size_t kMaxPackedBytes = size_t{256} << 20;
 
 #if OPU_NATIVE_X86_SIMD
 // Dense frames on CPUs with AVX-512 VNNI (and not capped by OPU_NATIVE_SIMD=avx2 or portable): C = X·Q as a GEMM of int16, vpdpwssd adding the products of 2 mirrors
@@ -670,7 +671,7 @@ void mediumFields(uint32_t seed, uint32_t epoch, const int32_t* pixels, int m, c
     std::vector<uint64_t> keys;
     if (std::shared_ptr<Grouping> g = groupingFor(src, x, keys)) return groupedKernel(*g, keys, m, frames, outRe, outIm);
   }
-  const bool denseFits = denseAvailable() && static_cast<size_t>(n) * m * 4 <= kMaxPackedBytes;
+  const bool denseFits = denseAvailable() && cachedRe && static_cast<size_t>(n) * m * 4 <= kMaxPackedBytes;
   if (kernel == kFieldDense || (kernel == kFieldAuto && tablesPay(x))) {
     if (denseFits && kernel != kFieldTables) return denseKernel(src, x, outRe, outIm);
     return tablesKernel(src, x, outRe, outIm);

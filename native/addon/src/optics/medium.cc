@@ -607,15 +607,19 @@ void denseKernel(const Columns& src, const Batch& x, float* outRe, float* outIm)
     }
     const int p0 = block0 * P;
     const int np = std::min((block1 - block0) * P, m - p0);
-    sums.resize(2 * blocksPerTask * P);
+    // Sums of 16 pixels at a time into re (pixels 0..np) and im (from blocksPerTask·P), the block's tail included.
+    constexpr int im0 = blocksPerTask * P;
+    sums.resize(2 * im0);
     for (long f = 0; f < x.frames; ++f) {
-      for (int i = 0; i < np; ++i) {
-        const int32_t* row = &c[(static_cast<size_t>(i / P) * groups * MR + f) * 64];
-        const int j = i % P;
-        sums[i] = row[(j >> 4) * 32 + (j & 15)];
-        sums[np + i] = row[(j >> 4) * 32 + 16 + (j & 15)];
+      for (int block = block0; block < block1; ++block) {
+        const int32_t* row = &c[(static_cast<size_t>(block - block0) * groups * MR + f) * 64];
+        const int i = (block - block0) * P;
+        std::memcpy(&sums[i], row, 64);
+        std::memcpy(&sums[im0 + i], row + 16, 64);
+        std::memcpy(&sums[i + 16], row + 32, 64);
+        std::memcpy(&sums[im0 + i + 16], row + 48, 64);
       }
-      writeRow(sums.data(), sums.data() + np, np, outRe + f * m + p0, outIm ? outIm + f * m + p0 : nullptr);
+      writeRow(sums.data(), sums.data() + im0, np, outRe + f * m + p0, outIm ? outIm + f * m + p0 : nullptr);
     }
   });
 }

@@ -479,7 +479,7 @@ bool denseAvailable() {
           r##2 = _mm512_loadu_si512(c + (i) * 64 + 32), r##3 = _mm512_loadu_si512(c + (i) * 64 + 48)
 #define OPU_DENSE_STEP(r, i)                                 \
   do {                                                      \
-    const __m512i x = _mm512_set1_epi32(a[(i) * pairs + k]); \
+    const __m512i x = _mm512_set1_epi32(a[k * 6 + (i)]);     \
     r##0 = _mm512_dpwssd_epi32(r##0, x, b0);                \
     r##1 = _mm512_dpwssd_epi32(r##1, x, b1);                \
     r##2 = _mm512_dpwssd_epi32(r##2, x, b2);                \
@@ -491,9 +491,9 @@ bool denseAvailable() {
   _mm512_storeu_si512(c + (i) * 64 + 32, r##2);         \
   _mm512_storeu_si512(c + (i) * 64 + 48, r##3)
 
-// c[r·64 ..] += Σ_k a[r·pairs + k] · b[k], k in [k0, k1): 6 frames × 32 pixels, re and im.
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void denseMicro(const int32_t* __restrict a, int pairs,
-                                                                      int k0, int k1, const int16_t* __restrict b,
+// c[r·64 ..] += Σ_k a[k·6 + r] · b[k], k in [k0, k1): 6 frames × 32 pixels, re and im.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void denseMicro(const int32_t* __restrict a, int k0, int k1,
+                                                                      const int16_t* __restrict b,
                                                                       int32_t* __restrict c) {
   static_assert(kDenseFrames == 6, "six named rows below");
   OPU_DENSE_ROW(s0, 0);
@@ -573,7 +573,8 @@ void denseKernel(const Columns& src, const Batch& x, float* outRe, float* outIm)
   const int pairs = (x.n + 1) / 2;
   const int groups = (x.frames + MR - 1) / MR;
   const std::shared_ptr<PackedMedium> packed = packedFor(src, x.n);
-  // a[f·pairs + k]: the 0/1 of mirrors 2k (low 16 bits) and 2k + 1 (high) of frame f; frames padded with zeros.
+  // a[(g·pairs + k)·MR + r]: the 0/1 of mirrors 2k (low 16 bits) and 2k + 1 (high) of frame g·MR + r, the MR
+  // frames of a group side by side so that the micro-kernel's broadcasts read one stream; padded with zero frames.
   static const std::vector<uint32_t> spread = [] {
     std::vector<uint32_t> t(256 * 4);
     for (int v = 0; v < 256; ++v)
@@ -584,10 +585,10 @@ void denseKernel(const Columns& src, const Batch& x, float* outRe, float* outIm)
   const int rowTasks = std::min(x.frames, threads() * 4);
   parallelFor(rowTasks, [&](int t) {
     for (long f = static_cast<long>(x.frames) * t / rowTasks; f < static_cast<long>(x.frames) * (t + 1) / rowTasks; ++f) {
-      int32_t* row = &a[f * pairs];
+      int32_t* row = &a[(f / MR) * pairs * MR + f % MR];
       for (int b = 0; b < x.bytes; ++b) {
         const uint32_t* s = &spread[x.byteAt(static_cast<int>(f), b) * 4];
-        for (int j = 0; j < 4 && 4 * b + j < pairs; ++j) row[4 * b + j] = static_cast<int32_t>(s[j]);
+        for (int j = 0; j < 4 && 4 * b + j < pairs; ++j) row[(4 * b + j) * MR] = static_cast<int32_t>(s[j]);
       }
     }
   });
@@ -602,7 +603,7 @@ void denseKernel(const Columns& src, const Batch& x, float* outRe, float* outIm)
       const int16_t* b = &packed->b[static_cast<size_t>(block) * pairs * 128];
       for (int k0 = 0; k0 < pairs; k0 += KC)
         for (int g = 0; g < groups; ++g)
-          denseMicro(&a[static_cast<size_t>(g) * MR * pairs], pairs, k0, std::min(pairs, k0 + KC), b,
+          denseMicro(&a[static_cast<size_t>(g) * MR * pairs], k0, std::min(pairs, k0 + KC), b,
                      &cb[static_cast<size_t>(g) * MR * 64]);
     }
     const int p0 = block0 * P;

@@ -23,7 +23,7 @@ export {
   SIGNATURES,
 } from './kernels/signatures.js';
 export { type CameraModel, POISSON_NORMAL_ABOVE } from './optics/camera.js';
-export { MIRROR_BLOCK } from './optics/medium.js';
+export { MEDIUM_SCALE } from './optics/medium.js';
 export { ACTIVATION_KINDS, type ActivationKind } from './training/elementwise.js';
 
 import { loadCobs, type NativeCobs } from './io/cobs.js';

@@ -75,11 +75,16 @@ export interface MediumFieldsRequest {
   /** Bit-packed frames over `mirrors`, LSB first, ⌈mirrors/8⌉ bytes per frame (the DmdFrames layout). */
   packed: Uint8Array;
   frames: number;
-  /** The whole matrix, column-major (mirrors × pixels), when it is cached; otherwise tiles are generated. */
+  /**
+   * The whole matrix, column-major (mirrors × pixels), when it is cached: what fillMediumTile gives for this seed,
+   * epoch, pixels and mirrors (the C++ keeps sums of its columns by those); otherwise tiles are generated.
+   */
   cached?: { re: MediumArgs['cachedRe']; im: MediumArgs['cachedIm'] };
   /**
-   * 'lists' adds a column per lit mirror, 'tables' the subset sums of 8 mirrors; 'auto' picks the cheaper for this
-   * batch. All three give the same bits (and C++ the same as TypeScript), so the choice only changes the speed.
+   * 'lists' adds a column per lit mirror, 'tables' the subset sums of 4 mirrors, 'grouped' the sums of the mirrors
+   * on or off together over the batch, 'dense' int16 dot products (AVX-512 VNNI, else tables); 'auto' picks for
+   * this batch. All give the same bits (and C++ the same as
+   * TypeScript: the sums are exact integers), so the choice only changes the speed.
    */
   kernel?: keyof typeof FieldKernel;
   /** frames × pixels. With `outIm` the complex field; without it, the intensity |field|² in `outRe`. */
@@ -278,7 +283,7 @@ function mediumArgs(request: MediumFieldsRequest): KernelArgs<'mediumFields'> {
   if (kernel === undefined) {
     throw new KernelArgumentError(`'${request.kernel}' is not a field kernel`, {
       field: 'kernel',
-      fix: 'use auto, lists or tables',
+      fix: 'use auto, lists, tables, grouped or dense',
     });
   }
   return argsOf('mediumFields', {

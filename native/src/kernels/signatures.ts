@@ -50,7 +50,7 @@ export const SIGNATURES = {
     ],
   },
   fillMediumTile: {
-    doc: 'tiles of the medium’s matrix from Philox',
+    doc: 'tiles of the medium’s matrix from Philox, quantized to q/4096 (q of 16 bits)',
     typescript: 'Philox + deterministic ln, sincos',
     native: 'bit-identical to TypeScript (deterministic ln, sincos; `-ffp-contract=off`); columns in parallel',
     header: 'optics/medium.h',
@@ -69,10 +69,10 @@ export const SIGNATURES = {
     ],
   },
   mediumFields: {
-    doc: 'Σ of matrix columns over each frame’s lit mirrors, as fields or fused intensities',
-    typescript: 'lists or 8-mirror subset tables',
+    doc: 'Σ of matrix columns over each frame’s lit mirrors, exact in 32-bit integers, as fields or fused intensities',
+    typescript: 'a column per lit mirror (lists)',
     native:
-      '16-entry subset tables of 4 mirrors (method of four Russians) with 64 pixels of a frame in registers, or per-mirror lists for sparse frames; pixel blocks in parallel; lazy tiles or the cached matrix',
+      'grouped (mirrors on or off together over the batch summed once, the groups and their sums kept across calls), int16 dot products with AVX-512 VNNI on a packed int16 matrix kept across calls, 16-entry subset tables of 4 mirrors (four Russians) with 32 pixels of a frame in registers, or lists; chosen per batch; lazy tiles or the cached matrix',
     header: 'optics/medium.h',
     call: 'opu::mediumFields(seed, epoch, pixels, length(pixels), mirrors, length(mirrors), packed, frames, orNull(cachedRe), orNull(cachedIm), kernel, outRe, orNull(outIm))',
     async: true,
@@ -86,8 +86,8 @@ export const SIGNATURES = {
       // Empty: no cached matrix, tiles are generated.
       ['cachedRe', 'Float32Array', { label: 'cached.re' }],
       ['cachedIm', 'Float32Array', { label: 'cached.im' }],
-      // FieldKernel: auto, lists, tables.
-      ['kernel', 'i32', { max: 2 }],
+      // FieldKernel: auto, lists, tables, grouped, dense.
+      ['kernel', 'i32', { max: 4 }],
       ['outRe', 'Float32Array', { out: true }],
       // Empty: intensities into outRe.
       ['outIm', 'Float32Array', { out: true }],

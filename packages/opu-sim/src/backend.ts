@@ -42,7 +42,7 @@ const PARAMS: Record<string, Setter> = {
     o.camera = { ...o.camera, triggerLagFrames: number(v, 'triggerLagFrames') };
   },
   fieldKernel: (o, v) => {
-    o.fieldKernel = v as 'auto' | 'lists' | 'tables';
+    o.fieldKernel = v as 'auto' | 'lists' | 'tables' | 'grouped' | 'dense';
   },
   outsidePattern: (o, v) => {
     o.dmd = { ...o.dmd, outsidePattern: v as 'on' | 'off' };

@@ -75,10 +75,12 @@ export const simOptionsSchema = z.object({
   maxFramesPerAcquisition: z.number().int().positive().default(4096),
   /**
    * How fields are summed: 'lists' adds one matrix column per lit mirror, 'tables' adds precomputed sums of every
-   * subset of 8 mirrors (faster on dense frames and large batches); 'auto' picks the one with less work. All three
-   * sum in the same order, so the choice never changes a number.
+   * subset of 4 mirrors (dense frames), 'grouped' sums once the mirrors that are on or off together over a batch
+   * (the macro-pixels of the facade's encodings), 'dense' int16 dot products (AVX-512 VNNI CPUs; elsewhere tables);
+   * 'auto' picks per batch. The sums are exact integers, so the choice
+   * never changes a number. The TypeScript kernels always use lists.
    */
-  fieldKernel: z.enum(['auto', 'lists', 'tables']).default('auto'),
+  fieldKernel: z.enum(['auto', 'lists', 'tables', 'grouped', 'dense']).default('auto'),
   /** The whole transmission matrix of the current region × ROI is kept in memory when it fits in this budget. */
   matrixCacheMb: z.number().nonnegative().default(256),
 });

@@ -113,8 +113,9 @@ describe('determinism and noise keying', () => {
   });
 
   // 'auto' picks the field kernel per call from the batch's size and content: for these dense frames (≈ 920 of 1024
-  // mirrors lit) a batch of 64 uses the subset tables and batches of 7, 20 or 37 the per-mirror lists. Both kernels
-  // add the same float32 terms in the same order, so the split must not show in a single bit.
+  // mirrors lit) batches of 64, 7, 20 or 37 use the dense kernel (their mirrors fall in more than 64 groups) and a
+  // single frame the grouped sums (one group: its lit mirrors). The sums are exact integers, so the split must not
+  // show in a single bit.
   for (const [name, options] of [
     ['ideal 12-bit camera, fixed medium, cached matrix', { ...IDEAL, seed: 21 }],
     [
@@ -140,7 +141,7 @@ describe('determinism and noise keying', () => {
         expect([...part.meta.saturatedPixels]).toEqual([...whole.meta.saturatedPixels.subarray(start, start + count)]);
         start += count;
       }
-      // And single frames, which never pay for tables.
+      // And single frames, summed as one group of mirrors.
       const single = await open(options);
       for (let f = 0; f < 3; f++) {
         expect((await single.acquire(sliceFrames(frames, f, f + 1))).data).toEqual(
@@ -201,7 +202,7 @@ describe('determinism and noise keying', () => {
 });
 
 describe('field kernels', () => {
-  it('subset tables (method of four Russians) and per-mirror lists give the same fields, bit for bit', async () => {
+  it('grouped sums, subset tables (method of four Russians) and per-mirror lists give the same fields, bit for bit', async () => {
     // 820 mirrors: a partial 256-mirror block and a partial group of 8; 700 pixels: a partial 512-pixel block.
     const base: SimOptions = {
       seed: 4,
@@ -217,7 +218,7 @@ describe('field kernels', () => {
     const frames = packDmdFrames(bits, 5, n);
     const fields = [];
     const data = [];
-    for (const fieldKernel of ['lists', 'tables', 'auto'] as const) {
+    for (const fieldKernel of ['lists', 'tables', 'grouped', 'dense', 'auto'] as const) {
       for (const matrixCacheMb of [0, 256]) {
         const device = await open({ ...base, fieldKernel, matrixCacheMb });
         device.clock.advanceUs(200_000);
@@ -225,7 +226,7 @@ describe('field kernels', () => {
         data.push((await device.acquire(frames)).data);
       }
     }
-    // Both kernels add the same float32 terms in the same order: nothing to tell them apart, cached or lazy.
+    // Every kernel's sums are exact integers: nothing to tell them apart, cached or lazy.
     for (const [i, other] of fields.entries()) {
       expect(other.re, `configuration ${i}`).toEqual(fields[0]!.re);
       expect(other.im, `configuration ${i}`).toEqual(fields[0]!.im);

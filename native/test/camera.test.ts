@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   type CameraModel,
@@ -70,6 +71,38 @@ describe('camera kernel', () => {
       }
     });
   }
+
+  // The hand-written AVX-512 loops (Philox, the inversions) and their portable twins: OPU_NATIVE_SIMD=portable in a
+  // child process (the choice is made once per process) must give the TypeScript kernel's frames too.
+  it('gives the same frames on the portable paths (OPU_NATIVE_SIMD=portable)', () => {
+    if (!native.implementation || !native.path) return expect(process.env.OPU_NATIVE).toBe('0');
+    const frames = 30;
+    const m = 301;
+    const request = { model: model(12, { electronsPerIntensity: 0.5 }), ...scene(frames, m, 5), frames };
+    const child = `
+      const addon = require(process.argv[1]);
+      const r = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+      const out = new Uint16Array(r.frames * r.pixels.length), saturated = new Uint32Array(r.frames);
+      addon.cameraExpose(r.model, Float32Array.from(r.intensity), r.frames, Int32Array.from(r.pixels),
+        Float64Array.from(r.pixelResponse), 0, Float64Array.from(r.powerFactors), out, saturated);
+      console.log(JSON.stringify({ path: addon.simdPath(), out: Array.from(out), saturated: Array.from(saturated) }));
+    `;
+    const json = JSON.stringify(request, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v));
+    const result = JSON.parse(
+      execFileSync(process.execPath, ['-e', child, native.path], {
+        input: json,
+        env: { ...process.env, OPU_NATIVE_SIMD: 'portable' },
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      }),
+    );
+    const out = new Uint16Array(frames * m);
+    const saturated = new Uint32Array(frames);
+    typescriptKernels.cameraExpose({ ...request, firstFrameIndex: 0, out, saturated });
+    expect(result.path).toBe('portable');
+    expect(result.out).toEqual(Array.from(out));
+    expect(result.saturated).toEqual(Array.from(saturated));
+  });
 
   it('rejects bad requests with typed errors', () => {
     const s = scene(2, 10, 1);

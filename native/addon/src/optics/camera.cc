@@ -11,19 +11,21 @@
 #include <cmath>
 #include <cstring>
 
+#include "linalg/gemm.h"
 #include "optics/random.h"
 #include "runtime/pool.h"
 #include "runtime/simd.h"
 
-#if OPU_NATIVE_X86_SIMD
-#include <immintrin.h>
-#endif
 
 namespace opu {
 namespace {
 
 constexpr double kPoissonNormalAbove = 64;
 constexpr int kBlock = 256;
+
+// The hand-written AVX-512 paths follow the instruction set the GEMMs chose (OPU_NATIVE_SIMD=avx2 or =portable caps
+// it, so the portable paths can be compared on this machine); the compiler-vectorized loops take the CPU's best.
+inline bool usesAvx512() { return gemm::path() == gemm::Path::Avx512; }
 
 // expNegative (random.h) with 2^−k made from its bits instead of read from a table (no gather, no static
 // initializer: the loop over dark pixels vectorizes). The same bits for 0 ≤ k ≤ 127, i.e. 0 ≤ x < 88.
@@ -115,11 +117,7 @@ __attribute__((target("avx512f"))) void cameraWordsAvx512(uint32_t seed, uint32_
 void cameraWords(uint32_t seed, uint32_t frameIndex, const int32_t* pixels, int n, uint32_t* w0, uint32_t* w1,
                  uint32_t* w2) {
 #if OPU_NATIVE_X86_SIMD
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  if (avx512) return cameraWordsAvx512(seed, frameIndex, pixels, n, w0, w1, w2);
+  if (usesAvx512()) return cameraWordsAvx512(seed, frameIndex, pixels, n, w0, w1, w2);
 #endif
   cameraWordsPortable(seed, frameIndex, pixels, n, w0, w1, w2);
 }
@@ -233,11 +231,7 @@ __attribute__((target("avx512f"))) void poissonInversionsAvx512(const Inversions
 
 void poissonInversions(const Inversions& job) {
 #if OPU_NATIVE_X86_SIMD
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  if (avx512) return poissonInversionsAvx512(job);
+  if (usesAvx512()) return poissonInversionsAvx512(job);
 #endif
   poissonInversionsPortable(job);
 }

@@ -50,7 +50,8 @@ inline double expNegativeBranchFree(double x) {
   double poly = kCoefficients[13];
 #pragma GCC unroll 13
   for (int i = 12; i >= 0; --i) poly = kCoefficients[i] + -r * poly;
-  const uint64_t inverseBits = static_cast<uint64_t>(1023 - static_cast<int64_t>(k)) << 52;
+  // Via int32 (as lnUniform): converting doubles to int64 lanes needs AVX-512DQ, and the loop would stay scalar.
+  const uint64_t inverseBits = static_cast<uint64_t>(static_cast<uint32_t>(1023 - static_cast<int32_t>(k))) << 52;
   double inversePow2;
   std::memcpy(&inversePow2, &inverseBits, sizeof inversePow2);
   return (1 + -r * poly) * inversePow2;
@@ -166,18 +167,28 @@ OPU_VECTOR_CLONES void exposeBlock(const CameraModel& model, const float* __rest
   for (int i = 0; i < n; ++i) state->adu[i] = toAdu(local, electrons[i], state->readNormal[i], state->full[i]);
 }
 
-// Poisson(lambda[j]) by inversion of uniform01(bits[j]), for n pixels: u, e^−λ and the search of camera.ts.
+// Poisson(lambda[j]) by inversion of uniform01(bits[j]), for n pixels, given p0[j] = e^−lambda[j]: the search of
+// camera.ts.
 struct Inversions {
   const double* lambda;
+  const double* p0;
   const uint32_t* bits;
   int n;
   double* count;
 };
 
+// e^−x[j] for j < n rounded up to a multiple of 8 (x holds that many): whole vectors, no scalar remainder, as n is
+// small (the dark pixels of a block).
+OPU_VECTOR_CLONES void expNegatives(const double* __restrict x, int n, double* __restrict out) {
+  for (int j0 = 0; j0 < n; j0 += 8) {
+    for (int j = j0; j < j0 + 8; ++j) out[j] = expNegativeBranchFree(x[j]);
+  }
+}
+
 void poissonInversionsPortable(const Inversions& job) {
   for (int j = 0; j < job.n; ++j) {
     const double lambda = job.lambda[j], u = uniform01(job.bits[j]);
-    double p = expNegativeBranchFree(lambda), cdf = p, k = 0;
+    double p = job.p0[j], cdf = p, k = 0;
     while (u > cdf && p > 0) {
       k += 1;
       p *= lambda * (1 / k);
@@ -199,7 +210,7 @@ __attribute__((target("avx512f"))) void poissonInversionsAvx512(const Inversions
       const bool pixel = j0 + j < job.n;  // the lanes past n never search: u = 0
       mean[j] = pixel ? job.lambda[j0 + j] : 0;
       u[j] = pixel ? uniform01(job.bits[j0 + j]) : 0;
-      p0[j] = expNegativeBranchFree(mean[j]);
+      p0[j] = pixel ? job.p0[j0 + j] : 1;
     }
     __m512d lambda[2], uniform[2], p[2], cdf[2], k[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
     __mmask8 searching[2];
@@ -236,14 +247,75 @@ void poissonInversions(const Inversions& job) {
   poissonInversionsPortable(job);
 }
 
+// The dark pixels of a block (mean below kPoissonNormalAbove): their indices, means and inversion words, packed;
+// returns how many. Branch-free: which pixels are dark is unpredictable.
+struct DarkPixels {
+  int index[kBlock];
+  double lambda[kBlock + 8], p0[kBlock + 8], count[kBlock];  // + 8: expNegatives' whole vectors
+  uint32_t bits[kBlock];
+};
+
+int gatherDarkPortable(const BlockState& state, int n, DarkPixels& dark) {
+  int found = 0;
+  for (int i = 0; i < n; ++i) {
+    dark.index[found] = i;
+    dark.lambda[found] = state.lambda[i];
+    dark.bits[found] = state.inversionBits[i];
+    found += state.lambda[i] < kPoissonNormalAbove;
+  }
+  return found;
+}
+
+#if OPU_NATIVE_X86_SIMD
+// The same, 16 pixels at a time with AVX-512's compressing stores.
+__attribute__((target("avx512f"))) int gatherDarkAvx512(const BlockState& state, int n, DarkPixels& dark) {
+  const __m512d threshold = _mm512_set1_pd(kPoissonNormalAbove);
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  int found = 0, i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512d low = _mm512_loadu_pd(state.lambda + i), high = _mm512_loadu_pd(state.lambda + i + 8);
+    const __mmask8 darkLow = _mm512_cmp_pd_mask(low, threshold, _CMP_LT_OQ);
+    const __mmask8 darkHigh = _mm512_cmp_pd_mask(high, threshold, _CMP_LT_OQ);
+    const __mmask16 darkAll = static_cast<__mmask16>(darkLow | (darkHigh << 8));
+    _mm512_mask_compressstoreu_epi32(dark.index + found, darkAll, _mm512_add_epi32(lanes, _mm512_set1_epi32(i)));
+    _mm512_mask_compressstoreu_epi32(dark.bits + found, darkAll, _mm512_loadu_si512(state.inversionBits + i));
+    _mm512_mask_compressstoreu_pd(dark.lambda + found, darkLow, low);
+    const int foundLow = __builtin_popcount(darkLow);
+    _mm512_mask_compressstoreu_pd(dark.lambda + found + foundLow, darkHigh, high);
+    found += foundLow + __builtin_popcount(darkHigh);
+  }
+  for (; i < n; ++i) {
+    dark.index[found] = i;
+    dark.lambda[found] = state.lambda[i];
+    dark.bits[found] = state.inversionBits[i];
+    found += state.lambda[i] < kPoissonNormalAbove;
+  }
+  return found;
+}
+#endif
+
+int gatherDark(const BlockState& state, int n, DarkPixels& dark) {
+#if OPU_NATIVE_X86_SIMD
+  if (usesAvx512()) return gatherDarkAvx512(state, n, dark);
+#endif
+  return gatherDarkPortable(state, n, dark);
+}
+
+// The block's pixels into the frame, as uint8 or uint16; returns how many clipped.
 template <typename Pixel>
-uint32_t writeFrame(const BlockState& state, int n, Pixel* out) {
+inline uint32_t writePixels(const BlockState& __restrict state, int n, Pixel* __restrict out) {
   uint32_t clipped = 0;
   for (int i = 0; i < n; ++i) {
     clipped += state.full[i] != 0.0;
-    out[i] = static_cast<Pixel>(state.adu[i]);
+    out[i] = static_cast<Pixel>(static_cast<int32_t>(state.adu[i]));  // via int32: vectorizes without AVX-512DQ
   }
   return clipped;
+}
+OPU_VECTOR_CLONES uint32_t writePixels8(const BlockState& state, int n, uint8_t* out) {
+  return writePixels(state, n, out);
+}
+OPU_VECTOR_CLONES uint32_t writePixels16(const BlockState& state, int n, uint16_t* out) {
+  return writePixels(state, n, out);
 }
 
 }  // namespace
@@ -257,30 +329,24 @@ void cameraExpose(const CameraModel& model, const float* intensity, int frames, 
     uint32_t clipped = 0;
     BlockState state;
     uint32_t w0[kBlock], w1[kBlock];
-    int darkPixel[kBlock];
-    double darkLambda[kBlock], darkCount[kBlock];
-    uint32_t darkBits[kBlock];
+    DarkPixels dark;
     for (int i0 = 0; i0 < m; i0 += kBlock) {
       const int n = std::min(kBlock, m - i0);
       const long at = static_cast<long>(f) * m + i0;
       cameraWords(model.seed, frameIndex, pixels + i0, n, w0, w1, state.inversionBits);
       exposeBlock(model, intensity + at, w0, w1, pixelResponse + i0, n, scale, &state);
       if (model.shotNoise) {
-        int dark = 0;
-        for (int i = 0; i < n; ++i) {  // branch-free: which pixels are dark is unpredictable
-          darkPixel[dark] = i;
-          darkLambda[dark] = state.lambda[i];
-          darkBits[dark] = state.inversionBits[i];
-          dark += state.lambda[i] < kPoissonNormalAbove;
-        }
-        poissonInversions({darkLambda, darkBits, dark, darkCount});
-        for (int j = 0; j < dark; ++j) {
-          const int i = darkPixel[j];
-          state.adu[i] = toAdu(model, darkCount[j], state.readNormal[i], state.full[i]);
+        const int found = gatherDark(state, n, dark);
+        for (int j = found; j < found + 8; ++j) dark.lambda[j] = 0;  // expNegatives' whole vectors
+        expNegatives(dark.lambda, found, dark.p0);
+        poissonInversions({dark.lambda, dark.p0, dark.bits, found, dark.count});
+        for (int j = 0; j < found; ++j) {
+          const int i = dark.index[j];
+          state.adu[i] = toAdu(model, dark.count[j], state.readNormal[i], state.full[i]);
         }
       }
-      clipped += bytesPerPixel == 1 ? writeFrame(state, n, static_cast<uint8_t*>(out) + at)
-                                    : writeFrame(state, n, static_cast<uint16_t*>(out) + at);
+      clipped += bytesPerPixel == 1 ? writePixels8(state, n, static_cast<uint8_t*>(out) + at)
+                                    : writePixels16(state, n, static_cast<uint16_t*>(out) + at);
     }
     saturated[f] = clipped;
   });

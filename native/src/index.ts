@@ -39,6 +39,7 @@ export {
   philox4x32,
   Stream,
   standardNormal,
+  standardNormalPair,
   turnCosSin,
   uniform01,
 } from './optics/random.js';

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   type CameraModel,
@@ -42,7 +43,16 @@ describe('camera kernel', () => {
       const frames = 40;
       const m = 333;
       const s = scene(frames, m, bits);
-      for (const overrides of [{}, { shotNoise: false }, { readNoiseE: 0, electronsPerIntensity: 3000 }]) {
+      // Every path: as given (normal and inverted Poisson, in one frame), shot noise off, bright and clipped
+      // without read noise, dim (most pixels by inversion, their means spread over [0, 64)), and unit gain.
+      const paths = [
+        {},
+        { shotNoise: false },
+        { readNoiseE: 0, electronsPerIntensity: 3000 },
+        { electronsPerIntensity: 0.3 },
+        { aduPerElectron: 1, readNoiseE: 0 }, // one ADU per electron: every count of the inversion shows
+      ];
+      for (const overrides of paths) {
         const results = [typescriptKernels, nativeKernels].map((k) => {
           const out = bits === 8 ? new Uint8Array(frames * m) : new Uint16Array(frames * m);
           const saturated = new Uint32Array(frames);
@@ -61,6 +71,38 @@ describe('camera kernel', () => {
       }
     });
   }
+
+  // The hand-written AVX-512 loops (Philox, the inversions) and their portable twins: OPU_NATIVE_SIMD=portable in a
+  // child process (the choice is made once per process) must give the TypeScript kernel's frames too.
+  it('gives the same frames on the portable paths (OPU_NATIVE_SIMD=portable)', () => {
+    if (!native.implementation || !native.path) return expect(process.env.OPU_NATIVE).toBe('0');
+    const frames = 30;
+    const m = 301;
+    const request = { model: model(12, { electronsPerIntensity: 0.5 }), ...scene(frames, m, 5), frames };
+    const child = `
+      const addon = require(process.argv[1]);
+      const r = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+      const out = new Uint16Array(r.frames * r.pixels.length), saturated = new Uint32Array(r.frames);
+      addon.cameraExpose(r.model, Float32Array.from(r.intensity), r.frames, Int32Array.from(r.pixels),
+        Float64Array.from(r.pixelResponse), 0, Float64Array.from(r.powerFactors), out, saturated);
+      console.log(JSON.stringify({ path: addon.simdPath(), out: Array.from(out), saturated: Array.from(saturated) }));
+    `;
+    const json = JSON.stringify(request, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v));
+    const result = JSON.parse(
+      execFileSync(process.execPath, ['-e', child, native.path], {
+        input: json,
+        env: { ...process.env, OPU_NATIVE_SIMD: 'portable' },
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      }),
+    );
+    const out = new Uint16Array(frames * m);
+    const saturated = new Uint32Array(frames);
+    typescriptKernels.cameraExpose({ ...request, firstFrameIndex: 0, out, saturated });
+    expect(result.path).toBe('portable');
+    expect(result.out).toEqual(Array.from(out));
+    expect(result.saturated).toEqual(Array.from(saturated));
+  });
 
   it('rejects bad requests with typed errors', () => {
     const s = scene(2, 10, 1);
@@ -86,6 +128,79 @@ describe('camera kernel', () => {
         typescriptKernels.cameraExpose({ ...base, ...patch } as Parameters<Kernels['cameraExpose']>[0]);
       expect(call).toThrow(KernelArgumentError);
       expect(call).toThrow(message);
+    }
+  });
+});
+
+/**
+ * Moments of the camera's counts, read without gain, bias or clipping (ADU = electrons + read noise, rounded), over
+ * `frames` frames of `m` pixels that all have the mean photo-electron count `lambda`.
+ */
+function countMoments(kernels: Kernels, lambda: number, overrides: Partial<CameraModel>, frames = 2000, m = 50) {
+  const out = new Uint16Array(frames * m);
+  kernels.cameraExpose({
+    model: model(16, {
+      seed: 7,
+      electronsPerIntensity: lambda,
+      darkElectrons: 0,
+      fullWellE: 1e9,
+      aduPerElectron: 1,
+      biasAdu: 0,
+      ...overrides,
+    }),
+    intensity: new Float32Array(frames * m).fill(1),
+    frames,
+    pixels: Int32Array.from({ length: m }, (_, i) => 17 * i),
+    pixelResponse: new Float64Array(m).fill(1),
+    firstFrameIndex: 123,
+    powerFactors: new Float64Array(frames).fill(1),
+    out,
+    saturated: new Uint32Array(frames),
+  });
+  let sum = 0;
+  let zeros = 0;
+  for (const v of out) {
+    sum += v;
+    zeros += v === 0 ? 1 : 0;
+  }
+  const mean = sum / out.length;
+  let squares = 0;
+  for (const v of out) squares += (v - mean) ** 2;
+  return { n: out.length, mean, variance: squares / (out.length - 1), zeroFraction: zeros / out.length };
+}
+
+describe.each([
+  ['typescript', typescriptKernels],
+  ['native', nativeKernels],
+])('camera noise statistics (%s kernels)', (_, kernels) => {
+  // Means on both sides of POISSON_NORMAL_ABOVE (exact inversion below 64 e⁻, the normal approximation above).
+  it.each([0.5, 4, 30, 63.5, 64, 300, 5000])('shot noise at %s e⁻ has the Poisson mean and variance', (lambda) => {
+    if (!kernels) return expect(process.env.OPU_NATIVE).toBe('0');
+    const { n, mean, variance, zeroFraction } = countMoments(kernels, lambda, { readNoiseE: 0 });
+    // Poisson: mean = variance = λ; the sample variance's variance is (μ₄ − σ⁴)/n = (λ + 2λ²)/n. Five standard errors.
+    expect(Math.abs(mean - lambda)).toBeLessThan(5 * Math.sqrt(lambda / n));
+    // Above 64 e⁻ the count is round(λ + √λ·z): its variance is λ + 1/12 (the rounding).
+    const expectedVariance = lambda + (lambda >= 64 ? 1 / 12 : 0);
+    expect(Math.abs(variance - expectedVariance)).toBeLessThan(5 * Math.sqrt((lambda + 2 * lambda ** 2) / n));
+    if (lambda < 5) {
+      const p0 = Math.exp(-lambda);
+      expect(Math.abs(zeroFraction - p0)).toBeLessThan(5 * Math.sqrt((p0 * (1 - p0)) / n));
+    }
+  });
+
+  it('read noise has its variance, alone and added to shot noise (the two normals of a pair are independent)', () => {
+    if (!kernels) return expect(process.env.OPU_NATIVE).toBe('0');
+    const readNoiseE = 13;
+    // Without shot noise: round(1000 + 13·z), variance 169 + 1/12; the sample variance's standard error is σ²·√(2/n).
+    const read = countMoments(kernels, 1000, { readNoiseE, shotNoise: false });
+    const readVariance = readNoiseE ** 2 + 1 / 12;
+    expect(Math.abs(read.mean - 1000)).toBeLessThan(5 * Math.sqrt(readVariance / read.n));
+    expect(Math.abs(read.variance - readVariance)).toBeLessThan(5 * readVariance * Math.sqrt(2 / read.n));
+    // With shot noise, from the same Box–Muller pair: variances add only if the two normals are uncorrelated.
+    for (const lambda of [20, 400]) {
+      const both = countMoments(kernels, lambda, { readNoiseE, biasAdu: 200 }); // a bias: no count clipped at 0
+      const total = lambda + readNoiseE ** 2 + (lambda >= 64 ? 2 / 12 : 1 / 12);
+      expect(Math.abs(both.variance - total)).toBeLessThan(5 * total * Math.sqrt(2 / both.n));
     }
   });
 });

@@ -4,7 +4,7 @@
  * how frames are batched. addon/src/optics/camera.cc gives the same bits.
  */
 import type { KernelFunction, KernelRecord } from '../kernels/signatures.js';
-import { expNegative, philox4x32, Stream, standardNormal, uniform01 } from './random.js';
+import { expNegative, philox4x32, Stream, standardNormalPair, uniform01 } from './random.js';
 
 /** Above this mean, Poisson(λ) is drawn as round(λ + √λ·z): its skewness 1/√λ is then below 0.13. */
 export const POISSON_NORMAL_ABOVE = 64;
@@ -13,19 +13,21 @@ export const POISSON_NORMAL_ABOVE = 64;
 export type CameraModel = KernelRecord<'cameraExpose'>['model'];
 
 const words = new Uint32Array(4);
+const normals = new Float64Array(2);
 
-function poisson(lambda: number, w: Uint32Array): number {
-  if (lambda >= POISSON_NORMAL_ABOVE) {
-    return Math.max(0, Math.floor(lambda + Math.sqrt(lambda) * standardNormal(w[0]!, w[1]!) + 0.5));
-  }
-  // Inversion: one uniform per draw, so the noise stays a pure function of (frame, pixel).
-  const u = uniform01(w[0]!);
+/**
+ * Poisson(λ): round(λ + √λ·z) above POISSON_NORMAL_ABOVE, else the inversion of uniform01(inversionBits), one
+ * uniform per draw, so the noise stays a pure function of (frame, pixel).
+ */
+function poisson(lambda: number, shotNormal: number, inversionBits: number): number {
+  if (lambda >= POISSON_NORMAL_ABOVE) return Math.max(0, Math.floor(lambda + Math.sqrt(lambda) * shotNormal + 0.5));
+  const u = uniform01(inversionBits);
   let p = expNegative(lambda);
   let cdf = p;
   let k = 0;
   while (u > cdf && p > 0) {
     k++;
-    p *= lambda / k;
+    p *= lambda * (1 / k); // as the C++ kernel, which shares 1/k among the pixels it searches at once
     cdf += p;
   }
   return k;
@@ -49,14 +51,16 @@ export const cameraExposeTs: KernelFunction<'cameraExpose'> = (
     let clipped = 0;
     for (let i = 0; i < m; i++) {
       const lambda = intensity[f * m + i]! * scale * pixelResponse[i]! + model.darkElectrons;
+      // Words 0 and 1: one Box–Muller pair, the shot and the read noise's normals; word 2: the inversion's uniform.
       philox4x32(frameIndex, pixels[i]!, 0, 0, model.seed, Stream.cameraNoise, words);
-      let electrons = model.shotNoise ? poisson(lambda, words) : lambda;
+      standardNormalPair(words[0]!, words[1]!, normals);
+      let electrons = model.shotNoise ? poisson(lambda, normals[0]!, words[2]!) : lambda;
       let full = false;
       if (electrons >= model.fullWellE) {
         electrons = model.fullWellE;
         full = true;
       }
-      if (model.readNoiseE > 0) electrons += model.readNoiseE * standardNormal(words[2]!, words[3]!);
+      if (model.readNoiseE > 0) electrons += model.readNoiseE * normals[1]!;
       let adu = Math.floor(electrons * model.aduPerElectron + model.biasAdu + 0.5);
       if (adu >= model.maxAdu) {
         adu = model.maxAdu;

@@ -202,6 +202,17 @@ export function standardNormal(amplitudeBits: number, phaseBits: number): number
   return Math.sqrt(-2 * lnUniform(amplitudeBits)) * cosSin[0]!;
 }
 
+/**
+ * Two independent standard normals from one Box–Muller pair (r·cos θ, r·sin θ): one logarithm and one sine/cosine
+ * series for both. Writes them into out[0], out[1].
+ */
+export function standardNormalPair(amplitudeBits: number, phaseBits: number, out: Float64Array): void {
+  turnCosSin(phaseBits, cosSin);
+  const r = Math.sqrt(-2 * lnUniform(amplitudeBits));
+  out[0] = r * cosSin[0]!;
+  out[1] = r * cosSin[1]!;
+}
+
 /** Independent streams of one seed: what the numbers are for. */
 export const Stream = {
   medium: 1,

@@ -134,6 +134,15 @@ inline double standardNormal(uint32_t amplitudeBits, uint32_t phaseBits) {
   return std::sqrt(-2 * lnUniform(amplitudeBits)) * c;
 }
 
+// Two independent standard normals from one Box–Muller pair: one logarithm and one sine/cosine series for both.
+inline void standardNormalPair(uint32_t amplitudeBits, uint32_t phaseBits, double& first, double& second) {
+  double c, s;
+  turnCosSin(phaseBits, c, s);
+  const double r = std::sqrt(-2 * lnUniform(amplitudeBits));
+  first = r * c;
+  second = r * s;
+}
+
 inline double uniform01(uint32_t bits) { return (static_cast<double>(bits) + 0.5) * 2.3283064365386963e-10; }
 
 }  // namespace opu

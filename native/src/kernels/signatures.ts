@@ -29,7 +29,7 @@ export const SIGNATURES = {
     doc: 'C = alpha·op(A)·op(B) + beta·C, row-major, views',
     typescript: 'row loop in float64',
     native:
-      'BLIS-style packing; 12×32 AVX-512, 6×16 AVX2-FMA or portable micro-kernel picked at run time; rows or columns split over the pool',
+      'BLIS-style packing, depths where a panel of A is all zero left out; 12×32 AVX-512, 6×16 AVX2-FMA or portable micro-kernel picked at run time; rows or columns split over the pool',
     header: 'linalg/sgemm.h',
     call: 'opu::sgemm',
     async: true,

@@ -97,11 +97,12 @@ async function epochBreakdown(algorithm: Algorithm, data: Dataset): Promise<Map<
   const target = kernels as unknown as Record<string, (...args: unknown[]) => unknown>;
   const originals = new Map<string, (...args: unknown[]) => unknown>();
   const phase = (name: string, args: unknown[]) => {
+    if (name === 'sgemmSgdStep') return 'sgemm δᵀ·h fused with the SGD step';
     if (name !== 'sgemm') return name;
     const options = (args[6] ?? {}) as { transA?: boolean; transB?: boolean };
     return options.transA ? 'sgemm δᵀ·h' : options.transB ? 'sgemm h·Wᵀ' : 'sgemm δ·W';
   };
-  for (const name of ['sgemm', 'activate', 'activationGradient', 'columnSums', 'sgdStep']) {
+  for (const name of ['sgemm', 'sgemmSgdStep', 'activate', 'activationGradient', 'columnSums', 'sgdStep']) {
     const original = target[name]!;
     originals.set(name, original);
     target[name] = (...args: unknown[]) => {

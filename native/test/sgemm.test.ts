@@ -107,6 +107,31 @@ describe.each(implementations)('sgemm (%s)', (_name, k) => {
     }
   }
 
+  it('an A with blank depths (MNIST-like: zero columns, 80% zeros) gives the product, in either layout', () => {
+    // 128 images of 28×28 with ink only in a centred blob, against 800 units: the first layer's x·W1ᵀ.
+    const [m, n, kk] = [128, 800, 784];
+    const u = random(9);
+    const x = new Float32Array(m * kk);
+    for (let i = 0; i < m; i++) {
+      for (let p = 0; p < kk; p++) {
+        const [row, col] = [Math.floor(p / 28), p % 28];
+        const inBlob = (row - 14) ** 2 + (col - 14) ** 2 < 60 + 40 * u();
+        x[i * kk + p] = inBlob && u() > 0 ? u() + 0.5 : 0;
+      }
+    }
+    const xT = new Float32Array(kk * m);
+    for (let i = 0; i < m; i++) for (let p = 0; p < kk; p++) xT[p * m + i] = x[i * kk + p]!;
+    const W = filled(n * kk, 10);
+    const expected = reference(false, true, m, n, kk, 1, x, kk, W, kk, 0, new Float32Array(m * n), n);
+    for (const transA of [false, true]) {
+      const C = new Float32Array(m * n);
+      k.sgemm(m, n, kk, transA ? xT : x, W, C, { transA, transB: true });
+      let worst = 0;
+      for (let i = 0; i < m * n; i++) worst = Math.max(worst, Math.abs(C[i]! - expected[i]!));
+      expect(worst).toBeLessThan(2e-5 * Math.sqrt(kk));
+    }
+  });
+
   it('beta = 0 ignores NaN already in C; alpha = 0 only scales C', () => {
     // Small, and large enough for several K blocks, edge tiles and threads.
     for (const [m, n, kk] of [

@@ -28,6 +28,7 @@ const identity = (n: number) => Float64Array.from({ length: n * n }, (_, i) => (
 /** A small valid call of every declared kernel (the type makes a new kernel need one). */
 const VALID: { [N in KernelName]: () => KernelArgs<N> } = {
   sgemm: () => [false, true, 2, 3, 4, 1, f32(8), 4, f32(12), 4, 0, f32(6), 3],
+  sgemmSgdStep: () => [true, false, 2, 3, 4, 1, f32(8), 2, f32(12), 3, f32(6), f32(6), 0.1, 0.9, 0],
   fillMediumTile: () => [1, 0, Int32Array.of(0, 1, 2), 0, 2, Int32Array.of(4, 5, 6), 1, 3, f32(4), f32(4)],
   mediumFields: () => [
     1,

@@ -195,6 +195,41 @@ export class Kernels {
     this.call('sgdStep', ...args);
   }
 
+  /**
+   * SGD with momentum on a parameter matrix p (m×n) whose gradient is the product G = alpha·op(A)·op(B) (a layer's
+   * δᵀ·h): v = momentum·v + (G + decay·p); p −= rate·v. The addon never stores G, and gives the same bits as
+   * `sgemm` into G followed by `sgdStep`.
+   */
+  sgemmSgdStep(
+    m: number,
+    n: number,
+    k: number,
+    A: Float32Array,
+    B: Float32Array,
+    step: { p: Float32Array; v: Float32Array; rate: number; momentum: number; decay: number },
+    product: Pick<SgemmOptions, 'transA' | 'transB' | 'alpha' | 'lda' | 'ldb'> = {},
+  ): void {
+    const [transA, transB, , , , alpha, , lda, , ldb] = gemmArgs(m, n, k, A, B, step.p, product);
+    this.call(
+      'sgemmSgdStep',
+      transA,
+      transB,
+      m,
+      n,
+      k,
+      alpha,
+      A,
+      lda,
+      B,
+      ldb,
+      step.p,
+      step.v,
+      step.rate,
+      step.momentum,
+      step.decay,
+    );
+  }
+
   /** Adam in place, with the bias corrections c1 = 1 − β1^t and c2 = 1 − β2^t of the current step. */
   adamStep(
     p: Float32Array,

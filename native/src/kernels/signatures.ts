@@ -29,7 +29,7 @@ export const SIGNATURES = {
     doc: 'C = alpha·op(A)·op(B) + beta·C, row-major, views',
     typescript: 'row loop in float64',
     native:
-      'BLIS-style packing; 12×32 AVX-512, 6×16 AVX2-FMA or portable micro-kernel picked at run time; rows or columns split over the pool',
+      'BLIS-style packing, depths where a panel of A is all zero left out; 12×32 AVX-512, 6×16 AVX2-FMA or portable micro-kernel picked at run time; rows or columns split over the pool',
     header: 'linalg/sgemm.h',
     call: 'opu::sgemm',
     async: true,
@@ -47,6 +47,30 @@ export const SIGNATURES = {
       ['beta', 'f32', { label: 'options.beta' }],
       ['C', 'Float32Array', { out: true }],
       ['ldc', 'i32', { label: 'options.ldc', min: 1 }],
+    ],
+  },
+  sgemmSgdStep: {
+    doc: 'sgdStep with g = alpha·op(A)·op(B) (a weight gradient δᵀ·h), g never stored',
+    typescript: 'sgemm into a scratch G, then sgdStep',
+    native: 'sgemm’s driver, the step in the micro-kernel’s epilogue: the bits of sgemm then sgdStep',
+    header: 'linalg/sgemm.h',
+    call: 'opu::sgemmSgdStep',
+    params: [
+      ['transA', 'bool', { label: 'product.transA' }],
+      ['transB', 'bool', { label: 'product.transB' }],
+      ['m', 'i32'],
+      ['n', 'i32'],
+      ['k', 'i32'],
+      ['alpha', 'f32', { label: 'product.alpha' }],
+      ['A', 'Float32Array'],
+      ['lda', 'i32', { label: 'product.lda', min: 1 }],
+      ['B', 'Float32Array'],
+      ['ldb', 'i32', { label: 'product.ldb', min: 1 }],
+      ['p', 'Float32Array', { out: true }],
+      ['v', 'Float32Array', { out: true }],
+      ['rate', 'f32'],
+      ['momentum', 'f32'],
+      ['decay', 'f32'],
     ],
   },
   fillMediumTile: {
@@ -313,6 +337,16 @@ export const SIGNATURES = {
 /** Per kernel, what its arguments must satisfy together (shapes, ranges); run after every argument's own kind. */
 export const CHECKS: { [N in KernelName]?: (...args: KernelArgs<N>) => void } = {
   sgemm: gemmShapes,
+  sgemmSgdStep(transA, transB, m, n, k, alpha, A, lda, B, ldb, p, v) {
+    gemmShapes(transA, transB, m, n, k, alpha, A, lda, B, ldb, 0, p, n);
+    if (p.length !== m * n) {
+      throw new KernelArgumentError(`has ${p.length} elements, the gradient is ${m} × ${n}`, {
+        field: 'p',
+        fix: 'pass the whole parameter matrix, m × n row-major',
+      });
+    }
+    sameLengthArgs({ p, v });
+  },
   fillMediumTile(_seed, _epoch, pixels, p0, p1, mirrors, q0, q1, re, im) {
     rangeArg(p0, p1, pixels.length, 'p0', 'p1');
     rangeArg(q0, q1, mirrors.length, 'q0', 'q1');

@@ -1,5 +1,5 @@
 import { choleskyFactorTs, choleskySolveTs, dgemmTs, svdTs, symmetricEigenTs, thinQrTs } from '../linalg/dense.js';
-import { sgemmTs } from '../linalg/sgemm.js';
+import { sgemmSgdStepTs, sgemmTs } from '../linalg/sgemm.js';
 import { cameraExposeTs } from '../optics/camera.js';
 import { fillMediumTileTs, mediumFieldsTs } from '../optics/medium.js';
 import { activateTs, activationGradientTs, adamStepTs, columnSumsTs, sgdStepTs } from '../training/elementwise.js';
@@ -8,6 +8,7 @@ import type { KernelImplementation } from './signatures.js';
 /** The TypeScript kernels: the fallback, and the reference the native ones are tested against. */
 export const typescriptImplementation: KernelImplementation = {
   sgemm: sgemmTs,
+  sgemmSgdStep: sgemmSgdStepTs,
   fillMediumTile: fillMediumTileTs,
   mediumFields: mediumFieldsTs,
   cameraExpose: cameraExposeTs,

@@ -3,6 +3,7 @@
  * walks contiguous memory for every transpose combination.
  */
 import type { KernelFunction } from '../kernels/signatures.js';
+import { sgdStepTs } from '../training/elementwise.js';
 
 export const sgemmTs: KernelFunction<'sgemm'> = (transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc) => {
   for (let i = 0; i < m; i++) {
@@ -35,4 +36,27 @@ export const sgemmTs: KernelFunction<'sgemm'> = (transA, transB, m, n, k, alpha,
     const row = i * ldc;
     for (let j = 0; j < n; j++) C[row + j]! += alpha * acc[j]!;
   }
+};
+
+/** The gradient G = alpha·op(A)·op(B) into a scratch array, then the SGD step with it (C++ fuses the two). */
+export const sgemmSgdStepTs: KernelFunction<'sgemmSgdStep'> = (
+  transA,
+  transB,
+  m,
+  n,
+  k,
+  alpha,
+  A,
+  lda,
+  B,
+  ldb,
+  p,
+  v,
+  rate,
+  momentum,
+  decay,
+) => {
+  const gradient = new Float32Array(m * n);
+  sgemmTs(transA, transB, m, n, k, alpha, A, lda, B, ldb, 0, gradient, n);
+  sgdStepTs(p, gradient, v, rate, momentum, decay);
 };

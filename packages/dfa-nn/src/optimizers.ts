@@ -66,12 +66,7 @@ export class Optimizer {
   /** `learningRate` scales this step (schedules pass their current rate). */
   step(param: Float32Array, grad: Float32Array, learningRate: number, decay: boolean): void {
     const o = this.options;
-    let s = this.#state.get(param);
-    if (!s) {
-      s = { m: new Float32Array(param.length), v: new Float32Array(param.length), t: 0 };
-      this.#state.set(param, s);
-    }
-    s.t++;
+    const s = this.#stepState(param);
     const wd = decay ? o.weightDecay : 0;
     if (o.name === 'sgd') {
       kernels.sgdStep(param, grad, s.m, learningRate, o.momentum, wd);
@@ -93,6 +88,58 @@ export class Optimizer {
       }
     }
   }
+
+  /**
+   * The step of a weight matrix (outputs × inputs) from its gradient given as the product δᵀ·h: SGD applies it
+   * without storing the gradient (kernels.sgemmSgdStep, the same numbers as computing it first); the others compute
+   * it into `scratch` (outputs × inputs) and step.
+   */
+  stepWeights(
+    weights: Float32Array,
+    gradient: WeightGradientProduct,
+    scratch: Float32Array,
+    learningRate: number,
+  ): void {
+    const o = this.options;
+    const outputs = gradient.delta.length / gradient.rows;
+    const inputs = gradient.input.length / gradient.rows;
+    if (o.name !== 'sgd') {
+      kernels.sgemm(outputs, inputs, gradient.rows, gradient.delta, gradient.input, scratch, { transA: true });
+      this.step(weights, scratch, learningRate, true);
+      return;
+    }
+    const s = this.#stepState(weights);
+    kernels.sgemmSgdStep(
+      outputs,
+      inputs,
+      gradient.rows,
+      gradient.delta,
+      gradient.input,
+      { p: weights, v: s.m, rate: learningRate, momentum: o.momentum, decay: o.weightDecay },
+      { transA: true },
+    );
+  }
+
+  /** The state of a parameter array, created at its first step, its step count advanced. */
+  #stepState(param: Float32Array): { m: Float32Array; v: Float32Array; t: number } {
+    let s = this.#state.get(param);
+    if (!s) {
+      s = { m: new Float32Array(param.length), v: new Float32Array(param.length), t: 0 };
+      this.#state.set(param, s);
+    }
+    s.t++;
+    return s;
+  }
+}
+
+/**
+ * A weight matrix's gradient as the product δᵀ·h of a batch's deltas (rows × outputs) and the layer's inputs
+ * (rows × inputs), both row-major.
+ */
+export interface WeightGradientProduct {
+  rows: number;
+  delta: Float32Array;
+  input: Float32Array;
 }
 
 export type Schedule = (epoch: number) => number;

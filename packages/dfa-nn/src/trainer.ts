@@ -156,18 +156,23 @@ export class Trainer {
 
   /** One optimization step on a batch; returns its summed loss and misclassifications. */
   async trainBatch(x: Float32Array, labels: Uint8Array, epoch = 0): Promise<BatchResult> {
-    const { gradients, loss, logits } = await this.#gradients(x, labels, this.#workspaces[0]!);
-    this.#update(gradients, epoch);
-    return { loss, errors: misclassified(logits, labels) };
+    const workspace = this.#workspaces[0]!;
+    const { pass, logits, total, error } = this.#forwardLoss(x, labels, workspace);
+    this.#update(pass, await this.#deltas(pass, error, workspace), workspace, epoch);
+    return { loss: total, errors: misclassified(logits, labels) };
   }
 
-  #update(gradients: ({ weights: Float32Array; bias: Float32Array } | undefined)[], epoch: number): void {
+  /** Steps every layer with a δ along δ_lᵀ·h_{l−1} and Σ δ_l (the optimizer takes the weights' product as is). */
+  #update(pass: ForwardPass, deltas: (Float32Array | undefined)[], workspace: Workspace, epoch: number): void {
     const rate = this.schedule ? this.schedule(epoch) : this.optimizer.options.learningRate;
     this.model.layers.forEach((layer, l) => {
-      const g = gradients[l];
-      if (!g) return;
-      this.optimizer.step(layer.weights, g.weights, rate, true);
-      this.optimizer.step(layer.bias, g.bias, rate, false);
+      const delta = deltas[l];
+      if (!delta) return;
+      const scratch = workspace.get(`gradW${l}`, layer.weights.length);
+      this.optimizer.stepWeights(layer.weights, { rows: pass.rows, delta, input: pass.post[l]! }, scratch, rate);
+      const bias = workspace.get(`gradB${l}`, layer.outputs);
+      kernels.columnSums(delta, pass.rows, layer.outputs, bias);
+      this.optimizer.step(layer.bias, bias, rate, false);
     });
   }
 
@@ -355,7 +360,7 @@ export class Trainer {
 
   async #finishBatch(batch: InFlightBatch, epoch: number): Promise<BatchResult> {
     this.#feedbackDeltas(batch.pass, await batch.projection, batch.deltas, batch.workspace);
-    this.#update(this.#weightGradients(batch.pass, batch.deltas, batch.workspace), epoch);
+    this.#update(batch.pass, batch.deltas, batch.workspace, epoch);
     return batch.result;
   }
 

@@ -47,6 +47,31 @@ describe('optimizers, three steps against the update rules written out in float6
     });
   }
 
+  it.each(['sgd', 'adam', 'rmsprop'] as const)(
+    '%s: stepWeights from the product δᵀ·h moves the weights as step with δᵀ·h written out, three steps',
+    (name) => {
+      const [rows, outputs, inputs] = [16, 9, 13];
+      const options = { name, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01 };
+      const [fromProduct, fromGradient] = [new Optimizer(options), new Optimizer(options)];
+      const [a, b] = [values(outputs * inputs, 6), values(outputs * inputs, 6)];
+      for (let t = 0; t < 3; t++) {
+        const gradient = { rows, delta: values(rows * outputs, 7 + t), input: values(rows * inputs, 10 + t) };
+        fromProduct.stepWeights(a, gradient, new Float32Array(outputs * inputs), 0.1);
+        // δᵀ·h written out, rounded to float32 once as sgemm's result is.
+        const g = new Float32Array(outputs * inputs);
+        for (let o = 0; o < outputs; o++) {
+          for (let i = 0; i < inputs; i++) {
+            let sum = 0;
+            for (let r = 0; r < rows; r++) sum += gradient.delta[r * outputs + o]! * gradient.input[r * inputs + i]!;
+            g[o * inputs + i] = sum;
+          }
+        }
+        fromGradient.step(b, g, 0.1, true);
+        for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 5);
+      }
+    },
+  );
+
   it('weight decay applies to weights, not to biases', () => {
     const bias = values(n, 5);
     const before = bias.slice();

@@ -63,6 +63,44 @@ struct SgemmCall {
   auto operator()() const { return opu::sgemm(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc); }
 };
 
+// sgemmSgdStep(transA, transB, m, n, k, alpha, A, lda, B, ldb, p, v, rate, momentum, decay)
+struct SgemmSgdStepCall {
+  bool transA;
+  bool transB;
+  int m;
+  int n;
+  int k;
+  float alpha;
+  const float* A;
+  int lda;
+  const float* B;
+  int ldb;
+  float* p;
+  float* v;
+  float rate;
+  float momentum;
+  float decay;
+
+  explicit SgemmSgdStepCall(const Napi::CallbackInfo& info)
+      : transA(toBool(info[0])),
+        transB(toBool(info[1])),
+        m(toI32(info[2])),
+        n(toI32(info[3])),
+        k(toI32(info[4])),
+        alpha(toF32(info[5])),
+        A(data<const float>(info[6])),
+        lda(toI32(info[7])),
+        B(data<const float>(info[8])),
+        ldb(toI32(info[9])),
+        p(data<float>(info[10])),
+        v(data<float>(info[11])),
+        rate(toF32(info[12])),
+        momentum(toF32(info[13])),
+        decay(toF32(info[14])) {}
+  auto operator()() const { return opu::sgemmSgdStep(transA, transB, m, n, k, alpha, A, lda, B, ldb, p, v, rate,
+                                                     momentum, decay); }
+};
+
 // fillMediumTile(seed, epoch, pixels, p0, p1, mirrors, q0, q1, re, im)
 struct FillMediumTileCall {
   uint32_t seed;
@@ -385,11 +423,12 @@ struct SvdCall {
 };
 
 inline constexpr const char* kSignature =
-    "sgemm(bool,bool,i32,i32,i32,f32,Float32Array,i32,Float32Array,i32,f32,Float32Array,i32);fillMediumTile(u32,u32,Int32Array,i32,i32,Int32Array,i32,i32,Float32Array,Float32Array);mediumFields(u32,u32,Int32Array,Int32Array,Uint8Array,i32,Float32Array,Float32Array,i32,Float32Array,Float32Array);cameraExpose(opu::CameraModel{u32,f64,f64,f64,f64,f64,f64,f64,bool},Float32Array,i32,Int32Array,Float64Array,u32,Float64Array,Uint8Array|Uint16Array,Uint32Array);sgdStep(Float32Array,Float32Array,Float32Array,f32,f32,f32);adamStep(Float32Array,Float32Array,Float32Array,Float32Array,f32,f32,f32,f32,f32,f32,f32);activate(i32,f32,Float32Array,Float32Array);activationGradient(i32,f32,Float32Array,i32,f32,Float32Array,Float32Array,Float32Array,i32,i32);columnSums(Float32Array,i32,i32,Float32Array);dgemm(bool,bool,i32,i32,i32,f64,Float64Array,i32,Float64Array,i32,f64,Float64Array,i32);choleskyFactor(Float64Array,i32)bool;choleskySolve(Float64Array,i32,Float64Array,i32);thinQr(Float64Array,i32,i32,Float64Array,Float64Array);symmetricEigen(Float64Array,i32,Float64Array,Float64Array);svd(Float64Array,i32,i32,Float64Array,Float64Array,Float64Array)";
+    "sgemm(bool,bool,i32,i32,i32,f32,Float32Array,i32,Float32Array,i32,f32,Float32Array,i32);sgemmSgdStep(bool,bool,i32,i32,i32,f32,Float32Array,i32,Float32Array,i32,Float32Array,Float32Array,f32,f32,f32);fillMediumTile(u32,u32,Int32Array,i32,i32,Int32Array,i32,i32,Float32Array,Float32Array);mediumFields(u32,u32,Int32Array,Int32Array,Uint8Array,i32,Float32Array,Float32Array,i32,Float32Array,Float32Array);cameraExpose(opu::CameraModel{u32,f64,f64,f64,f64,f64,f64,f64,bool},Float32Array,i32,Int32Array,Float64Array,u32,Float64Array,Uint8Array|Uint16Array,Uint32Array);sgdStep(Float32Array,Float32Array,Float32Array,f32,f32,f32);adamStep(Float32Array,Float32Array,Float32Array,Float32Array,f32,f32,f32,f32,f32,f32,f32);activate(i32,f32,Float32Array,Float32Array);activationGradient(i32,f32,Float32Array,i32,f32,Float32Array,Float32Array,Float32Array,i32,i32);columnSums(Float32Array,i32,i32,Float32Array);dgemm(bool,bool,i32,i32,i32,f64,Float64Array,i32,Float64Array,i32,f64,Float64Array,i32);choleskyFactor(Float64Array,i32)bool;choleskySolve(Float64Array,i32,Float64Array,i32);thinQr(Float64Array,i32,i32,Float64Array,Float64Array);symmetricEigen(Float64Array,i32,Float64Array,Float64Array);svd(Float64Array,i32,i32,Float64Array,Float64Array,Float64Array)";
 
 inline void registerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, callSync<SgemmCall>));
   exports.Set("sgemmAsync", Napi::Function::New(env, callAsync<SgemmCall>));
+  exports.Set("sgemmSgdStep", Napi::Function::New(env, callSync<SgemmSgdStepCall>));
   exports.Set("fillMediumTile", Napi::Function::New(env, callSync<FillMediumTileCall>));
   exports.Set("mediumFields", Napi::Function::New(env, callSync<MediumFieldsCall>));
   exports.Set("mediumFieldsAsync", Napi::Function::New(env, callAsync<MediumFieldsCall>));

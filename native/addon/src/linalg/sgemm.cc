@@ -13,4 +13,9 @@ void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const flo
   gemm::gemm<float>(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+void sgemmSgdStep(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda, const float* B,
+                  int ldb, float* p, float* v, float rate, float momentum, float decay) {
+  gemm::gemmSgdStep<float>(transA, transB, m, n, k, alpha, A, lda, B, ldb, p, v, rate, momentum, decay);
+}
+
 }  // namespace opu

@@ -7,6 +7,11 @@ namespace opu {
 void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
            float beta, float* C, int ldc);
 
+// The momentum-SGD step of p (m×n, row-major) whose gradient is G = alpha·op(A)·op(B), without storing G:
+// v = momentum·v + (G + decay·p); p −= rate·v, the same bits as sgemm into G followed by sgdStep.
+void sgemmSgdStep(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda, const float* B,
+                  int ldb, float* p, float* v, float rate, float momentum, float decay);
+
 // Which micro-kernel runs: "avx512f", "avx2-fma" or "portable".
 const char* sgemmPath();
 

@@ -22,8 +22,11 @@ def describe():
     except ImportError:
         known = None
     parts = []
+    known_directories = {os.path.dirname(path) for path in known or {}}
     for path in loaded_blas():
         info = (known or {}).get(path)
+        if not info and os.path.dirname(path) in known_directories:
+            continue  # the libblas.so.3 front of the library threadpoolctl names
         if info:
             parts.append(f"{info['internal_api']} {info.get('version')} ({info.get('architecture')} kernel, "
                          f"{info.get('num_threads')} threads, {path})")

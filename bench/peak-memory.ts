@@ -3,9 +3,9 @@
  * transmission matrix (6.4 GB as complex64) is never stored, acquires a batch of half-lit frames.
  * Prints one JSON line.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { packDmdFrames, seededUniform } from 'opu-core';
 import { SimulatedOpuDevice } from 'opu-sim';
+import { peakRssMb } from './peak-rss.js';
 
 const inputs = Number(process.argv[2] ?? 20_000);
 const outputs = Number(process.argv[3] ?? 40_000);
@@ -32,18 +32,6 @@ console.log(
     outputs: shot.widthPx * shot.heightPx,
     frames,
     seconds,
-    peakRssMb: peakRssKb() / 1024,
+    peakRssMb: peakRssMb(),
   }),
 );
-
-/**
- * Linux's VmHWM belongs to this program's address space; getrusage's maxrss survives exec and so can report the
- * parent's RSS at fork time (the benchmark runner's, hundreds of MB) instead of this process's own.
- */
-function peakRssKb(): number {
-  if (existsSync('/proc/self/status')) {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (match) return Number(match[1]);
-  }
-  return process.resourceUsage().maxRSS;
-}

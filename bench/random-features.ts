@@ -2,7 +2,8 @@
  * Optical random features on MNIST: test error of |Rx|² features (simulated OPU, default realistic camera) + ridge
  * for 1 000 to 20 000 features on the full 60 000/10 000 split, with the time of each step, against a linear ridge
  * classifier on the pixels and exact kernel ridge (the features' kernel, i.e. infinitely many features, and an RBF
- * kernel) on a training subset. About 4 minutes on 2 cores. Returns markdown lines and an SVG plot.
+ * kernel) on a training subset. About 6 minutes on 2 cores. Returns markdown lines and an SVG plot. Run it alone in
+ * a process (bench/random-features-process.ts): the peak RSS it reports is the process's.
  */
 
 import { type Dataset, loadMnist, subset } from 'dfa-nn';
@@ -10,6 +11,7 @@ import { Opu } from 'opu-core';
 import { evaluateKernelRidge, evaluateLinearRidge, evaluateOpticalRandomFeatures } from 'opu-learn';
 import { plot } from 'opu-report';
 import { SimulatedOpuDevice } from 'opu-sim';
+import { peakRssMb } from './peak-rss.js';
 
 export interface RandomFeaturesBenchmarkOptions {
   trainRows: number;
@@ -35,7 +37,7 @@ export async function randomFeaturesBenchmark(
   const train = loadMnist('train', options.trainRows);
   const test = loadMnist('test', options.testRows);
   const largest = Math.max(...options.featureCounts);
-  console.log(`random features: ${train.rows} training images, up to ${largest} features …`);
+  console.error(`random features: ${train.rows} training images, up to ${largest} features …`);
   await using opu = await Opu.open(new SimulatedOpuDevice({ options: { seed: 21 } }), {
     inputs: train.features,
     outputs: largest,
@@ -51,7 +53,7 @@ export async function randomFeaturesBenchmark(
     onProgress: (message) => {
       if (performance.now() - lastReport < 10_000 && !message.includes('features')) return;
       lastReport = performance.now();
-      console.log(`  ${message}`);
+      console.error(`  ${message}`);
     },
   });
   const linear = evaluateLinearRidge(train, test);
@@ -70,13 +72,18 @@ export async function randomFeaturesBenchmark(
     ridge: { tolerance: 1e-2 },
   });
 
+  const peakMb = peakRssMb();
   const lines = [
     '## Optical random features on MNIST',
     '',
     `Binarized pixels (> 0.25) on a simulated OPU (default 8-bit camera), features |Rx|² divided by the lit count ` +
       `and standardized, ridge classifier with λ = 0.2 × features, CG to a 1e-2 residual (docs/random-features.md). ${train.rows} training and ` +
       `${test.rows} test images; measuring ${train.rows + test.rows} images × ${largest} features took ` +
-      `${seconds(optical.transformMs)}; smaller counts are the first camera pixels of that measurement.`,
+      `${seconds(optical.transformMs)}; smaller counts are the first camera pixels of that measurement. The features ` +
+      `are never stored whole: the training features stream into their ${largest}² Gram matrix ` +
+      `(${seconds(optical.gramMs)}, shared by every fit), the test features into predictions; the train error is ` +
+      `that of a second measurement of the training images. Peak RSS of the whole benchmark (its own process): ` +
+      `**${(peakMb / 1024).toFixed(2)} GB**.`,
     '',
     '| features | test error | train error | solver | fit |',
     '|---:|---:|---:|---|---:|',

@@ -1,3 +1,4 @@
+export { type CentredGram, FeatureGramAccumulator, standardizeGram } from './feature-gram.js';
 export {
   fitKernelRidge,
   type KernelName,
@@ -14,6 +15,7 @@ export {
   fitStandardization,
   opticalKernel,
   opticalKernelSamplingStd,
+  opticalRandomFeatureBlocks,
   opticalRandomFeatures,
   type RandomFeatureOptions,
   standardize,
@@ -43,6 +45,7 @@ export {
   classificationError,
   DIRECT_SOLVE_LIMIT,
   fitRidge,
+  fitRidgeOnGram,
   oneHot,
   predictRidge,
   type RidgeDiagnostics,

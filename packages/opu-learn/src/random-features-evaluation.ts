@@ -1,13 +1,16 @@
 import type { Dataset } from 'dfa-nn';
 import { ArgumentError, type CostTally, type IntensityFeatures } from 'opu-core';
+import { FeatureGramAccumulator, standardizeGram } from './feature-gram.js';
 import { fitKernelRidge, type KernelName, predictKernelRidge } from './kernel-ridge.js';
-import { binarize, fitStandardization, opticalRandomFeatures, standardize } from './random-features.js';
+import { binarize, opticalRandomFeatureBlocks, type RandomFeatureOptions } from './random-features.js';
 import {
   classificationError,
   fitRidge,
+  fitRidgeOnGram,
   oneHot,
   predictRidge,
   type RidgeDiagnostics,
+  type RidgeFit,
   type RidgeOptions,
 } from './ridge.js';
 
@@ -57,9 +60,17 @@ export interface FeatureCountResult {
 export interface OpticalEvaluation {
   /** Wall time of measuring the features of the training and test sets at the largest count. */
   transformMs: number;
+  /** Wall time of accumulating the training features' Gram matrix at the largest count (shared by every fit). */
+  gramMs: number;
   results: FeatureCountResult[];
 }
 
+/**
+ * The features are never stored whole (60 000 × 20 000 of them are 4.8 GB): the training features stream into their
+ * centred Gram matrix (largest² floats, which holds every smaller count's as its leading block), the fits solve on
+ * it (fitRidgeOnGram), and the test features stream into predictions. The training error is that of a second
+ * measurement of the training images, streamed the same way: its camera noise is not the fitted one.
+ */
 export async function evaluateOpticalRandomFeatures(options: OpticalEvaluationOptions): Promise<OpticalEvaluation> {
   const { operator, train, test } = options;
   const counts = [...options.featureCounts].sort((a, b) => a - b);
@@ -78,34 +89,78 @@ export async function evaluateOpticalRandomFeatures(options: OpticalEvaluationOp
     onProgress: ({ rowsDone, rowsPlanned }: { rowsDone: number; rowsPlanned: number }) =>
       report(`measured ${rowsDone}/${rowsPlanned} rows`),
   };
-  const started = performance.now();
   const all = operator.outputs;
-  const trainFeatures = await opticalRandomFeatures(operator, train.x, train.rows, featureOptions);
-  const testFeatures = await opticalRandomFeatures(operator, test.x, test.rows, featureOptions);
-  const transformMs = performance.now() - started;
-  const y = oneHot(train.labels, train.classes);
-  const results: FeatureCountResult[] = [];
-  for (const m of counts) {
-    // The largest count is fitted last, on the measured arrays themselves: no copy of the biggest matrices.
-    const fTrain = m === all ? trainFeatures : firstColumns(trainFeatures, train.rows, all, m);
-    const fTest = m === all ? testFeatures : firstColumns(testFeatures, test.rows, all, m);
-    const fitStarted = performance.now();
-    const standardization = fitStandardization(fTrain, train.rows, m);
-    standardize(standardization, fTrain, train.rows);
-    const fit = fitRidge(fTrain, train.rows, m, y, train.classes, (options.relativeLambda ?? 0.2) * m, options.ridge);
-    const fitMs = performance.now() - fitStarted;
-    standardize(standardization, fTest, test.rows);
-    const result = {
-      features: m,
-      testError: classificationError(predictRidge(fit, fTest, test.rows), test.labels, test.classes),
-      trainError: classificationError(predictRidge(fit, fTrain, train.rows), train.labels, train.classes),
-      fitMs,
-      diagnostics: fit.diagnostics,
-    };
-    report(`${m} features: test error ${(100 * result.testError).toFixed(2)}%`);
-    results.push(result);
+  const classes = train.classes;
+  const y = oneHot(train.labels, classes);
+  const yMeans = new Float64Array(classes);
+  for (let i = 0; i < y.length; i++) yMeans[i % classes]! += y[i]! / train.rows;
+
+  const started = performance.now();
+  let gramMs = 0;
+  const accumulator = new FeatureGramAccumulator(largest, classes, yMeans);
+  for await (const block of opticalRandomFeatureBlocks(operator, train.x, train.rows, featureOptions)) {
+    const gramStarted = performance.now();
+    const targets = y.subarray(block.firstRow * classes, (block.firstRow + block.rows) * classes);
+    accumulator.add(block.features, block.rows, all, targets);
+    gramMs += performance.now() - gramStarted;
   }
-  return { transformMs, results };
+  const gramStarted = performance.now();
+  const gram = accumulator.finish();
+  const standardization = standardizeGram(gram);
+  gramMs += performance.now() - gramStarted;
+
+  const fits = counts.map((m) => {
+    const fitStarted = performance.now();
+    const fit = rawFeatureFit(
+      fitRidgeOnGram(gram, m, (options.relativeLambda ?? 0.2) * m, options.ridge),
+      standardization,
+    );
+    const fitMs = performance.now() - fitStarted;
+    report(`${m} features: fitted (${fit.diagnostics?.solver}, ${fit.diagnostics?.iterations} iterations)`);
+    return { fit, fitMs };
+  });
+  const testErrors = await streamedErrors(operator, test, fits, featureOptions);
+  const transformMs = performance.now() - started - gramMs - fits.reduce((s, f) => s + f.fitMs, 0);
+  const trainErrors = await streamedErrors(operator, train, fits, featureOptions);
+  const results = counts.map((m, k) => {
+    const { fit, fitMs } = fits[k]!;
+    report(`${m} features: test error ${(100 * testErrors[k]!).toFixed(2)}%`);
+    return { features: m, testError: testErrors[k]!, trainError: trainErrors[k]!, fitMs, diagnostics: fit.diagnostics };
+  });
+  return { transformMs, gramMs, results };
+}
+
+/** The fit on standardized features as one on the raw features: W = D·W_s, b = b_s − Wᵀμ. */
+function rawFeatureFit(fit: RidgeFit, s: { means: Float32Array; scales: Float32Array }): RidgeFit {
+  const { features, targets } = fit;
+  const weights = new Float32Array(features * targets);
+  const bias = Float64Array.from(fit.bias);
+  for (let j = 0; j < features; j++) {
+    for (let c = 0; c < targets; c++) {
+      const w = fit.weights[j * targets + c]! * s.scales[j]!;
+      weights[j * targets + c] = w;
+      bias[c]! -= w * s.means[j]!;
+    }
+  }
+  return { ...fit, weights, bias: Float32Array.from(bias) };
+}
+
+/** Classification error of each fit (on the first fit.features features) over `data`, its features streamed. */
+async function streamedErrors(
+  operator: IntensityFeatures,
+  data: Dataset,
+  fits: { fit: RidgeFit }[],
+  featureOptions: RandomFeatureOptions,
+): Promise<number[]> {
+  const wrong = fits.map(() => 0);
+  for await (const block of opticalRandomFeatureBlocks(operator, data.x, data.rows, featureOptions)) {
+    const labels = data.labels.subarray(block.firstRow, block.firstRow + block.rows);
+    fits.forEach(({ fit }, k) => {
+      const x = firstColumns(block.features, block.rows, operator.outputs, fit.features);
+      wrong[k]! += classificationError(predictRidge(fit, x, block.rows), labels, data.classes) * block.rows;
+    });
+  }
+  return wrong.map((w) => (data.rows === 0 ? 0 : w / data.rows));
 }
 
 export interface BaselineResult {
@@ -153,6 +208,7 @@ export function evaluateKernelRidge(
 }
 
 function firstColumns(x: Float32Array, rows: number, cols: number, keep: number): Float32Array {
+  if (keep === cols) return x;
   const out = new Float32Array(rows * keep);
   for (let r = 0; r < rows; r++) out.set(x.subarray(r * cols, r * cols + keep), r * keep);
   return out;

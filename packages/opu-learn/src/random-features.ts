@@ -67,24 +67,41 @@ export async function opticalRandomFeatures(
   rows: number,
   options: RandomFeatureOptions = {},
 ): Promise<Float32Array> {
-  countArg(rows, 'rows', 0);
-  const { inputs, outputs } = operator;
-  const batchRows = countArg(options.batchRows ?? 1000, 'options.batchRows');
-  const bits = x instanceof Uint8Array ? bitsArg(x, rows, inputs) : binarize(x, rows, inputs, options);
-  const out = new Float32Array(rows * outputs);
-  for (let r0 = 0; r0 < rows; r0 += batchRows) {
-    const r1 = Math.min(rows, r0 + batchRows);
-    const result = await operator.transform(bits.subarray(r0 * inputs, r1 * inputs));
-    options.cost?.add(result.meta);
-    out.set(result.data, r0 * outputs);
-    if (options.perLitElement) divideByLitCount(bits, out, r0, r1, inputs, outputs);
-    options.onProgress?.({ rowsDone: r1, rowsPlanned: rows });
+  const out = new Float32Array(countArg(rows, 'rows', 0) * operator.outputs);
+  for await (const block of opticalRandomFeatureBlocks(operator, x, rows, options)) {
+    out.set(block.features, block.firstRow * operator.outputs);
   }
   return out;
 }
 
-function divideByLitCount(bits: Uint8Array, out: Float32Array, r0: number, r1: number, inputs: number, m: number) {
-  for (let r = r0; r < r1; r++) {
+/**
+ * The same features `batchRows` rows at a time, each block (rows × operator.outputs) handed over as it is measured
+ * and never kept: for consumers that reduce them (a Gram matrix, predictions) without storing rows × outputs floats.
+ */
+export async function* opticalRandomFeatureBlocks(
+  operator: IntensityFeatures,
+  x: Float32Array | Uint8Array,
+  rows: number,
+  options: RandomFeatureOptions = {},
+): AsyncGenerator<{ firstRow: number; rows: number; features: Float32Array }> {
+  countArg(rows, 'rows', 0);
+  const { inputs, outputs } = operator;
+  const batchRows = countArg(options.batchRows ?? 1000, 'options.batchRows');
+  const bits = x instanceof Uint8Array ? bitsArg(x, rows, inputs) : binarize(x, rows, inputs, options);
+  for (let r0 = 0; r0 < rows; r0 += batchRows) {
+    const r1 = Math.min(rows, r0 + batchRows);
+    const result = await operator.transform(bits.subarray(r0 * inputs, r1 * inputs));
+    options.cost?.add(result.meta);
+    const features = result.data;
+    if (options.perLitElement) divideByLitCount(bits.subarray(r0 * inputs, r1 * inputs), features, inputs, outputs);
+    options.onProgress?.({ rowsDone: r1, rowsPlanned: rows });
+    yield { firstRow: r0, rows: r1 - r0, features };
+  }
+}
+
+/** Divides each row of `out` (rows × m) by its lit count in `bits` (rows × inputs). */
+function divideByLitCount(bits: Uint8Array, out: Float32Array, inputs: number, m: number) {
+  for (let r = 0; r < bits.length / inputs; r++) {
     let lit = 0;
     for (let q = 0; q < inputs; q++) lit += bits[r * inputs + q]!;
     // A blank row has all-zero features (up to noise); dividing by 1 leaves them so.

@@ -1,5 +1,6 @@
 import { ArgumentError } from 'opu-core';
 import { kernels } from 'opu-native';
+import type { CentredGram } from './feature-gram.js';
 import { countArg, matrixArg, nonNegativeArg } from './matrix-args.js';
 
 export interface RidgeFit {
@@ -67,13 +68,7 @@ export function fitRidge(
   nonNegativeArg(lambda, 'lambda');
   const maxIterations = countArg(options.maxIterations ?? 300, 'options.maxIterations');
   const tolerance = nonNegativeArg(options.tolerance ?? 1e-3, 'options.tolerance');
-  const solver = options.solver ?? 'auto';
-  if (solver !== 'auto' && solver !== 'direct' && solver !== 'cg') {
-    throw new ArgumentError(`${String(solver)} is not a solver`, {
-      field: 'options.solver',
-      fix: "pass 'auto', 'direct' or 'cg'",
-    });
-  }
+  const solver = solverArg(options.solver);
   const xMeans = columnMeans(x, rows, features, 'x');
   const yMeans = columnMeans(y, rows, targets, 'y');
   const direct = solver === 'direct' || (solver === 'auto' && Math.min(rows, features) <= DIRECT_SOLVE_LIMIT);
@@ -275,33 +270,16 @@ function solveConjugateGradient(
       diagonal[j]! += d * d;
     }
   }
-  for (let j = 0; j < features; j++) {
-    if (!(diagonal[j]! > 0)) {
-      throw new ArgumentError(`feature ${j} is constant and lambda is 0: the system is singular`, {
-        field: 'lambda',
-        fix: 'pass lambda > 0 or drop constant features',
-      });
-    }
-  }
   // X̃ᵀY = XᵀỸ with Ỹ centred: centring Y (exactly, in double) keeps x̄'s large component out of the float32 product.
   const yCentred = new Float32Array(rows * targets);
   for (let i = 0; i < yCentred.length; i++) yCentred[i] = y[i]! - yMeans[i % targets]!;
   const rhs32 = new Float32Array(features * targets);
   kernels.sgemm(features, targets, rows, x, yCentred, rhs32, { transA: true });
-  const residual = Float64Array.from(rhs32);
-  const rhsNorms = columnNorms(residual, features, targets);
 
-  const weights = new Float64Array(features * targets);
-  const direction = new Float64Array(features * targets);
   const direction32 = new Float32Array(features * targets);
   const q = new Float32Array(rows * targets);
   const product32 = new Float32Array(features * targets);
-  const product = new Float64Array(features * targets);
-  const rz = new Float64Array(targets);
-  for (let i = 0; i < direction.length; i++) direction[i] = residual[i]! / diagonal[Math.floor(i / targets)]!;
-  for (let i = 0; i < direction.length; i++) rz[i % targets]! += residual[i]! * direction[i]!;
-
-  const applyNormalOperator = () => {
+  const applyNormalOperator = (direction: Float64Array, product: Float64Array) => {
     direction32.set(direction);
     const meanDotP = new Float64Array(targets);
     for (let i = 0; i < direction.length; i++)
@@ -319,11 +297,43 @@ function solveConjugateGradient(
       product[i] = product32[i]! - means[Math.floor(i / targets)]! * qSums[c]! + lambda * direction[i]!;
     }
   };
+  return conjugateGradient(Float64Array.from(rhs32), diagonal, targets, applyNormalOperator, maxIterations, tolerance);
+}
+
+/**
+ * Jacobi-preconditioned CG on A·W = rhs (features × targets), one independent recurrence per target; `apply` writes
+ * A·direction into product for all targets at once.
+ */
+function conjugateGradient(
+  rhs: Float64Array,
+  diagonal: Float64Array,
+  targets: number,
+  apply: (direction: Float64Array, product: Float64Array) => void,
+  maxIterations: number,
+  tolerance: number,
+): { weights: Float32Array; iterations: number; relativeResidual: number } {
+  const features = diagonal.length;
+  for (let j = 0; j < features; j++) {
+    if (!(diagonal[j]! > 0)) {
+      throw new ArgumentError(`feature ${j} is constant and lambda is 0: the system is singular`, {
+        field: 'lambda',
+        fix: 'pass lambda > 0 or drop constant features',
+      });
+    }
+  }
+  const residual = rhs;
+  const rhsNorms = columnNorms(residual, features, targets);
+  const weights = new Float64Array(features * targets);
+  const direction = new Float64Array(features * targets);
+  const product = new Float64Array(features * targets);
+  const rz = new Float64Array(targets);
+  for (let i = 0; i < direction.length; i++) direction[i] = residual[i]! / diagonal[Math.floor(i / targets)]!;
+  for (let i = 0; i < direction.length; i++) rz[i % targets]! += residual[i]! * direction[i]!;
 
   let relativeResidual = maxRatio(columnNorms(residual, features, targets), rhsNorms);
   let iterations = 0;
   while (iterations < maxIterations && relativeResidual > tolerance) {
-    applyNormalOperator();
+    apply(direction, product);
     const pAp = new Float64Array(targets);
     for (let i = 0; i < product.length; i++) pAp[i % targets]! += direction[i]! * product[i]!;
     const step = Array.from(pAp, (d, c) => (d > 0 ? rz[c]! / d : 0));
@@ -346,6 +356,70 @@ function solveConjugateGradient(
     relativeResidual = maxRatio(columnNorms(residual, features, targets), rhsNorms);
   }
   return { weights: Float32Array.from(weights), iterations, relativeResidual };
+}
+
+/**
+ * Ridge on the first `features` features of a centred Gram (see FeatureGramAccumulator), without the feature matrix:
+ * (X̃ᵀX̃ + λI)W = X̃ᵀỸ on the leading features × features block, by Cholesky when features ≤ DIRECT_SOLVE_LIMIT
+ * (or `solver: 'direct'`), else by the same Jacobi-preconditioned CG as fitRidge, whose products are then
+ * features² × targets instead of 2 × rows × features × targets.
+ */
+export function fitRidgeOnGram(g: CentredGram, features: number, lambda: number, options: RidgeOptions = {}): RidgeFit {
+  countArg(features, 'features');
+  if (features > g.features) {
+    throw new ArgumentError(`${features} is more than the Gram's ${g.features} features`, {
+      field: 'features',
+      fix: 'accumulate the Gram over at least as many features as the largest fit',
+    });
+  }
+  nonNegativeArg(lambda, 'lambda');
+  const maxIterations = countArg(options.maxIterations ?? 300, 'options.maxIterations');
+  const tolerance = nonNegativeArg(options.tolerance ?? 1e-3, 'options.tolerance');
+  const solver = solverArg(options.solver);
+  const stride = g.features;
+  const targets = g.targets;
+  const rhs = Float64Array.from(g.xty.subarray(0, features * targets));
+  let weights: Float32Array;
+  let diagnostics: RidgeDiagnostics;
+  if (solver === 'direct' || (solver === 'auto' && features <= DIRECT_SOLVE_LIMIT)) {
+    const a = new Float64Array(features * features);
+    for (let i = 0; i < features; i++) {
+      for (let j = 0; j < features; j++) a[i * features + j] = g.gram[i * stride + j]!;
+      a[i * features + i]! += lambda;
+    }
+    factorOrThrow(a, features);
+    kernels.choleskySolve(a, features, rhs, targets);
+    weights = Float32Array.from(rhs);
+    diagnostics = { solver: 'primal', iterations: 0, relativeResidual: 0 };
+  } else {
+    const diagonal = new Float64Array(features);
+    for (let j = 0; j < features; j++) diagonal[j] = g.gram[j * stride + j]! + lambda;
+    const direction32 = new Float32Array(features * targets);
+    const product32 = new Float32Array(features * targets);
+    const apply = (direction: Float64Array, product: Float64Array) => {
+      direction32.set(direction);
+      kernels.sgemm(features, targets, features, g.gram, direction32, product32, { lda: stride });
+      for (let i = 0; i < product.length; i++) product[i] = product32[i]! + lambda * direction[i]!;
+    };
+    const cg = conjugateGradient(rhs, diagonal, targets, apply, maxIterations, tolerance);
+    weights = cg.weights;
+    diagnostics = { solver: 'cg', iterations: cg.iterations, relativeResidual: cg.relativeResidual };
+  }
+  const bias = new Float32Array(targets);
+  for (let c = 0; c < targets; c++) {
+    let s = g.yMeans[c]!;
+    for (let j = 0; j < features; j++) s -= weights[j * targets + c]! * g.means[j]!;
+    bias[c] = s;
+  }
+  return { weights, bias, features, targets, diagnostics };
+}
+
+function solverArg(solver: RidgeOptions['solver']): 'auto' | 'direct' | 'cg' {
+  if (solver === undefined || solver === 'auto' || solver === 'direct' || solver === 'cg') return solver ?? 'auto';
+  throw new ArgumentError(`${String(solver)} is not a solver`, {
+    field: 'options.solver',
+    fix: "pass 'auto', 'direct' or 'cg'",
+  });
 }
 
 function columnNorms(m: Float64Array, rows: number, cols: number): Float64Array {

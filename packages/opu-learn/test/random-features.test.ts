@@ -4,14 +4,18 @@ import { IDEAL_CAMERA, type SimOptions, SimulatedOpuDevice } from 'opu-sim';
 import { describe, expect, it } from 'vitest';
 import {
   binarize,
+  classificationError,
   empiricalKernel,
   evaluateKernelRidge,
   evaluateLinearRidge,
   evaluateOpticalRandomFeatures,
+  fitRidge,
   fitStandardization,
+  oneHot,
   opticalKernel,
   opticalKernelSamplingStd,
   opticalRandomFeatures,
+  predictRidge,
   standardize,
 } from '../src/index.js';
 
@@ -158,5 +162,39 @@ describe('MNIST with optical random features + ridge', () => {
     expect(linear).toBeGreaterThan(many + 0.08);
     expect(exact).toBeLessThan(many);
     expect(exact).toBeGreaterThan(0.06);
+  });
+});
+
+describe('evaluateOpticalRandomFeatures streams the features', () => {
+  it('gives the errors of fitting the materialized, standardized feature matrix', async () => {
+    // The digital twin is deterministic: the second measurement of the training images (the train error) is the first.
+    const train = loadMnist('train', 600);
+    const test = loadMnist('test', 300);
+    const operator = new GaussianOperator(784, 2600, 5);
+    // 2600 > DIRECT_SOLVE_LIMIT: CG on the Gram, converged; the reference takes the exact dual Cholesky (600 rows).
+    const ridge = { tolerance: 1e-6, maxIterations: 1000 };
+    const streamed = await evaluateOpticalRandomFeatures({ operator, train, test, featureCounts: [400, 2600], ridge });
+    const trainFeatures = await opticalRandomFeatures(operator, train.x, train.rows, { perLitElement: true });
+    const testFeatures = await opticalRandomFeatures(operator, test.x, test.rows, { perLitElement: true });
+    for (const [k, m] of [400, 2600].entries()) {
+      const leading = (x: Float32Array, rows: number) => {
+        const out = new Float32Array(rows * m);
+        for (let r = 0; r < rows; r++) out.set(x.subarray(r * 2600, r * 2600 + m), r * m);
+        return out;
+      };
+      const a = leading(trainFeatures, train.rows);
+      const b = leading(testFeatures, test.rows);
+      const s = fitStandardization(a, train.rows, m);
+      standardize(s, a, train.rows);
+      standardize(s, b, test.rows);
+      const fit = fitRidge(a, train.rows, m, oneHot(train.labels, 10), 10, 0.2 * m, { solver: 'direct' });
+      const result = streamed.results[k]!;
+      expect(result.features).toBe(m);
+      expect(result.diagnostics?.solver).toBe(m === 400 ? 'primal' : 'cg');
+      expect(result.testError).toBe(classificationError(predictRidge(fit, b, test.rows), test.labels, 10));
+      expect(result.trainError).toBe(classificationError(predictRidge(fit, a, train.rows), train.labels, 10));
+    }
+    expect(streamed.results[1]!.testError).toBeLessThan(0.2);
+    expect(streamed.gramMs).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,15 @@
 import { ArgumentError, seededNormal } from 'opu-core';
 import { describe, expect, it } from 'vitest';
-import { classificationError, fitRidge, oneHot, predictRidge, type RidgeOptions } from '../src/index.js';
+import {
+  classificationError,
+  FeatureGramAccumulator,
+  fitRidge,
+  fitRidgeOnGram,
+  oneHot,
+  predictRidge,
+  type RidgeOptions,
+  standardizeGram,
+} from '../src/index.js';
 
 /** A regression problem whose features have large, unequal means and scales, so centring and the bias matter. */
 function problem(rows: number, features: number, targets: number, seed: number) {
@@ -123,6 +132,107 @@ describe('fitRidge', () => {
       1,
     );
     expect(() => predictRidge(fit, new Float32Array(5), 2)).toThrow(/^x:/);
+  });
+});
+
+/** The centred Gram of the first `features` of `stride` columns, streamed in blocks of the given row counts. */
+function streamedGram(x: Float32Array, stride: number, features: number, y: Float32Array, t: number, blocks: number[]) {
+  const rows = blocks.reduce((a, b) => a + b, 0);
+  const yMeans = new Float64Array(t);
+  for (let i = 0; i < rows * t; i++) yMeans[i % t]! += y[i]! / rows;
+  const accumulator = new FeatureGramAccumulator(features, t, yMeans);
+  let r0 = 0;
+  for (const b of blocks) {
+    accumulator.add(x.subarray(r0 * stride, (r0 + b) * stride), b, stride, y.subarray(r0 * t, (r0 + b) * t));
+    r0 += b;
+  }
+  return accumulator.finish();
+}
+
+describe('FeatureGramAccumulator', () => {
+  it('streams row blocks into the centred Gram and X̃ᵀỸ that Float64 sums over the whole matrix give', () => {
+    // More than 2048 features: the Gram's off-diagonal column blocks (computed above, mirrored below) are covered.
+    const rows = 40;
+    const stride = 2150;
+    const features = 2100;
+    const t = 2;
+    const { x, y } = problem(rows, stride, t, 4);
+    const g = streamedGram(x, stride, features, y, t, [7, 20, 13]);
+    const means = new Float64Array(features);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < features; j++) means[j]! += x[r * stride + j]! / rows;
+    const yMeans = [0, 1].map(
+      (c) => Array.from({ length: rows }, (_, r) => y[r * t + c]!).reduce((a, b) => a + b) / rows,
+    );
+    const centred = (r: number, j: number) => x[r * stride + j]! - means[j]!;
+    const gram = new Float64Array(features * features);
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < features; i++) {
+        const a = centred(r, i);
+        for (let j = 0; j < features; j++) gram[i * features + j]! += a * centred(r, j);
+      }
+    }
+    const xty = new Float64Array(features * t);
+    for (let r = 0; r < rows; r++)
+      for (let i = 0; i < features; i++)
+        for (let c = 0; c < t; c++) xty[i * t + c]! += centred(r, i) * (y[r * t + c]! - yMeans[c]!);
+    expect(relativeDistance(g.means, means)).toBeLessThan(1e-7);
+    expect(relativeDistance(g.gram, gram)).toBeLessThan(1e-5);
+    expect(relativeDistance(g.xty, xty)).toBeLessThan(1e-5);
+    for (let i = 0; i < features; i += 97)
+      for (let j = 0; j < i; j += 89) expect(g.gram[i * features + j]).toBe(g.gram[j * features + i]);
+    expect(g.rows).toBe(rows);
+    expect(() => new FeatureGramAccumulator(3, 2, new Float64Array(1))).toThrow(/^yMeans:/);
+  });
+
+  it('standardizeGram gives the Gram of fitStandardization’s standardized rows', () => {
+    const rows = 60;
+    const features = 12;
+    const { x, y } = problem(rows, features, 1, 6);
+    const g = streamedGram(x, features, features, y, 1, [60]);
+    const s = standardizeGram(g);
+    const z = x.map((v, i) => (v - s.means[i % features]!) * s.scales[i % features]!);
+    for (let j = 0; j < features; j++) {
+      let sum = 0;
+      let squares = 0;
+      for (let r = 0; r < rows; r++) {
+        sum += z[r * features + j]!;
+        squares += z[r * features + j]! ** 2;
+      }
+      expect(Math.abs(sum / rows)).toBeLessThan(1e-5);
+      expect(squares / rows).toBeCloseTo(1, 5);
+      expect(g.gram[j * features + j]! / rows).toBeCloseTo(1, 5);
+    }
+  });
+});
+
+describe('fitRidgeOnGram', () => {
+  const cases: [string, number, number, number, RidgeOptions][] = [
+    ['Cholesky on the leading block', 200, 40, 30, {}],
+    ['CG on the leading block', 200, 40, 30, { solver: 'cg', tolerance: 1e-7, maxIterations: 200 }],
+    ['CG with more features than rows', 40, 60, 60, { solver: 'cg', tolerance: 1e-7, maxIterations: 300 }],
+  ];
+  for (const [name, rows, stride, features, options] of cases) {
+    it(`matches an independent Float64 normal-equations solve on the materialized features: ${name}`, () => {
+      const targets = 3;
+      const lambda = 5;
+      const { x, y } = problem(rows, stride, targets, rows + stride);
+      const g = streamedGram(x, stride, stride, y, targets, [Math.floor(rows / 3), rows - Math.floor(rows / 3)]);
+      const fit = fitRidgeOnGram(g, features, lambda, options);
+      const leading = new Float32Array(rows * features);
+      for (let r = 0; r < rows; r++) leading.set(x.subarray(r * stride, r * stride + features), r * features);
+      const reference = referenceRidge(leading, rows, features, y, targets, lambda);
+      expect(relativeDistance(fit.weights, reference.weights)).toBeLessThan(1e-4);
+      expect(relativeDistance(fit.bias, reference.bias)).toBeLessThan(1e-3);
+      expect(fit.diagnostics?.solver).toBe(options.solver === 'cg' ? 'cg' : 'primal');
+    });
+  }
+
+  it('names the field at fault', () => {
+    const { x, y } = problem(20, 5, 1, 3);
+    const g = streamedGram(x, 5, 5, y, 1, [20]);
+    expect(() => fitRidgeOnGram(g, 6, 1)).toThrow(/^features:/);
+    expect(() => fitRidgeOnGram(g, 5, -1)).toThrow(/^lambda:/);
+    expect(() => fitRidgeOnGram(g, 5, 1, { solver: 'qr' as 'cg' })).toThrow(/^options\.solver:/);
   });
 });
 

@@ -26,6 +26,7 @@
         "addon/src/optics/medium.cc",
         "addon/src/optics/camera.cc",
         "addon/src/training/elementwise.cc",
+        "addon/src/measure/cross-terms.cc",
         "addon/src/io/bindings.cc",
         "addon/src/io/pty.cc",
         "addon/src/io/cobs.cc"

@@ -264,6 +264,25 @@ export class Kernels {
     this.call('activationGradient', activationArg(kind), slope, g, gStride, factor, a, h, out, rows, width);
   }
 
+  /**
+   * darkSubtract(adu, pixelsPerFrame, frames, dark, exposureUs, destination, out): camera frames (ADU) to
+   * dark-subtracted intensity per µs of exposure, out[destination[f]·m + i] = (adu[f·pixelsPerFrame + i] − dark[i])
+   * / exposureUs for the m = dark.length output pixels, skipping frames whose destination is −1.
+   */
+  darkSubtract(...args: KernelArgs<'darkSubtract'>): void {
+    this.call('darkSubtract', ...args);
+  }
+
+  /**
+   * crossTerms(references, coefficients, plainCoefficient, offset, intensity, firstFrame, plainFrames, weights,
+   * sumRows, sums): for each binary piece p, with I(x) the mean of its plainFrames[p] frames from firstFrame[p] and
+   * I(x + r_k) the frames after them, sums[sumRows[p]·m + i] += weights[p]·(Σ_k c_ik·I(x + r_k)_i − s_i·I(x)_i − t_i),
+   * all in float64 (opu-core's crossTermCombination gives c, s and t).
+   */
+  crossTerms(...args: KernelArgs<'crossTerms'>): void {
+    this.call('crossTerms', ...args);
+  }
+
   /** columnSums(x, rows, cols, out): out[j] = Σ_r x[r·cols + j] (the bias gradient of a batch). */
   columnSums(...args: KernelArgs<'columnSums'>): void {
     this.call('columnSums', ...args);

@@ -22,7 +22,7 @@
  */
 import { KernelArgumentError } from '../errors.js';
 import type { ArrayKind, ArrayKinds, KernelDeclaration } from './declaration.js';
-import { type ArrayLength, disjointArg, lengthArg, matrixArg, rangeArg, sameLengthArgs } from './validate.js';
+import { type ArrayLength, disjointArg, indexArg, lengthArg, matrixArg, rangeArg, sameLengthArgs } from './validate.js';
 
 export const SIGNATURES = {
   sgemm: {
@@ -159,6 +159,51 @@ export const SIGNATURES = {
       ['out', 'Uint8Array|Uint16Array', { out: true }],
       // Per frame, pixels clipped at full well or at the ADC maximum.
       ['saturated', 'Uint32Array', { out: true }],
+    ],
+  },
+  darkSubtract: {
+    doc: 'camera frames to dark-subtracted intensity per µs: out[destination[f]·m + i] = (adu[f·pixelsPerFrame + i] − dark[i]) / exposureUs, frames with destination ≥ 0',
+    typescript: 'one loop per frame, in float64',
+    native: 'the same float64 operations, vectorized over pixels (clones as sgdStep), on the calling thread',
+    header: 'measure/cross-terms.h',
+    call: 'opu::darkSubtract(adu, elementSize(adu), pixelsPerFrame, frames, dark, length(dark), exposureUs, destination, out)',
+    params: [
+      // Camera frames, frames × pixelsPerFrame; the first m = length(dark) pixels of each are the outputs.
+      ['adu', 'Uint8Array|Uint16Array'],
+      ['pixelsPerFrame', 'i32'],
+      ['frames', 'i32'],
+      // The dark level of each output pixel at this exposure, ADU.
+      ['dark', 'Float64Array'],
+      ['exposureUs', 'f64', { min: 0 }],
+      // The row of `out` each frame goes to, or −1 to skip it (a saturated frame).
+      ['destination', 'Int32Array'],
+      ['out', 'Float32Array', { out: true }],
+    ],
+  },
+  crossTerms: {
+    doc: 'binary pieces’ projections from their frames’ cross terms: sums[row_p] += w_p·(Σ_k c_k·I(x + r_k) − s·mean I(x) − t)',
+    typescript: 'per piece: the mean plain frame, then one multiply-add per reference frame and pixel, in float64',
+    native:
+      'the same float64 operations in the same order, vectorized over pixels (clones as sgdStep), on the calling thread',
+    header: 'measure/cross-terms.h',
+    call: 'opu::crossTerms(references, coefficients, plainCoefficient, offset, length(plainCoefficient), intensity, firstFrame, plainFrames, weights, sumRows, length(firstFrame), sums)',
+    params: [
+      ['references', 'i32', { min: 1 }],
+      // c_ik, references × m (opu-core's crossTermCombination).
+      ['coefficients', 'Float64Array'],
+      // s_i = Σ_k c_ik, m.
+      ['plainCoefficient', 'Float64Array'],
+      // t_i = Σ_k c_ik·|b_ik|², m.
+      ['offset', 'Float64Array'],
+      // Intensities per µs, frames × m: piece p's plainFrames[p] frames of I(x) from firstFrame[p] (none: I(x) = 0),
+      // then one frame of I(x + r_k) per reference.
+      ['intensity', 'Float32Array'],
+      ['firstFrame', 'Int32Array'],
+      ['plainFrames', 'Int32Array'],
+      ['weights', 'Float64Array'],
+      // The row of `sums` (× m) each piece adds to.
+      ['sumRows', 'Int32Array'],
+      ['sums', 'Float64Array', { out: true }],
     ],
   },
   sgdStep: {
@@ -394,6 +439,48 @@ export const CHECKS: { [N in KernelName]?: (...args: KernelArgs<N>) => void } = 
     lengthArg(powerFactors, frames, 'powerFactors');
     lengthArg(out, frames * m, 'out');
     lengthArg(saturated, frames, 'saturated');
+  },
+  darkSubtract(adu, pixelsPerFrame, frames, dark, _exposureUs, destination, out) {
+    const m = dark.length;
+    if (m > pixelsPerFrame) {
+      throw new KernelArgumentError(`has ${m} pixels, more than the ${pixelsPerFrame} of a frame`, {
+        field: 'dark',
+        fix: 'pass one dark level per output pixel, at most pixelsPerFrame',
+      });
+    }
+    if (adu.length < frames * pixelsPerFrame) {
+      throw new KernelArgumentError(`has ${adu.length} pixels, fewer than ${frames} frames × ${pixelsPerFrame}`, {
+        field: 'adu',
+        fix: 'pass frames × pixelsPerFrame camera values',
+      });
+    }
+    lengthArg(destination, frames, 'destination');
+    const rows = m === 0 ? 0 : Math.floor(out.length / m);
+    for (let f = 0; f < frames; f++) indexArg(destination[f]!, -1, rows - 1, `destination[${f}]`);
+  },
+  crossTerms(
+    references,
+    coefficients,
+    plainCoefficient,
+    offset,
+    intensity,
+    firstFrame,
+    plainFrames,
+    weights,
+    sumRows,
+    sums,
+  ) {
+    const m = plainCoefficient.length;
+    lengthArg(coefficients, references * m, 'coefficients');
+    lengthArg(offset, m, 'offset');
+    sameLengthArgs({ firstFrame, plainFrames, weights, sumRows });
+    const frames = m === 0 ? 0 : Math.floor(intensity.length / m);
+    const rows = m === 0 ? 0 : Math.floor(sums.length / m);
+    for (let p = 0; p < firstFrame.length; p++) {
+      indexArg(plainFrames[p]!, 0, frames, `plainFrames[${p}]`);
+      indexArg(firstFrame[p]!, 0, frames - plainFrames[p]! - references, `firstFrame[${p}]`);
+      indexArg(sumRows[p]!, 0, rows - 1, `sumRows[${p}]`);
+    }
   },
   sgdStep: (p, g, v) => sameLengthArgs({ p, g, v }),
   adamStep: (p, g, m, v) => sameLengthArgs({ p, g, m, v }),

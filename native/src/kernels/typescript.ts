@@ -1,5 +1,6 @@
 import { choleskyFactorTs, choleskySolveTs, dgemmTs, svdTs, symmetricEigenTs, thinQrTs } from '../linalg/dense.js';
 import { sgemmSgdStepTs, sgemmTs } from '../linalg/sgemm.js';
+import { crossTermsTs, darkSubtractTs } from '../measure/cross-terms.js';
 import { cameraExposeTs } from '../optics/camera.js';
 import { fillMediumTileTs, mediumFieldsTs } from '../optics/medium.js';
 import { activateTs, activationGradientTs, adamStepTs, columnSumsTs, sgdStepTs } from '../training/elementwise.js';
@@ -12,6 +13,8 @@ export const typescriptImplementation: KernelImplementation = {
   fillMediumTile: fillMediumTileTs,
   mediumFields: mediumFieldsTs,
   cameraExpose: cameraExposeTs,
+  darkSubtract: darkSubtractTs,
+  crossTerms: crossTermsTs,
   sgdStep: sgdStepTs,
   adamStep: adamStepTs,
   activate: activateTs,

@@ -127,6 +127,16 @@ export function rangeArg(start: number, end: number, length: number, startField:
   }
 }
 
+/** A whole number in [min, max], an index an array argument holds. */
+export function indexArg(value: number, min: number, max: number, field: string): void {
+  if (value < min || value > max) {
+    throw new KernelArgumentError(`is ${value}, outside [${min}, ${max}]`, {
+      field,
+      fix: `keep it within [${min}, ${max}], as the other arrays' sizes allow`,
+    });
+  }
+}
+
 /** Arrays of one length, the first one's. */
 export function sameLengthArgs(arrays: Record<string, ArrayLength>): void {
   const [[firstField, first], ...rest] = Object.entries(arrays);

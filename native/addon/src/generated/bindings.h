@@ -10,6 +10,7 @@
 
 #include "linalg/dense.h"
 #include "linalg/sgemm.h"
+#include "measure/cross-terms.h"
 #include "optics/camera.h"
 #include "optics/medium.h"
 #include "runtime/calls.h"
@@ -198,6 +199,65 @@ struct CameraExposeCall {
         outElementSize(elementSize(info[7])) {}
   auto operator()() const { return opu::cameraExpose(model, intensity, frames, pixels, pixelsLength, pixelResponse,
                                                      firstFrameIndex, powerFactors, out, outElementSize, saturated); }
+};
+
+// darkSubtract(adu, pixelsPerFrame, frames, dark, exposureUs, destination, out)
+struct DarkSubtractCall {
+  const uint8_t* adu;
+  int pixelsPerFrame;
+  int frames;
+  const double* dark;
+  double exposureUs;
+  const int32_t* destination;
+  float* out;
+  int aduElementSize;
+  long darkLength;
+
+  explicit DarkSubtractCall(const Napi::CallbackInfo& info)
+      : adu(data<const uint8_t>(info[0])),
+        pixelsPerFrame(toI32(info[1])),
+        frames(toI32(info[2])),
+        dark(data<const double>(info[3])),
+        exposureUs(toF64(info[4])),
+        destination(data<const int32_t>(info[5])),
+        out(data<float>(info[6])),
+        aduElementSize(elementSize(info[0])),
+        darkLength(static_cast<long>(length(info[3]))) {}
+  auto operator()() const { return opu::darkSubtract(adu, aduElementSize, pixelsPerFrame, frames, dark, darkLength,
+                                                     exposureUs, destination, out); }
+};
+
+// crossTerms(references, coefficients, plainCoefficient, offset, intensity, firstFrame, plainFrames, weights, sumRows, sums)
+struct CrossTermsCall {
+  int references;
+  const double* coefficients;
+  const double* plainCoefficient;
+  const double* offset;
+  const float* intensity;
+  const int32_t* firstFrame;
+  const int32_t* plainFrames;
+  const double* weights;
+  const int32_t* sumRows;
+  double* sums;
+  long plainCoefficientLength;
+  long firstFrameLength;
+
+  explicit CrossTermsCall(const Napi::CallbackInfo& info)
+      : references(toI32(info[0])),
+        coefficients(data<const double>(info[1])),
+        plainCoefficient(data<const double>(info[2])),
+        offset(data<const double>(info[3])),
+        intensity(data<const float>(info[4])),
+        firstFrame(data<const int32_t>(info[5])),
+        plainFrames(data<const int32_t>(info[6])),
+        weights(data<const double>(info[7])),
+        sumRows(data<const int32_t>(info[8])),
+        sums(data<double>(info[9])),
+        plainCoefficientLength(static_cast<long>(length(info[2]))),
+        firstFrameLength(static_cast<long>(length(info[5]))) {}
+  auto operator()() const { return opu::crossTerms(references, coefficients, plainCoefficient, offset,
+                                                   plainCoefficientLength, intensity, firstFrame, plainFrames, weights,
+                                                   sumRows, firstFrameLength, sums); }
 };
 
 // sgdStep(p, g, v, rate, momentum, decay)
@@ -423,7 +483,7 @@ struct SvdCall {
 };
 
 inline constexpr const char* kSignature =
-    "sgemm(bool,bool,i32,i32,i32,f32,Float32Array,i32,Float32Array,i32,f32,Float32Array,i32);sgemmSgdStep(bool,bool,i32,i32,i32,f32,Float32Array,i32,Float32Array,i32,Float32Array,Float32Array,f32,f32,f32);fillMediumTile(u32,u32,Int32Array,i32,i32,Int32Array,i32,i32,Float32Array,Float32Array);mediumFields(u32,u32,Int32Array,Int32Array,Uint8Array,i32,Float32Array,Float32Array,i32,Float32Array,Float32Array);cameraExpose(opu::CameraModel{u32,f64,f64,f64,f64,f64,f64,f64,bool},Float32Array,i32,Int32Array,Float64Array,u32,Float64Array,Uint8Array|Uint16Array,Uint32Array);sgdStep(Float32Array,Float32Array,Float32Array,f32,f32,f32);adamStep(Float32Array,Float32Array,Float32Array,Float32Array,f32,f32,f32,f32,f32,f32,f32);activate(i32,f32,Float32Array,Float32Array);activationGradient(i32,f32,Float32Array,i32,f32,Float32Array,Float32Array,Float32Array,i32,i32);columnSums(Float32Array,i32,i32,Float32Array);dgemm(bool,bool,i32,i32,i32,f64,Float64Array,i32,Float64Array,i32,f64,Float64Array,i32);choleskyFactor(Float64Array,i32)bool;choleskySolve(Float64Array,i32,Float64Array,i32);thinQr(Float64Array,i32,i32,Float64Array,Float64Array);symmetricEigen(Float64Array,i32,Float64Array,Float64Array);svd(Float64Array,i32,i32,Float64Array,Float64Array,Float64Array)";
+    "sgemm(bool,bool,i32,i32,i32,f32,Float32Array,i32,Float32Array,i32,f32,Float32Array,i32);sgemmSgdStep(bool,bool,i32,i32,i32,f32,Float32Array,i32,Float32Array,i32,Float32Array,Float32Array,f32,f32,f32);fillMediumTile(u32,u32,Int32Array,i32,i32,Int32Array,i32,i32,Float32Array,Float32Array);mediumFields(u32,u32,Int32Array,Int32Array,Uint8Array,i32,Float32Array,Float32Array,i32,Float32Array,Float32Array);cameraExpose(opu::CameraModel{u32,f64,f64,f64,f64,f64,f64,f64,bool},Float32Array,i32,Int32Array,Float64Array,u32,Float64Array,Uint8Array|Uint16Array,Uint32Array);darkSubtract(Uint8Array|Uint16Array,i32,i32,Float64Array,f64,Int32Array,Float32Array);crossTerms(i32,Float64Array,Float64Array,Float64Array,Float32Array,Int32Array,Int32Array,Float64Array,Int32Array,Float64Array);sgdStep(Float32Array,Float32Array,Float32Array,f32,f32,f32);adamStep(Float32Array,Float32Array,Float32Array,Float32Array,f32,f32,f32,f32,f32,f32,f32);activate(i32,f32,Float32Array,Float32Array);activationGradient(i32,f32,Float32Array,i32,f32,Float32Array,Float32Array,Float32Array,i32,i32);columnSums(Float32Array,i32,i32,Float32Array);dgemm(bool,bool,i32,i32,i32,f64,Float64Array,i32,Float64Array,i32,f64,Float64Array,i32);choleskyFactor(Float64Array,i32)bool;choleskySolve(Float64Array,i32,Float64Array,i32);thinQr(Float64Array,i32,i32,Float64Array,Float64Array);symmetricEigen(Float64Array,i32,Float64Array,Float64Array);svd(Float64Array,i32,i32,Float64Array,Float64Array,Float64Array)";
 
 inline void registerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, callSync<SgemmCall>));
@@ -434,6 +494,8 @@ inline void registerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("mediumFieldsAsync", Napi::Function::New(env, callAsync<MediumFieldsCall>));
   exports.Set("cameraExpose", Napi::Function::New(env, callSync<CameraExposeCall>));
   exports.Set("cameraExposeAsync", Napi::Function::New(env, callAsync<CameraExposeCall>));
+  exports.Set("darkSubtract", Napi::Function::New(env, callSync<DarkSubtractCall>));
+  exports.Set("crossTerms", Napi::Function::New(env, callSync<CrossTermsCall>));
   exports.Set("sgdStep", Napi::Function::New(env, callSync<SgdStepCall>));
   exports.Set("adamStep", Napi::Function::New(env, callSync<AdamStepCall>));
   exports.Set("activate", Napi::Function::New(env, callSync<ActivateCall>));

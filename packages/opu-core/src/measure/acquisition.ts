@@ -1,3 +1,4 @@
+import { kernels } from 'opu-native';
 import {
   allocateDmdFrames,
   bytesPerFrame,
@@ -240,12 +241,15 @@ export class ExposureControlledAcquirer {
       const retry: number[] = [];
       let index = 0;
       for (const shot of shots) {
-        const dark = this.#darkLevel(shot.meta.exposureUs);
+        // Each frame to its row of `out`, a saturated one nowhere (−1): it is re-acquired.
+        const destination = new Int32Array(shot.count);
         for (let f = 0; f < shot.count; f++, index++) {
           const frame = pending[index]!;
-          if (shot.meta.saturatedPixels[f]! > 0) retry.push(frame);
-          else normalizeFrame(shot, f, dark, out, frame * this.outputs);
+          const saturated = shot.meta.saturatedPixels[f]! > 0;
+          if (saturated) retry.push(frame);
+          destination[f] = saturated ? -1 : frame;
         }
+        darkSubtract(shot, this.#darkLevel(shot.meta.exposureUs), destination, out);
       }
       if (retry.length > 0 && applied <= this.device.info.limits.exposureUs.min) {
         throw new MeasurementError('pixels saturate at the shortest exposure the device allows', {
@@ -260,7 +264,14 @@ export class ExposureControlledAcquirer {
 
   /** Writes frame f's (ADU − dark) / exposure for the first `outputs` pixels into `out` at `offset`. */
   normalizeInto(shot: CameraFrames, f: number, out: Float32Array, offset: number): void {
-    normalizeFrame(shot, f, this.#darkLevel(shot.meta.exposureUs), out, offset);
+    const pixels = shot.widthPx * shot.heightPx;
+    const frame = { ...shot, count: 1, data: shot.data.subarray(f * pixels, (f + 1) * pixels) };
+    darkSubtract(
+      frame,
+      this.#darkLevel(shot.meta.exposureUs),
+      Int32Array.of(0),
+      out.subarray(offset, offset + this.outputs),
+    );
   }
 
   /** The dark level of each output pixel, in ADU, at an exposure. */
@@ -271,12 +282,14 @@ export class ExposureControlledAcquirer {
   }
 }
 
-/** Writes frame f's (ADU − dark) / exposure for the first dark.length pixels into `out` at `offset`. */
-function normalizeFrame(shot: CameraFrames, f: number, dark: Float64Array, out: Float32Array, offset: number): void {
-  const exposureUs = shot.meta.exposureUs; // what the device reports it used, not what was asked
-  const data = shot.data;
-  const base = f * shot.widthPx * shot.heightPx;
-  for (let i = 0; i < dark.length; i++) out[offset + i] = (data[base + i]! - dark[i]!) / exposureUs;
+/**
+ * Writes each frame's (ADU − dark) / exposure for the first dark.length pixels into row destination[f] of `out`
+ * (rows of dark.length values), skipping frames whose destination is −1.
+ */
+function darkSubtract(shot: CameraFrames, dark: Float64Array, destination: Int32Array, out: Float32Array): void {
+  // The exposure the device reports it used, not the one asked for.
+  const exposureUs = shot.meta.exposureUs;
+  kernels.darkSubtract(shot.data, shot.widthPx * shot.heightPx, shot.count, dark, exposureUs, destination, out);
 }
 
 /** Whether `indices` are 0, 1, …, count − 1: the whole batch in order. */

@@ -5,7 +5,8 @@
  *
  *   B·x_i = Σ_k c_ik·I(x + r_k)_i − s_i·I(x)_i − t_i,  c_ik = a_ik·unit/2,  s_i = Σ_k c_ik,  t_i = Σ_k c_ik·|b_ik|²
  *
- * so a piece costs one multiply-add per frame and pixel, in the frames' own (reference-major) order.
+ * so a piece costs one multiply-add per frame and pixel, in the frames' own (reference-major) order: opu-native's
+ * `crossTerms` kernel does that arithmetic.
  */
 export interface CrossTermCombination {
   references: number;
@@ -41,28 +42,4 @@ export function crossTermCombination(
     }
   }
   return { references, outputs: m, coefficients, plainCoefficient, offset };
-}
-
-/**
- * Adds weight·B·x to `sums` at `sumOffset`, from a piece's intensities: `plain` is I(x) (outputs), `frames` holds
- * I(x + r_k) for every reference k from `frameOffset` (references × outputs).
- */
-export function accumulateCrossTerms(
-  combination: CrossTermCombination,
-  plain: Float64Array,
-  frames: Float32Array,
-  frameOffset: number,
-  weight: number,
-  sums: Float64Array,
-  sumOffset: number,
-  work: Float64Array,
-): void {
-  const { references, outputs: m, coefficients, plainCoefficient, offset } = combination;
-  for (let i = 0; i < m; i++) work[i] = -plainCoefficient[i]! * plain[i]! - offset[i]!;
-  for (let k = 0; k < references; k++) {
-    const c = k * m;
-    const f = frameOffset + k * m;
-    for (let i = 0; i < m; i++) work[i]! += coefficients[c + i]! * frames[f + i]!;
-  }
-  for (let i = 0; i < m; i++) sums[sumOffset + i]! += weight * work[i]!;
 }

@@ -1,3 +1,4 @@
+import { kernels } from 'opu-native';
 import { checkCalibration } from '../calibration/calibration-file.js';
 import type { DeviceCalibration } from '../calibration/device-calibration.js';
 import { type PipelineOptions, runCalibrationPipeline } from '../calibration/pipeline.js';
@@ -11,7 +12,7 @@ import {
   emptyStats,
   type FramesAcquired,
 } from '../measure/acquisition.js';
-import { accumulateCrossTerms, type CrossTermCombination, crossTermCombination } from '../measure/cross-terms.js';
+import { type CrossTermCombination, crossTermCombination } from '../measure/cross-terms.js';
 import {
   type BinaryPieces,
   countPieceFrames,
@@ -635,19 +636,32 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
     const measured = this.#scratch.float32('intensity', frames.count * m);
     await this.#acquirer.acquireNormalized(frames, lit, stats, onAcquired, measured);
     const intensity = averageRepetitions(measured, m, averages);
-    const plain = this.#scratch.float64('plain', m);
-    const work = this.#scratch.float64('work', m);
+    // One kernel call per rung (each has its combination), its pieces in batch order.
+    const piecesOfRung = new Map<number, number[]>();
     for (let p = 0; p < count; p++) {
-      const { rung, plainFrames } = plans[p]!;
-      plain.fill(0);
-      for (let q = 0; q < plainFrames; q++) {
-        const base = (firstSlot[p]! + q) * m;
-        for (let i = 0; i < m; i++) plain[i]! += intensity[base + i]! / plainFrames;
-      }
-      const row = (pieces.rows[p0 + p]! - pieces.firstRow) * m;
-      const combination = this.#combination(calibration, rung);
-      const frameOffset = (firstSlot[p]! + plainFrames) * m;
-      accumulateCrossTerms(combination, plain, intensity, frameOffset, pieces.weights[p0 + p]!, sums, row, work);
+      const rung = plans[p]!.rung;
+      const list = piecesOfRung.get(rung);
+      if (list) list.push(p);
+      else piecesOfRung.set(rung, [p]);
+    }
+    for (const [rung, members] of piecesOfRung) {
+      const { references, coefficients, plainCoefficient, offset } = this.#combination(calibration, rung);
+      const firstFrame = Int32Array.from(members, (p) => firstSlot[p]!);
+      const plainFrames = Int32Array.from(members, (p) => plans[p]!.plainFrames);
+      const weights = Float64Array.from(members, (p) => pieces.weights[p0 + p]!);
+      const sumRows = Int32Array.from(members, (p) => pieces.rows[p0 + p]! - pieces.firstRow);
+      kernels.crossTerms(
+        references,
+        coefficients,
+        plainCoefficient,
+        offset,
+        intensity,
+        firstFrame,
+        plainFrames,
+        weights,
+        sumRows,
+        sums,
+      );
     }
   }
 

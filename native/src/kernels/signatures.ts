@@ -22,7 +22,15 @@
  */
 import { KernelArgumentError } from '../errors.js';
 import type { ArrayKind, ArrayKinds, KernelDeclaration } from './declaration.js';
-import { type ArrayLength, disjointArg, indexArg, lengthArg, matrixArg, rangeArg, sameLengthArgs } from './validate.js';
+import {
+  type ArrayLength,
+  disjointArg,
+  elementArg,
+  lengthArg,
+  matrixArg,
+  rangeArg,
+  sameLengthArgs,
+} from './validate.js';
 
 export const SIGNATURES = {
   sgemm: {
@@ -456,7 +464,7 @@ export const CHECKS: { [N in KernelName]?: (...args: KernelArgs<N>) => void } = 
     }
     lengthArg(destination, frames, 'destination');
     const rows = m === 0 ? 0 : Math.floor(out.length / m);
-    for (let f = 0; f < frames; f++) indexArg(destination[f]!, -1, rows - 1, `destination[${f}]`);
+    for (let f = 0; f < frames; f++) elementArg(destination, f, -1, rows - 1, 'destination');
   },
   crossTerms(
     references,
@@ -477,9 +485,9 @@ export const CHECKS: { [N in KernelName]?: (...args: KernelArgs<N>) => void } = 
     const frames = m === 0 ? 0 : Math.floor(intensity.length / m);
     const rows = m === 0 ? 0 : Math.floor(sums.length / m);
     for (let p = 0; p < firstFrame.length; p++) {
-      indexArg(plainFrames[p]!, 0, frames, `plainFrames[${p}]`);
-      indexArg(firstFrame[p]!, 0, frames - plainFrames[p]! - references, `firstFrame[${p}]`);
-      indexArg(sumRows[p]!, 0, rows - 1, `sumRows[${p}]`);
+      elementArg(plainFrames, p, 0, frames, 'plainFrames');
+      elementArg(firstFrame, p, 0, frames - plainFrames[p]! - references, 'firstFrame');
+      elementArg(sumRows, p, 0, rows - 1, 'sumRows');
     }
   },
   sgdStep: (p, g, v) => sameLengthArgs({ p, g, v }),

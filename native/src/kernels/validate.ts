@@ -127,11 +127,13 @@ export function rangeArg(start: number, end: number, length: number, startField:
   }
 }
 
-/** A whole number in [min, max], an index an array argument holds. */
-export function indexArg(value: number, min: number, max: number, field: string): void {
+/** array[index] within [min, max]: an index that an array argument holds (checked per element, so no string is built
+ * unless it fails). */
+export function elementArg(array: ArrayLike<number>, index: number, min: number, max: number, field: string): void {
+  const value = array[index]!;
   if (value < min || value > max) {
     throw new KernelArgumentError(`is ${value}, outside [${min}, ${max}]`, {
-      field,
+      field: `${field}[${index}]`,
       fix: `keep it within [${min}, ${max}], as the other arrays' sizes allow`,
     });
   }

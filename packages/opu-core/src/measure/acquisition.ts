@@ -309,11 +309,14 @@ function maxOf(a: Float32Array): number {
 export function gatherFrames(frames: DmdFrames, indices: number[]): DmdFrames {
   const stride = bytesPerFrame(frames.mirrorsPerFrame);
   const out = allocateDmdFrames(indices.length, frames.mirrorsPerFrame);
-  const from = frames.data;
-  const to = out.data;
+  // Whole 32-bit words when the frames allow (a subarray per frame would cost an object each).
+  const word = stride % 4 === 0 && frames.data.byteOffset % 4 === 0 ? 4 : 1;
+  const view = (bytes: Uint8Array) =>
+    word === 4 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : bytes;
+  const [from, to, step] = [view(frames.data), view(out.data), stride / word];
   for (let dst = 0; dst < indices.length; dst++) {
-    const src = indices[dst]! * stride;
-    for (let b = 0; b < stride; b++) to[dst * stride + b] = from[src + b]!;
+    const src = indices[dst]! * step;
+    for (let b = 0; b < step; b++) to[dst * step + b] = from[src + b]!;
   }
   return out;
 }

@@ -796,11 +796,14 @@ function allocateResult(rows: number, outputs: number, field: string): Float32Ar
  * a sum beyond the float32 range is a projection that float32 cannot represent: refused, never returned as ±Infinity.
  */
 function storeRowSums(sums: Float64Array, firstRow: number, endRow: number, out: Float32Array, outputs: number): void {
+  // set() rounds to float32 as Math.fround does; the check then reads the rounded values.
+  const rows = out.subarray(firstRow * outputs, endRow * outputs);
+  rows.set(sums.subarray(0, rows.length));
   for (let r = firstRow; r < endRow; r++) {
     for (let i = 0; i < outputs; i++) {
-      const sum = sums[(r - firstRow) * outputs + i]!;
-      const value = Math.fround(sum);
+      const value = out[r * outputs + i]!;
       if (!Number.isFinite(value)) {
+        const sum = sums[(r - firstRow) * outputs + i]!;
         throw new ArgumentError(
           `its projection reaches ${sum.toPrecision(3)} at output ${i}, beyond float32’s ±3.4e38`,
           {
@@ -809,7 +812,6 @@ function storeRowSums(sums: Float64Array, firstRow: number, endRow: number, out:
           },
         );
       }
-      out[r * outputs + i] = value;
     }
   }
 }

@@ -20,6 +20,7 @@
       "sources": [
         "addon/src/runtime/addon.cc",
         "addon/src/runtime/pool.cc",
+        "addon/src/runtime/runner.cc",
         "addon/src/runtime/glibc-compat.cc",
         "addon/src/linalg/sgemm.cc",
         "addon/src/linalg/dense.cc",

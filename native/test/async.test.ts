@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { kernels } from '../src/index.js';
+import { kernels, loadNative } from '../src/index.js';
 import { CAMERA_8BIT, seededUniform } from './helpers.js';
 
 function filled(length: number, seed: number): Float32Array {
@@ -56,6 +57,39 @@ describe(`async kernels (${kernels.backend})`, () => {
     await kernels.cameraExposeAsync(b);
     expect(b.out).toEqual(a.out);
     expect(b.saturated).toEqual(a.saturated);
+  });
+
+  it('runs calls made together in order, each equal to its synchronous form, with sync calls in between', async () => {
+    const sizes = [1, 7, 64, 130, 3, 256, 33];
+    const cases = sizes.map((n, i) => {
+      const A = filled(n * n, 10 + i);
+      const B = filled(n * n, 20 + i);
+      const sync = new Float32Array(n * n);
+      kernels.sgemm(n, n, n, A, B, sync);
+      return { n, A, B, sync, C: new Float32Array(n * n) };
+    });
+    const settled: number[] = [];
+    const pending = cases.map(({ n, A, B, C }, i) => kernels.sgemmAsync(n, n, n, A, B, C).then(() => settled.push(i)));
+    // The pool serves this thread's calls while the runner thread uses it too.
+    const D = new Float32Array(96 * 96);
+    kernels.sgemm(96, 96, 96, filled(96 * 96, 1), filled(96 * 96, 2), D);
+    await Promise.all(pending);
+    for (const { C, sync } of cases) expect(C).toEqual(sync);
+    expect(settled).toEqual(sizes.map((_, i) => i));
+  });
+
+  // A call in flight holds the event loop open (else the process would end before its promise settles), and a settled
+  // one lets it close (else the process would never end).
+  it('keeps a process alive until its async calls settle, and no longer', () => {
+    const { path, implementation } = loadNative();
+    if (!implementation || !path) return expect(kernels.backend).toBe('typescript');
+    const child = `
+      const addon = require(process.argv[1]);
+      const n = 300, A = new Float32Array(n * n).fill(1), C = new Float32Array(n * n);
+      addon.sgemmAsync(false, false, n, n, n, 1, A, n, A, n, 0, C, n).then(() => console.log('settled', C[0]));
+    `;
+    const output = execFileSync(process.execPath, ['-e', child, path], { encoding: 'utf8', timeout: 20_000 });
+    expect(output.trim()).toBe('settled 300');
   });
 
   it('validates before going off-thread: bad input rejects with a typed error', async () => {

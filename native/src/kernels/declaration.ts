@@ -39,6 +39,6 @@ export interface KernelDeclaration {
   readonly call: string;
   readonly params: readonly ParamDeclaration[];
   readonly returns?: 'bool';
-  /** The addon also exports `<name>Async`, run on a libuv worker. */
+  /** The addon also exports `<name>Async`, run on the addon's runner thread (runtime/runner.h). */
   readonly async?: boolean;
 }

@@ -97,11 +97,14 @@ export class TransmissionMedium {
 
   /**
    * |R x|² directly when the field itself is not needed (no drift to mix, no outside field to add): the kernel then
-   * never stores the batch's complex field.
+   * never stores the batch's complex field. Into `out` (frames × pixels) when given.
    */
-  async intensities(frames: PackedFrames, geometry: FieldGeometry, timesS: Float64Array): Promise<Float32Array> {
-    const m = geometry.pixels.length;
-    const out = new Float32Array(frames.count * m);
+  async intensities(
+    frames: PackedFrames,
+    geometry: FieldGeometry,
+    timesS: Float64Array,
+    out = new Float32Array(frames.count * geometry.pixels.length),
+  ): Promise<Float32Array> {
     if (!this.drifts && geometry.outsideLitMirrors === 0) {
       // Off the JavaScript thread when the C++ kernels are loaded.
       await kernels.mediumFieldsAsync({ ...this.#request(frames, geometry, 0, 1), outRe: out });

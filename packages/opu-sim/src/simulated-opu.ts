@@ -43,6 +43,12 @@ export class SimulatedOpuDevice extends OpuDevice {
   #geometry!: Geometry;
   /** Intensities of the last DMD frames shown, for a camera whose trigger lags the DMD. */
   #lagged: Float32Array[] = [];
+  /**
+   * The intensities the camera exposes, reused from acquisition to acquisition (half a megabyte for a batch of 250
+   * frames of 512 pixels, which would otherwise be garbage after each one): acquisitions run one at a time (OpuDevice
+   * queues them), the camera only reads it, and the trigger lag keeps copies.
+   */
+  #intensityBuffer = new Float32Array(0);
 
   constructor(init: SimulatedOpuDeviceInit = {}) {
     super();
@@ -210,9 +216,11 @@ export class SimulatedOpuDevice extends OpuDevice {
 
   /** |R x|² on the ROI; without grains the medium computes it without storing the complex field. */
   async #intensities(frames: DmdFrames, timesS: Float64Array): Promise<Float32Array> {
-    if (!this.#grain.enabled) return this.#medium.intensities(frames, this.#geometry, timesS);
+    const length = frames.count * rectangleArea(this.#geometry.roi);
+    if (this.#intensityBuffer.length < length) this.#intensityBuffer = new Float32Array(length);
+    const out = this.#intensityBuffer.subarray(0, length);
+    if (!this.#grain.enabled) return this.#medium.intensities(frames, this.#geometry, timesS, out);
     const field = this.#fields(frames, timesS);
-    const out = new Float32Array(field.re.length);
     for (let i = 0; i < out.length; i++) out[i] = field.re[i]! ** 2 + field.im[i]! ** 2;
     return out;
   }

@@ -20,6 +20,7 @@ Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(i
 Napi::Value SimdPath(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), opu::sgemmPath()); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  opu::bindings::initAsyncCalls(env);
   opu::bindings::registerKernels(env, exports);
   opu::bindings::registerIo(env, exports);
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "runtime/spin.h"
 
 namespace opu {
 namespace {
@@ -110,20 +111,10 @@ class Pool {
   // Training calls kernels of a fraction of a millisecond back to back; waking a sleeping thread costs tens of
   // microseconds each time. So a worker polls for the next job for a short while before it sleeps.
   void spinForNextJob(unsigned long seen) const {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicroseconds);
-    while (generation_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_acquire)) {
-      if (std::chrono::steady_clock::now() > until) return;
-      for (int i = 0; i < 64; ++i) pause();
-    }
+    spinUntil([&] {
+      return generation_.load(std::memory_order_acquire) != seen || stopping_.load(std::memory_order_acquire);
+    });
   }
-
-  static void pause() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-
-  static constexpr int kSpinMicroseconds = 300;
 
   void stop() {
     {

@@ -1,10 +1,10 @@
 // The camera model in C++, frames in parallel: noise is keyed by (frame index, pixel), so the order of work does
 // not matter and the result equals the TypeScript kernel's bit for bit.
 //
-// Speed: a pixel costs a Philox block, one logarithm and one sine/cosine series (a Box–Muller pair gives both its
-// shot and its read noise). The pixels of a block go through branch-free loops that the compiler vectorizes,
-// assuming the normal approximation of the Poisson law; the pixels with a smaller mean (dark ones, a few percent in
-// training) are then gathered and redone with the exact inversion, all of them one search step at a time.
+// Speed: a pixel costs a Philox block and a float32 Box–Muller pair (one logarithm, one sine/cosine series, 16 pixels
+// per AVX-512 vector) that gives both its shot and its read noise, in branch-free loops that the compiler vectorizes,
+// assuming the normal approximation of the Poisson law. The pixels with a smaller mean (dark ones, a few percent in
+// training) are gathered over the frame and redone with the exact inversion, 32 at a time, one search step at a time.
 #include "optics/camera.h"
 
 #include <algorithm>
@@ -123,52 +123,131 @@ void cameraWords(uint32_t seed, uint32_t frameIndex, const int32_t* pixels, int 
   cameraWordsPortable(seed, frameIndex, pixels, n, w0, w1, w2);
 }
 
-// Full well, read noise (given its standard normal draw), gain, bias and the ADC of one pixel, given its
-// photo-electrons; `full` is 1 when the pixel clipped.
-inline double toAdu(const CameraModel& model, double electrons, double readNormal, double& full) {
+// Full well, read noise (given its standard normal draw), gain, bias and the ADC of one pixel in float32, given its
+// photo-electrons; `full` is 1 when the pixel clipped. The model's values are rounded to float32 once per call.
+struct CameraModelFloat32 {
+  float fullWellE, readNoiseE, aduPerElectron, biasAdu, maxAdu;
+};
+
+inline float toAdu(const CameraModelFloat32& model, float electrons, float readNormal, int32_t& full) {
   const bool wellFull = electrons >= model.fullWellE;
   electrons = wellFull ? model.fullWellE : electrons;
   // Added even when readNoiseE is 0 (electrons + 0 is electrons, since they are never −0): no branch in the loop.
   electrons += model.readNoiseE * readNormal;
-  double adu = std::floor(electrons * model.aduPerElectron + model.biasAdu + 0.5);
+  float adu = std::floor(electrons * model.aduPerElectron + model.biasAdu + 0.5f);
   const bool adcFull = adu >= model.maxAdu;
   adu = adcFull ? model.maxAdu : adu;
-  full = (wellFull | adcFull) ? 1.0 : 0.0;  // a double, not a byte: mixed element widths stop the vectorizer
+  full = (wellFull | adcFull) ? 1 : 0;  // int32, as wide as a float: mixed element widths stop the vectorizer
   return adu < 0 ? 0 : adu;
 }
 
-// What the loops of one block hand on to the dark-pixel pass and to the output.
-struct BlockState {
-  double lambda[kBlock], readNormal[kBlock], adu[kBlock], full[kBlock];
-  uint32_t inversionBits[kBlock];
+// The dark pixels of a frame (mean below kPoissonNormalAbove), packed: index in the frame, mean, inversion word and
+// read-noise normal, gathered block by block and settled (settleDark) before the next block could overflow them.
+struct DarkPixels {
+  static constexpr int kCapacity = 1024;
+  int32_t index[kCapacity];
+  float lambda[kCapacity], readNormal[kCapacity];
+  uint32_t bits[kCapacity];
+  int n = 0;
 };
 
-// Pixels [i0, i0 + n) of one frame, every one as if its mean were at least kPoissonNormalAbove. Several simple
-// loops rather than one: the compiler duplicates paths through one large body and then cannot vectorize it.
-OPU_VECTOR_CLONES void exposeBlock(const CameraModel& model, const float* __restrict intensity,
-                                   const uint32_t* __restrict w0, const uint32_t* __restrict w1,
-                                   const double* __restrict response, int n, double scale,
-                                   BlockState* __restrict state) {
-  const CameraModel local = model;  // not aliased by the outputs
-  double shotNormal[kBlock];
-  for (int i = 0; i < n; ++i) standardNormalPair(w0[i], w1[i], shotNormal[i], state->readNormal[i]);
+// Pixels [0, n) of a block of one frame, every one as if its mean were at least kPoissonNormalAbove, into `out`;
+// returns how many clipped, not counting the dark pixels (settleDark counts them). Several simple loops rather than
+// one: the compiler duplicates paths through one large body and then cannot vectorize it.
+// (Always inlined: a separate body would be compiled for the baseline instruction set only.)
+template <typename Pixel>
+__attribute__((always_inline)) inline int32_t exposeBlock(const CameraModel& model, const CameraModelFloat32& model32,
+                           const float* __restrict intensity, const uint32_t* __restrict w0,
+                           const uint32_t* __restrict w1, const double* __restrict response, int n, double scale,
+                           float* __restrict lambda, float* __restrict readNormal, Pixel* __restrict out) {
+  const CameraModelFloat32 local = model32;  // not aliased by the outputs
+  const double darkElectrons = model.darkElectrons;
+  const bool shotNoise = model.shotNoise;
+  float shotNormal[kBlock];
+  for (int i = 0; i < n; ++i) standardNormalPairFloat32(w0[i], w1[i], shotNormal[i], readNormal[i]);
+  // The mean in float64, as the model gives it, then rounded once.
   for (int i = 0; i < n; ++i) {
-    state->lambda[i] = static_cast<double>(intensity[i]) * scale * response[i] + local.darkElectrons;
+    lambda[i] = static_cast<float>(static_cast<double>(intensity[i]) * scale * response[i] + darkElectrons);
   }
-  double electrons[kBlock];
-  if (local.shotNoise) {
+  float electrons[kBlock];
+  if (shotNoise) {
     for (int i = 0; i < n; ++i) {
-      const double lambda = state->lambda[i];
-      electrons[i] = std::max(0.0, std::floor(lambda + std::sqrt(lambda) * shotNormal[i] + 0.5));
+      electrons[i] = std::max(0.0f, std::floor(lambda[i] + std::sqrt(lambda[i]) * shotNormal[i] + 0.5f));
     }
   } else {
-    for (int i = 0; i < n; ++i) electrons[i] = state->lambda[i];
+    for (int i = 0; i < n; ++i) electrons[i] = lambda[i];
   }
-  for (int i = 0; i < n; ++i) state->adu[i] = toAdu(local, electrons[i], state->readNormal[i], state->full[i]);
+  const float threshold = shotNoise ? static_cast<float>(kPoissonNormalAbove) : 0.0f;  // no dark pixels without
+  int32_t clipped = 0;
+  for (int i = 0; i < n; ++i) {
+    int32_t full;
+    const float adu = toAdu(local, electrons[i], readNormal[i], full);
+    clipped += lambda[i] < threshold ? 0 : full;
+    out[i] = static_cast<Pixel>(static_cast<int32_t>(adu));  // via int32: vectorizes without AVX-512DQ
+  }
+  return clipped;
+}
+OPU_VECTOR_CLONES int32_t exposeBlock8(const CameraModel& model, const CameraModelFloat32& model32,
+                                       const float* intensity, const uint32_t* w0, const uint32_t* w1,
+                                       const double* response, int n, double scale, float* lambda, float* readNormal,
+                                       uint8_t* out) {
+  return exposeBlock(model, model32, intensity, w0, w1, response, n, scale, lambda, readNormal, out);
+}
+OPU_VECTOR_CLONES int32_t exposeBlock16(const CameraModel& model, const CameraModelFloat32& model32,
+                                        const float* intensity, const uint32_t* w0, const uint32_t* w1,
+                                        const double* response, int n, double scale, float* lambda,
+                                        float* readNormal, uint16_t* out) {
+  return exposeBlock(model, model32, intensity, w0, w1, response, n, scale, lambda, readNormal, out);
 }
 
-// Poisson(lambda[j]) by inversion of uniform01(bits[j]), for n pixels, given p0[j] = e^−lambda[j]: the search of
-// camera.ts.
+// Appends the dark pixels among [0, n) of a block that starts at pixel i0 of its frame. Branch-free: which pixels are
+// dark is unpredictable.
+void gatherDarkPortable(const float* lambda, const float* readNormal, const uint32_t* bits, int n, int i0,
+                        DarkPixels& dark) {
+  int found = dark.n;
+  for (int i = 0; i < n; ++i) {
+    dark.index[found] = i0 + i;
+    dark.lambda[found] = lambda[i];
+    dark.readNormal[found] = readNormal[i];
+    dark.bits[found] = bits[i];
+    found += lambda[i] < static_cast<float>(kPoissonNormalAbove);
+  }
+  dark.n = found;
+}
+
+#if OPU_NATIVE_X86_SIMD
+// The same, 16 pixels at a time with AVX-512's compressing stores.
+__attribute__((target("avx512f"))) void gatherDarkAvx512(const float* lambda, const float* readNormal,
+                                                         const uint32_t* bits, int n, int i0, DarkPixels& dark) {
+  const __m512 threshold = _mm512_set1_ps(static_cast<float>(kPoissonNormalAbove));
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  int found = dark.n, i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 means = _mm512_loadu_ps(lambda + i);
+    const __mmask16 isDark = _mm512_cmp_ps_mask(means, threshold, _CMP_LT_OQ);
+    _mm512_mask_compressstoreu_epi32(dark.index + found, isDark, _mm512_add_epi32(lanes, _mm512_set1_epi32(i0 + i)));
+    _mm512_mask_compressstoreu_ps(dark.lambda + found, isDark, means);
+    _mm512_mask_compressstoreu_ps(dark.readNormal + found, isDark, _mm512_loadu_ps(readNormal + i));
+    _mm512_mask_compressstoreu_epi32(dark.bits + found, isDark, _mm512_loadu_si512(bits + i));
+    found += __builtin_popcount(isDark);
+  }
+  dark.n = found;
+  gatherDarkPortable(lambda + i, readNormal + i, bits + i, n - i, i0 + i, dark);
+}
+#endif
+
+void gatherDark(const float* lambda, const float* readNormal, const uint32_t* bits, int n, int i0, DarkPixels& dark) {
+#if OPU_NATIVE_X86_SIMD
+  if (usesAvx512()) return gatherDarkAvx512(lambda, readNormal, bits, n, i0, dark);
+#endif
+  gatherDarkPortable(lambda, readNormal, bits, n, i0, dark);
+}
+
+// Poisson(lambda[j]) by inversion of uniform01(bits[j]), for j < n, given p0[j] = e^−lambda[j]: the search of
+// camera.ts, which stops at the first k where u ≤ cdf_k or p_k = 0. Both conditions, once true, stay true (cdf_k
+// grows, and p_k = 0 stays 0), so the count is also the number of k for which neither holds yet: the vector search
+// runs every lane through the same steps, unmasked, and counts, which leaves only p_k's multiplication and cdf_k's
+// addition on the loop's dependency chain.
 struct Inversions {
   const double* lambda;
   const double* p0;
@@ -177,8 +256,7 @@ struct Inversions {
   double* count;
 };
 
-// e^−x[j] for j < n rounded up to a multiple of 8 (x holds that many): whole vectors, no scalar remainder, as n is
-// small (the dark pixels of a block).
+// e^−x[j] for j < n rounded up to a multiple of 8 (x holds that many): whole vectors, no scalar remainder.
 OPU_VECTOR_CLONES void expNegatives(const double* __restrict x, int n, double* __restrict out) {
   for (int j0 = 0; j0 < n; j0 += 8) {
     for (int j = j0; j < j0 + 8; ++j) out[j] = expNegativeBranchFree(x[j]);
@@ -199,11 +277,11 @@ void poissonInversionsPortable(const Inversions& job) {
 }
 
 #if OPU_NATIVE_X86_SIMD
-// The same searches, 16 pixels at a time in two AVX-512 vectors of 8 (two independent dependency chains): step k
-// of every lane at once, lanes that have stopped masked off, until none is searching. A lane stops where the scalar
-// search does, with the same p and cdf at every step (1/k is computed once per step, as the scalar code does).
+// The same counts, 32 pixels at a time in four AVX-512 vectors of 8 (four independent dependency chains), step k of
+// every lane at once, until no lane is searching. p and cdf take the scalar search's values at every step (1/k is
+// computed once per step, as the scalar code does).
 __attribute__((target("avx512f"))) void poissonInversionsAvx512(const Inversions& job) {
-  constexpr int kLanes = 16;
+  constexpr int kVectors = 4, kLanes = 8 * kVectors;
   for (int j0 = 0; j0 < job.n; j0 += kLanes) {
     alignas(64) double mean[kLanes], u[kLanes], p0[kLanes];
     for (int j = 0; j < kLanes; ++j) {
@@ -212,29 +290,31 @@ __attribute__((target("avx512f"))) void poissonInversionsAvx512(const Inversions
       u[j] = pixel ? uniform01(job.bits[j0 + j]) : 0;
       p0[j] = pixel ? job.p0[j0 + j] : 1;
     }
-    __m512d lambda[2], uniform[2], p[2], cdf[2], k[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
-    __mmask8 searching[2];
-    for (int v = 0; v < 2; ++v) {
+    const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1);
+    __m512d lambda[kVectors], uniform[kVectors], p[kVectors], cdf[kVectors], k[kVectors];
+    __mmask8 searching[kVectors];
+    __mmask8 any = 0;
+    for (int v = 0; v < kVectors; ++v) {
       lambda[v] = _mm512_load_pd(mean + 8 * v);
       uniform[v] = _mm512_load_pd(u + 8 * v);
       p[v] = cdf[v] = _mm512_load_pd(p0 + 8 * v);
-      searching[v] = _mm512_cmp_pd_mask(uniform[v], cdf[v], _CMP_GT_OQ) &
-                     _mm512_cmp_pd_mask(p[v], _mm512_setzero_pd(), _CMP_GT_OQ);
+      k[v] = zero;
+      searching[v] = _mm512_cmp_pd_mask(uniform[v], cdf[v], _CMP_GT_OQ) & _mm512_cmp_pd_mask(p[v], zero, _CMP_GT_OQ);
+      any |= searching[v];
     }
-    for (double step = 1; (searching[0] | searching[1]) != 0; step += 1) {
-      const __m512d steps = _mm512_set1_pd(step), inverseStep = _mm512_set1_pd(1 / step);
-      for (int v = 0; v < 2; ++v) {
-        const __m512d next = _mm512_mul_pd(p[v], _mm512_mul_pd(lambda[v], inverseStep));
-        p[v] = _mm512_mask_mov_pd(p[v], searching[v], next);
-        cdf[v] = _mm512_mask_add_pd(cdf[v], searching[v], cdf[v], next);
-        k[v] = _mm512_mask_mov_pd(k[v], searching[v], steps);
-        searching[v] = _mm512_mask_cmp_pd_mask(searching[v], uniform[v], cdf[v], _CMP_GT_OQ) &
-                       _mm512_cmp_pd_mask(p[v], _mm512_setzero_pd(), _CMP_GT_OQ);
+    for (double step = 1; any != 0; step += 1) {
+      const __m512d inverseStep = _mm512_set1_pd(1 / step);
+      any = 0;
+      for (int v = 0; v < kVectors; ++v) {
+        k[v] = _mm512_mask_add_pd(k[v], searching[v], k[v], one);
+        p[v] = _mm512_mul_pd(p[v], _mm512_mul_pd(lambda[v], inverseStep));
+        cdf[v] = _mm512_add_pd(cdf[v], p[v]);
+        searching[v] = _mm512_cmp_pd_mask(uniform[v], cdf[v], _CMP_GT_OQ) & _mm512_cmp_pd_mask(p[v], zero, _CMP_GT_OQ);
+        any |= searching[v];
       }
     }
     alignas(64) double counts[kLanes];
-    _mm512_store_pd(counts, k[0]);
-    _mm512_store_pd(counts + 8, k[1]);
+    for (int v = 0; v < kVectors; ++v) _mm512_store_pd(counts + 8 * v, k[v]);
     for (int j = 0; j < kLanes && j0 + j < job.n; ++j) job.count[j0 + j] = counts[j];
   }
 }
@@ -247,75 +327,50 @@ void poissonInversions(const Inversions& job) {
   poissonInversionsPortable(job);
 }
 
-// The dark pixels of a block (mean below kPoissonNormalAbove): their indices, means and inversion words, packed;
-// returns how many. Branch-free: which pixels are dark is unpredictable.
-struct DarkPixels {
-  int index[kBlock];
-  double lambda[kBlock + 8], p0[kBlock + 8], count[kBlock];  // + 8: expNegatives' whole vectors
-  uint32_t bits[kBlock];
-};
-
-int gatherDarkPortable(const BlockState& state, int n, DarkPixels& dark) {
-  int found = 0;
-  for (int i = 0; i < n; ++i) {
-    dark.index[found] = i;
-    dark.lambda[found] = state.lambda[i];
-    dark.bits[found] = state.inversionBits[i];
-    found += state.lambda[i] < kPoissonNormalAbove;
-  }
-  return found;
-}
-
-#if OPU_NATIVE_X86_SIMD
-// The same, 16 pixels at a time with AVX-512's compressing stores.
-__attribute__((target("avx512f"))) int gatherDarkAvx512(const BlockState& state, int n, DarkPixels& dark) {
-  const __m512d threshold = _mm512_set1_pd(kPoissonNormalAbove);
-  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  int found = 0, i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512d low = _mm512_loadu_pd(state.lambda + i), high = _mm512_loadu_pd(state.lambda + i + 8);
-    const __mmask8 darkLow = _mm512_cmp_pd_mask(low, threshold, _CMP_LT_OQ);
-    const __mmask8 darkHigh = _mm512_cmp_pd_mask(high, threshold, _CMP_LT_OQ);
-    const __mmask16 darkAll = static_cast<__mmask16>(darkLow | (darkHigh << 8));
-    _mm512_mask_compressstoreu_epi32(dark.index + found, darkAll, _mm512_add_epi32(lanes, _mm512_set1_epi32(i)));
-    _mm512_mask_compressstoreu_epi32(dark.bits + found, darkAll, _mm512_loadu_si512(state.inversionBits + i));
-    _mm512_mask_compressstoreu_pd(dark.lambda + found, darkLow, low);
-    const int foundLow = __builtin_popcount(darkLow);
-    _mm512_mask_compressstoreu_pd(dark.lambda + found + foundLow, darkHigh, high);
-    found += foundLow + __builtin_popcount(darkHigh);
-  }
-  for (; i < n; ++i) {
-    dark.index[found] = i;
-    dark.lambda[found] = state.lambda[i];
-    dark.bits[found] = state.inversionBits[i];
-    found += state.lambda[i] < kPoissonNormalAbove;
-  }
-  return found;
-}
-#endif
-
-int gatherDark(const BlockState& state, int n, DarkPixels& dark) {
-#if OPU_NATIVE_X86_SIMD
-  if (usesAvx512()) return gatherDarkAvx512(state, n, dark);
-#endif
-  return gatherDarkPortable(state, n, dark);
-}
-
-// The block's pixels into the frame, as uint8 or uint16; returns how many clipped.
+// The gathered dark pixels of a frame by the exact inversion, into `out` (the frame); returns how many clipped.
 template <typename Pixel>
-inline uint32_t writePixels(const BlockState& __restrict state, int n, Pixel* __restrict out) {
-  uint32_t clipped = 0;
-  for (int i = 0; i < n; ++i) {
-    clipped += state.full[i] != 0.0;
-    out[i] = static_cast<Pixel>(static_cast<int32_t>(state.adu[i]));  // via int32: vectorizes without AVX-512DQ
+int32_t settleDark(const CameraModelFloat32& model32, DarkPixels& dark, Pixel* out) {
+  const int n = dark.n;
+  alignas(64) double lambda[DarkPixels::kCapacity + 8], p0[DarkPixels::kCapacity + 8], count[DarkPixels::kCapacity];
+  for (int j = 0; j < n; ++j) lambda[j] = dark.lambda[j];
+  for (int j = n; j < n + 8; ++j) lambda[j] = 0;  // expNegatives' whole vectors
+  expNegatives(lambda, n, p0);
+  poissonInversions({lambda, p0, dark.bits, n, count});
+  int32_t clipped = 0;
+  for (int j = 0; j < n; ++j) {
+    int32_t full;
+    const float adu = toAdu(model32, static_cast<float>(count[j]), dark.readNormal[j], full);
+    clipped += full;
+    out[dark.index[j]] = static_cast<Pixel>(static_cast<int32_t>(adu));
   }
+  dark.n = 0;
   return clipped;
 }
-OPU_VECTOR_CLONES uint32_t writePixels8(const BlockState& state, int n, uint8_t* out) {
-  return writePixels(state, n, out);
-}
-OPU_VECTOR_CLONES uint32_t writePixels16(const BlockState& state, int n, uint16_t* out) {
-  return writePixels(state, n, out);
+
+template <typename Pixel>
+void exposeFrame(const CameraModel& model, const CameraModelFloat32& model32, const float* intensity,
+                 const int32_t* pixels, int m, const double* pixelResponse, uint32_t frameIndex, double scale,
+                 Pixel* out, uint32_t& saturated) {
+  int32_t clipped = 0;
+  uint32_t w0[kBlock], w1[kBlock], w2[kBlock];
+  float lambda[kBlock], readNormal[kBlock];
+  DarkPixels dark;
+  for (int i0 = 0; i0 < m; i0 += kBlock) {
+    const int n = std::min(kBlock, m - i0);
+    cameraWords(model.seed, frameIndex, pixels + i0, n, w0, w1, w2);
+    if constexpr (sizeof(Pixel) == 1) {
+      clipped += exposeBlock8(model, model32, intensity + i0, w0, w1, pixelResponse + i0, n, scale, lambda,
+                              readNormal, out + i0);
+    } else {
+      clipped += exposeBlock16(model, model32, intensity + i0, w0, w1, pixelResponse + i0, n, scale, lambda,
+                               readNormal, out + i0);
+    }
+    if (!model.shotNoise) continue;
+    if (dark.n + kBlock > DarkPixels::kCapacity) clipped += settleDark(model32, dark, out);
+    gatherDark(lambda, readNormal, w2, n, i0, dark);
+  }
+  clipped += settleDark(model32, dark, out);
+  saturated = static_cast<uint32_t>(clipped);
 }
 
 }  // namespace
@@ -323,32 +378,20 @@ OPU_VECTOR_CLONES uint32_t writePixels16(const BlockState& state, int n, uint16_
 void cameraExpose(const CameraModel& model, const float* intensity, int frames, const int32_t* pixels, int m,
                   const double* pixelResponse, uint32_t firstFrameIndex, const double* powerFactors, void* out,
                   int bytesPerPixel, uint32_t* saturated) {
+  const CameraModelFloat32 model32{static_cast<float>(model.fullWellE), static_cast<float>(model.readNoiseE),
+                                   static_cast<float>(model.aduPerElectron), static_cast<float>(model.biasAdu),
+                                   static_cast<float>(model.maxAdu)};
   parallelFor(frames, [&](int f) {
     const uint32_t frameIndex = firstFrameIndex + static_cast<uint32_t>(f);
     const double scale = model.electronsPerIntensity * powerFactors[f];
-    uint32_t clipped = 0;
-    BlockState state;
-    uint32_t w0[kBlock], w1[kBlock];
-    DarkPixels dark;
-    for (int i0 = 0; i0 < m; i0 += kBlock) {
-      const int n = std::min(kBlock, m - i0);
-      const long at = static_cast<long>(f) * m + i0;
-      cameraWords(model.seed, frameIndex, pixels + i0, n, w0, w1, state.inversionBits);
-      exposeBlock(model, intensity + at, w0, w1, pixelResponse + i0, n, scale, &state);
-      if (model.shotNoise) {
-        const int found = gatherDark(state, n, dark);
-        for (int j = found; j < found + 8; ++j) dark.lambda[j] = 0;  // expNegatives' whole vectors
-        expNegatives(dark.lambda, found, dark.p0);
-        poissonInversions({dark.lambda, dark.p0, dark.bits, found, dark.count});
-        for (int j = 0; j < found; ++j) {
-          const int i = dark.index[j];
-          state.adu[i] = toAdu(model, dark.count[j], state.readNormal[i], state.full[i]);
-        }
-      }
-      clipped += bytesPerPixel == 1 ? writePixels8(state, n, static_cast<uint8_t*>(out) + at)
-                                    : writePixels16(state, n, static_cast<uint16_t*>(out) + at);
+    const long at = static_cast<long>(f) * m;
+    if (bytesPerPixel == 1) {
+      exposeFrame(model, model32, intensity + at, pixels, m, pixelResponse, frameIndex, scale,
+                  static_cast<uint8_t*>(out) + at, saturated[f]);
+    } else {
+      exposeFrame(model, model32, intensity + at, pixels, m, pixelResponse, frameIndex, scale,
+                  static_cast<uint16_t*>(out) + at, saturated[f]);
     }
-    saturated[f] = clipped;
   });
 }
 

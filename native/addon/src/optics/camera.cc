@@ -73,42 +73,42 @@ void cameraWordsPortable(uint32_t seed, uint32_t frameIndex, const int32_t* __re
 // GCC 12 warns that the intrinsics' own headers read an uninitialized value (_mm512_undefined_epi32), falsely.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// High and low 32 bits of the products a·m, 16 lanes: two vpmuludq (even and odd lanes), whose halves are blended
-// back into 32-bit lanes (the vectorizer shuffles far more for the scalar code).
-__attribute__((target("avx512f"))) inline void multiplyHiLo(__m512i a, __m512i m, __m512i& hi, __m512i& lo) {
-  constexpr __mmask16 kOdd = 0xaaaa;
-  const __m512i even = _mm512_mul_epu32(a, m);
-  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
-  hi = _mm512_mask_blend_epi32(kOdd, _mm512_srli_epi64(even, 32), odd);
-  lo = _mm512_mask_blend_epi32(kOdd, even, _mm512_slli_epi64(odd, 32));
-}
-
-// The same words, 16 pixels per AVX-512 vector.
+// The same words, 8 pixels per AVX-512 vector of 64-bit lanes, four vectors at a time (independent dependency chains): a word lives in the low half of
+// its lane, where vpmuludq reads it and leaves the whole 64-bit product (its high half is one shift away), so a round
+// is two multiplications, two shifts and two three-way xors per vector; the high halves of the lanes are ignored
+// until the words are narrowed to 32 bits.
 __attribute__((target("avx512f"))) void cameraWordsAvx512(uint32_t seed, uint32_t frameIndex,
                                                           const int32_t* __restrict pixels, int n,
                                                           uint32_t* __restrict w0, uint32_t* __restrict w1,
                                                           uint32_t* __restrict w2) {
+  constexpr int kVectors = 4;
   const __m512i m0 = _mm512_set1_epi64(0xd2511f53u), m1 = _mm512_set1_epi64(0xcd9e8d57u);
   int i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m512i c0 = _mm512_set1_epi32(static_cast<int>(frameIndex));
-    __m512i c1 = _mm512_loadu_si512(pixels + i);
-    __m512i c2 = _mm512_setzero_si512(), c3 = _mm512_setzero_si512();
+  for (; i + 8 * kVectors <= n; i += 8 * kVectors) {
+    __m512i c0[kVectors], c1[kVectors], c2[kVectors], c3[kVectors];
+    for (int h = 0; h < kVectors; ++h) {
+      c0[h] = _mm512_set1_epi64(frameIndex);
+      c1[h] = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pixels + i + 8 * h)));
+      c2[h] = c3[h] = _mm512_setzero_si512();
+    }
     uint32_t k0 = seed, k1 = kCameraNoise;
     for (int round = 0; round < 10; ++round) {
-      __m512i hi0, lo0, hi1, lo1;
-      multiplyHiLo(c0, m0, hi0, lo0);
-      multiplyHiLo(c2, m1, hi1, lo1);
-      c0 = _mm512_ternarylogic_epi32(hi1, c1, _mm512_set1_epi32(static_cast<int>(k0)), 0x96);  // three-way xor
-      c1 = lo1;
-      c2 = _mm512_ternarylogic_epi32(hi0, c3, _mm512_set1_epi32(static_cast<int>(k1)), 0x96);
-      c3 = lo0;
+      const __m512i key0 = _mm512_set1_epi64(k0), key1 = _mm512_set1_epi64(k1);
+      for (int h = 0; h < kVectors; ++h) {
+        const __m512i p0 = _mm512_mul_epu32(c0[h], m0), p1 = _mm512_mul_epu32(c2[h], m1);
+        c0[h] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1[h], key0, 0x96);  // three-way xor
+        c1[h] = p1;
+        c2[h] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3[h], key1, 0x96);
+        c3[h] = p0;
+      }
       k0 += 0x9e3779b9u;
       k1 += 0xbb67ae85u;
     }
-    _mm512_storeu_si512(w0 + i, c0);
-    _mm512_storeu_si512(w1 + i, c1);
-    _mm512_storeu_si512(w2 + i, c2);
+    for (int h = 0; h < kVectors; ++h) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + i + 8 * h), _mm512_cvtepi64_epi32(c0[h]));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + i + 8 * h), _mm512_cvtepi64_epi32(c1[h]));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + i + 8 * h), _mm512_cvtepi64_epi32(c2[h]));
+    }
   }
   cameraWordsPortable(seed, frameIndex, pixels + i, n - i, w0 + i, w1 + i, w2 + i);
 }
@@ -327,6 +327,20 @@ void poissonInversions(const Inversions& job) {
   poissonInversionsPortable(job);
 }
 
+// The ADUs of n dark pixels given their photo-electron counts; returns how many clipped. A loop of its own, compiled
+// for the CPU's best vectors (floor is a function call on the baseline x86-64 instruction set).
+OPU_VECTOR_CLONES int32_t darkAdus(const CameraModelFloat32& model32, const double* __restrict count,
+                                   const float* __restrict readNormal, int n, int32_t* __restrict adu) {
+  const CameraModelFloat32 local = model32;
+  int32_t clipped = 0;
+  for (int j = 0; j < n; ++j) {
+    int32_t full;
+    adu[j] = static_cast<int32_t>(toAdu(local, static_cast<float>(count[j]), readNormal[j], full));
+    clipped += full;
+  }
+  return clipped;
+}
+
 // The gathered dark pixels of a frame by the exact inversion, into `out` (the frame); returns how many clipped.
 template <typename Pixel>
 int32_t settleDark(const CameraModelFloat32& model32, DarkPixels& dark, Pixel* out) {
@@ -336,13 +350,9 @@ int32_t settleDark(const CameraModelFloat32& model32, DarkPixels& dark, Pixel* o
   for (int j = n; j < n + 8; ++j) lambda[j] = 0;  // expNegatives' whole vectors
   expNegatives(lambda, n, p0);
   poissonInversions({lambda, p0, dark.bits, n, count});
-  int32_t clipped = 0;
-  for (int j = 0; j < n; ++j) {
-    int32_t full;
-    const float adu = toAdu(model32, static_cast<float>(count[j]), dark.readNormal[j], full);
-    clipped += full;
-    out[dark.index[j]] = static_cast<Pixel>(static_cast<int32_t>(adu));
-  }
+  int32_t adu[DarkPixels::kCapacity];
+  const int32_t clipped = darkAdus(model32, count, dark.readNormal, n, adu);
+  for (int j = 0; j < n; ++j) out[dark.index[j]] = static_cast<Pixel>(adu[j]);
   dark.n = 0;
   return clipped;
 }

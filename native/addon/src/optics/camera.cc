@@ -178,13 +178,14 @@ __attribute__((always_inline)) inline int32_t exposeBlock(const CameraModel& mod
     for (int i = 0; i < n; ++i) electrons[i] = lambda[i];
   }
   const float threshold = shotNoise ? static_cast<float>(kPoissonNormalAbove) : 0.0f;  // no dark pixels without
-  int32_t clipped = 0;
+  int32_t clipped = 0, adu[kBlock];
   for (int i = 0; i < n; ++i) {
     int32_t full;
-    const float adu = toAdu(local, electrons[i], readNormal[i], full);
+    adu[i] = static_cast<int32_t>(toAdu(local, electrons[i], readNormal[i], full));
     clipped += lambda[i] < threshold ? 0 : full;
-    out[i] = static_cast<Pixel>(static_cast<int32_t>(adu));  // via int32: vectorizes without AVX-512DQ
   }
+  // Narrowed in a loop of its own: with the narrow stores in it, the loop above gets half-width vectors.
+  for (int i = 0; i < n; ++i) out[i] = static_cast<Pixel>(adu[i]);
   return clipped;
 }
 OPU_VECTOR_CLONES int32_t exposeBlock8(const CameraModel& model, const CameraModelFloat32& model32,
@@ -243,11 +244,22 @@ void gatherDark(const float* lambda, const float* readNormal, const uint32_t* bi
   gatherDarkPortable(lambda, readNormal, bits, n, i0, dark);
 }
 
+// 1/k for k < 256, as the scalar search computes it (a compile-time division rounds as a run-time one): the vector
+// search reads it instead of dividing once per step (a scalar division per step cost the search a fifth of its time).
+constexpr int kInverseStepsSize = 256;
+struct InverseSteps {
+  double value[kInverseStepsSize];
+  constexpr InverseSteps() : value() {
+    for (int k = 1; k < kInverseStepsSize; ++k) value[k] = 1.0 / k;
+  }
+};
+constexpr InverseSteps kInverseSteps;
+
 // Poisson(lambda[j]) by inversion of uniform01(bits[j]), for j < n, given p0[j] = e^−lambda[j]: the search of
 // camera.ts, which stops at the first k where u ≤ cdf_k or p_k = 0. Both conditions, once true, stay true (cdf_k
 // grows, and p_k = 0 stays 0), so the count is also the number of k for which neither holds yet: the vector search
-// runs every lane through the same steps, unmasked, and counts, which leaves only p_k's multiplication and cdf_k's
-// addition on the loop's dependency chain.
+// runs every lane through the same steps (p_k and cdf_k unmasked) and counts, which leaves only p_k's multiplication
+// and cdf_k's addition on the loop's dependency chain.
 struct Inversions {
   const double* lambda;
   const double* p0;
@@ -277,11 +289,19 @@ void poissonInversionsPortable(const Inversions& job) {
 }
 
 #if OPU_NATIVE_X86_SIMD
+// u > cdf and p > 0, on the doubles' bits as integers (the same order, as none is negative).
+__attribute__((target("avx512f"))) inline __mmask8 stillSearching(__m512i uniform, __m512d cdf, __m512d p) {
+  return _mm512_mask_cmpgt_epi64_mask(_mm512_cmpgt_epi64_mask(uniform, _mm512_castpd_si512(cdf)),
+                                      _mm512_castpd_si512(p), _mm512_setzero_si512());
+}
+
 // The same counts, 32 pixels at a time in four AVX-512 vectors of 8 (four independent dependency chains), step k of
-// every lane at once, until no lane is searching. p and cdf take the scalar search's values at every step (1/k is
-// computed once per step, as the scalar code does).
+// every lane at once, until no lane is searching, which is asked every kSteps steps only (the steps after a lane stops
+// leave its count). p and cdf take the scalar search's values at every step (1/k as the scalar code computes it). The
+// comparisons are on integers (stillSearching) and so are the counts: that keeps them off the floating-point pipes,
+// which p's multiplications and cdf's additions fill.
 __attribute__((target("avx512f"))) void poissonInversionsAvx512(const Inversions& job) {
-  constexpr int kVectors = 4, kLanes = 8 * kVectors;
+  constexpr int kVectors = 4, kLanes = 8 * kVectors, kSteps = 4;
   for (int j0 = 0; j0 < job.n; j0 += kLanes) {
     alignas(64) double mean[kLanes], u[kLanes], p0[kLanes];
     for (int j = 0; j < kLanes; ++j) {
@@ -290,32 +310,38 @@ __attribute__((target("avx512f"))) void poissonInversionsAvx512(const Inversions
       u[j] = pixel ? uniform01(job.bits[j0 + j]) : 0;
       p0[j] = pixel ? job.p0[j0 + j] : 1;
     }
-    const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1);
-    __m512d lambda[kVectors], uniform[kVectors], p[kVectors], cdf[kVectors], k[kVectors];
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1);
+    __m512d lambda[kVectors], p[kVectors], cdf[kVectors];
+    __m512i uniform[kVectors], k[kVectors];
     __mmask8 searching[kVectors];
     __mmask8 any = 0;
     for (int v = 0; v < kVectors; ++v) {
       lambda[v] = _mm512_load_pd(mean + 8 * v);
-      uniform[v] = _mm512_load_pd(u + 8 * v);
+      uniform[v] = _mm512_castpd_si512(_mm512_load_pd(u + 8 * v));
       p[v] = cdf[v] = _mm512_load_pd(p0 + 8 * v);
       k[v] = zero;
-      searching[v] = _mm512_cmp_pd_mask(uniform[v], cdf[v], _CMP_GT_OQ) & _mm512_cmp_pd_mask(p[v], zero, _CMP_GT_OQ);
+    }
+    for (int v = 0; v < kVectors; ++v) {
+      searching[v] = stillSearching(uniform[v], cdf[v], p[v]);
       any |= searching[v];
     }
-    for (double step = 1; any != 0; step += 1) {
-      const __m512d inverseStep = _mm512_set1_pd(1 / step);
-      any = 0;
-      for (int v = 0; v < kVectors; ++v) {
-        k[v] = _mm512_mask_add_pd(k[v], searching[v], k[v], one);
-        p[v] = _mm512_mul_pd(p[v], _mm512_mul_pd(lambda[v], inverseStep));
-        cdf[v] = _mm512_add_pd(cdf[v], p[v]);
-        searching[v] = _mm512_cmp_pd_mask(uniform[v], cdf[v], _CMP_GT_OQ) & _mm512_cmp_pd_mask(p[v], zero, _CMP_GT_OQ);
-        any |= searching[v];
+    for (int step = 1; any != 0; step += kSteps) {
+      for (int t = 0; t < kSteps; ++t) {
+        const int next = step + t;
+        const __m512d inverseStep = _mm512_set1_pd(next < kInverseStepsSize ? kInverseSteps.value[next] : 1.0 / next);
+        for (int v = 0; v < kVectors; ++v) {
+          k[v] = _mm512_mask_add_epi64(k[v], searching[v], k[v], one);
+          p[v] = _mm512_mul_pd(p[v], _mm512_mul_pd(lambda[v], inverseStep));
+          cdf[v] = _mm512_add_pd(cdf[v], p[v]);
+          searching[v] = stillSearching(uniform[v], cdf[v], p[v]);
+        }
       }
+      any = 0;
+      for (int v = 0; v < kVectors; ++v) any |= searching[v];
     }
-    alignas(64) double counts[kLanes];
-    for (int v = 0; v < kVectors; ++v) _mm512_store_pd(counts + 8 * v, k[v]);
-    for (int j = 0; j < kLanes && j0 + j < job.n; ++j) job.count[j0 + j] = counts[j];
+    alignas(64) int64_t counts[kLanes];
+    for (int v = 0; v < kVectors; ++v) _mm512_store_si512(counts + 8 * v, k[v]);
+    for (int j = 0; j < kLanes && j0 + j < job.n; ++j) job.count[j0 + j] = static_cast<double>(counts[j]);
   }
 }
 #endif

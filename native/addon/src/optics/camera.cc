@@ -73,10 +73,10 @@ void cameraWordsPortable(uint32_t seed, uint32_t frameIndex, const int32_t* __re
 // GCC 12 warns that the intrinsics' own headers read an uninitialized value (_mm512_undefined_epi32), falsely.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// The same words, 8 pixels per AVX-512 vector of 64-bit lanes, four vectors at a time (independent dependency chains): a word lives in the low half of
-// its lane, where vpmuludq reads it and leaves the whole 64-bit product (its high half is one shift away), so a round
-// is two multiplications, two shifts and two three-way xors per vector; the high halves of the lanes are ignored
-// until the words are narrowed to 32 bits.
+// The same words, 8 pixels per AVX-512 vector of 64-bit lanes, four vectors at a time (independent dependency
+// chains): a word lives in the low half of its lane, where vpmuludq reads it and leaves the whole 64-bit product (its
+// high half is one shift away), so a round is two multiplications, two shifts and two three-way xors per vector; the
+// high halves of the lanes are ignored until the words are narrowed to 32 bits.
 __attribute__((target("avx512f"))) void cameraWordsAvx512(uint32_t seed, uint32_t frameIndex,
                                                           const int32_t* __restrict pixels, int n,
                                                           uint32_t* __restrict w0, uint32_t* __restrict w1,
@@ -154,12 +154,12 @@ struct DarkPixels {
 // Pixels [0, n) of a block of one frame, every one as if its mean were at least kPoissonNormalAbove, into `out`;
 // returns how many clipped, not counting the dark pixels (settleDark counts them). Several simple loops rather than
 // one: the compiler duplicates paths through one large body and then cannot vectorize it.
-// (Always inlined: a separate body would be compiled for the baseline instruction set only.)
+// Always inlined into the clones below: a body of its own would be compiled for the baseline instruction set only.
 template <typename Pixel>
-__attribute__((always_inline)) inline int32_t exposeBlock(const CameraModel& model, const CameraModelFloat32& model32,
-                           const float* __restrict intensity, const uint32_t* __restrict w0,
-                           const uint32_t* __restrict w1, const double* __restrict response, int n, double scale,
-                           float* __restrict lambda, float* __restrict readNormal, Pixel* __restrict out) {
+__attribute__((always_inline)) inline int32_t exposeBlock(
+    const CameraModel& model, const CameraModelFloat32& model32, const float* __restrict intensity,
+    const uint32_t* __restrict w0, const uint32_t* __restrict w1, const double* __restrict response, int n,
+    double scale, float* __restrict lambda, float* __restrict readNormal, Pixel* __restrict out) {
   const CameraModelFloat32 local = model32;  // not aliased by the outputs
   const double darkElectrons = model.darkElectrons;
   const bool shotNoise = model.shotNoise;

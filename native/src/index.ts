@@ -39,7 +39,7 @@ export {
   philox4x32,
   Stream,
   standardNormal,
-  standardNormalPair,
+  standardNormalPairFloat32,
   turnCosSin,
   uniform01,
 } from './optics/random.js';

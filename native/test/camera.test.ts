@@ -6,8 +6,11 @@ import {
   KernelArgumentError,
   Kernels,
   loadNative,
+  standardNormalPairFloat32,
   typescriptKernels,
+  uniform01,
 } from '../src/index.js';
+import { lnUniformFloat32, turnCosSinFloat32 } from '../src/optics/random.js';
 import { seededUniform } from './helpers.js';
 
 const native = loadNative();
@@ -202,6 +205,45 @@ describe.each([
       const total = lambda + readNoiseE ** 2 + (lambda >= 64 ? 2 / 12 : 1 / 12);
       expect(Math.abs(both.variance - total)).toBeLessThan(5 * total * Math.sqrt(2 / both.n));
     }
+  });
+});
+
+describe('float32 normals (the camera noise: docs/physics.md gives these bounds in electrons)', () => {
+  it('are the float64 Box–Muller pair of the same words to float32 precision, the full 32-bit tail included', () => {
+    const next = seededUniform(11);
+    const cosSin = new Float32Array(2);
+    const pair = new Float32Array(2);
+    let worstLn = 0;
+    let worstCosSin = 0;
+    let worstNormal = 0; // where r > 0.01
+    let worstRadius = 0; // anywhere: near r = 0 (u₀ within a few 2⁻²⁴ of 1), u₀'s float32 spacing dominates
+    for (let i = 0; i < 200_000; i++) {
+      // The extreme words (the 6.8σ tail, u₀ next to 1) and the quadrant boundaries, then random ones.
+      const edges = [i, 0xffffffff - i, 0x40000000 + i - 50, 0x80000000 + i - 50, 0xc0000000 + i - 50];
+      const a = i < 100 ? edges[i % 5]! >>> 0 : Math.floor(next() * 2 ** 32);
+      const b = i < 100 ? edges[(i + 2) % 5]! >>> 0 : Math.floor(next() * 2 ** 32);
+      const ln = Math.log(uniform01(a));
+      worstLn = Math.max(worstLn, Math.abs(lnUniformFloat32(a) - ln));
+      const theta = 2 * Math.PI * uniform01(b);
+      turnCosSinFloat32(b, cosSin);
+      worstCosSin = Math.max(
+        worstCosSin,
+        Math.abs(cosSin[0]! - Math.cos(theta)),
+        Math.abs(cosSin[1]! - Math.sin(theta)),
+      );
+      standardNormalPairFloat32(a, b, pair);
+      const r = Math.sqrt(-2 * ln);
+      worstRadius = Math.max(worstRadius, Math.abs(Math.hypot(pair[0]!, pair[1]!) - r));
+      if (r > 0.01) {
+        const error = Math.max(Math.abs(pair[0]! - r * Math.cos(theta)), Math.abs(pair[1]! - r * Math.sin(theta)));
+        worstNormal = Math.max(worstNormal, error);
+      }
+    }
+    expect(lnUniformFloat32(0)).toBeCloseTo(Math.log(2 ** -33), 5); // the tail: r = 6.8
+    expect(worstLn).toBeLessThan(2.5e-6); // |ln u| ≤ 22.9: a float32 ulp is 1.9e-6 there
+    expect(worstCosSin).toBeLessThan(3e-7);
+    expect(worstNormal).toBeLessThan(3e-6);
+    expect(worstRadius).toBeLessThan(3e-4);
   });
 });
 

@@ -129,7 +129,7 @@ export const SIGNATURES = {
     doc: 'photo-electrons, shot noise, full well, read noise, gain, bias, ADC',
     typescript: 'per pixel and frame, noise keyed by (frame index, pixel)',
     native:
-      'bit-identical to TypeScript; frames in parallel; one Philox block and one Box–Muller pair per pixel, Philox 16 pixels per AVX-512 vector, the Poisson inversions below 64 e⁻ 16 pixels at a time',
+      'bit-identical to TypeScript; frames in parallel; one Philox block and one float32 Box–Muller pair per pixel, Philox 8 and the float32 arithmetic 16 pixels per AVX-512 vector, the Poisson inversions below 64 e⁻ gathered per frame, 32 pixels at a time',
     header: 'optics/camera.h',
     call: 'opu::cameraExpose(model, intensity, frames, pixels, length(pixels), pixelResponse, firstFrameIndex, powerFactors, out, elementSize(out), saturated)',
     async: true,

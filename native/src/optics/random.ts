@@ -202,15 +202,79 @@ export function standardNormal(amplitudeBits: number, phaseBits: number): number
   return Math.sqrt(-2 * lnUniform(amplitudeBits)) * cosSin[0]!;
 }
 
+// The camera's float32 normals: every operation rounded to float32 with Math.fround, as the C++ kernel computes in
+// float32 (an operation on float32 values done in float64 and then rounded gives the correctly rounded float32
+// result, for +, −, ×, ÷ and √). Constants are doubles rounded to float32, in C++ too.
+const fround = Math.fround;
+const F_LN2 = fround(LN2);
+const F_SQRT2 = fround(SQRT2);
+const F_HALF_PI = fround(HALF_PI);
+const F_LOG = Float32Array.of(1 / 3, 1 / 5, 1 / 7, 1 / 9);
+const F_SIN = Float32Array.of(-1 / 6, 1 / 120, -1 / 5040, 1 / 362880);
+const F_COS = Float32Array.of(-1 / 2, 1 / 24, -1 / 720, 1 / 40320, -1 / 3628800);
+const floatBits = new Float32Array(1);
+const wordBits = new Uint32Array(floatBits.buffer);
+
 /**
- * Two independent standard normals from one Box–Muller pair (r·cos θ, r·sin θ): one logarithm and one sine/cosine
- * series for both. Writes them into out[0], out[1].
+ * ln u in float32, for u the float32 nearest (b + ½)·2^−32 (its high 24 and low 8 bits are exact, their sum rounds
+ * once): u = m·2^e with m in [√½, √2], then 2s·(1 + s²/3 + s⁴/5 + s⁶/7 + s⁸/9), s = (m − 1)/(m + 1).
  */
-export function standardNormalPair(amplitudeBits: number, phaseBits: number, out: Float64Array): void {
-  turnCosSin(phaseBits, cosSin);
-  const r = Math.sqrt(-2 * lnUniform(amplitudeBits));
-  out[0] = r * cosSin[0]!;
-  out[1] = r * cosSin[1]!;
+export function lnUniformFloat32(bits: number): number {
+  const b = bits >>> 0;
+  floatBits[0] = (b >>> 8) * 5.9604644775390625e-8 + ((b & 255) + 0.5) * 2.3283064365386963e-10; // one rounding
+  const u = wordBits[0]!;
+  let e = (u >>> 23) - 127;
+  wordBits[0] = (u & 0x7fffff) | 0x3f800000;
+  let m = floatBits[0]!;
+  if (m > F_SQRT2) {
+    m = fround(m * 0.5);
+    e += 1;
+  }
+  const s = fround(fround(m - 1) / fround(m + 1));
+  const s2 = fround(s * s);
+  let poly = F_LOG[3]!;
+  for (let i = 2; i >= 0; i--) poly = fround(F_LOG[i]! + fround(s2 * poly));
+  return fround(fround(e * F_LN2) + fround(fround(2 * s) * fround(1 + fround(s2 * poly))));
+}
+
+/**
+ * cos and sin of 2π·t in float32 into out[0], out[1], t = (q + f)/4: the quadrant q is the top 2 bits of `bits`,
+ * f = (next 22 bits + ½)·2^−22; Taylor series on [0, π/4].
+ */
+export function turnCosSinFloat32(bits: number, out: Float32Array): void {
+  const b = bits >>> 0;
+  const q = b >>> 30;
+  const f = (((b >>> 8) & 0x3fffff) + 0.5) * 2.384185791015625e-7; // exact
+  const low = f <= 0.5;
+  const x = fround((low ? f : 1 - f) * F_HALF_PI);
+  const x2 = fround(x * x);
+  // Horner's steps, each rounded: x·(1 + x²·(S₀ + x²·(S₁ + x²·(S₂ + x²·S₃)))) and 1 + x²·(C₀ + … + x²·C₄).
+  let sinPoly = F_SIN[3]!;
+  for (let i = 2; i >= 0; i--) sinPoly = fround(F_SIN[i]! + fround(x2 * sinPoly));
+  const sx = fround(x * fround(1 + fround(x2 * sinPoly)));
+  let cosPoly = F_COS[4]!;
+  for (let i = 3; i >= 0; i--) cosPoly = fround(F_COS[i]! + fround(x2 * cosPoly));
+  const cx = fround(1 + fround(x2 * cosPoly));
+  const cr = low ? cx : sx;
+  const sr = low ? sx : cx;
+  // Quadrant q: (c, s) = (cr, sr), (−sr, cr), (−cr, −sr), (sr, −cr).
+  const cm = q & 1 ? sr : cr;
+  const sm = q & 1 ? cr : sr;
+  out[0] = q === 1 || q === 2 ? -cm : cm;
+  out[1] = q >= 2 ? -sm : sm;
+}
+
+const cosSinFloat32 = new Float32Array(2);
+
+/**
+ * Two independent standard normals from one Box–Muller pair in float32, (r·cos θ, r·sin θ) with r = √(−2 ln u): one
+ * logarithm and one sine/cosine series for both. Writes them into out[0], out[1].
+ */
+export function standardNormalPairFloat32(amplitudeBits: number, phaseBits: number, out: Float32Array): void {
+  turnCosSinFloat32(phaseBits, cosSinFloat32);
+  const r = fround(Math.sqrt(fround(-2 * lnUniformFloat32(amplitudeBits))));
+  out[0] = r * cosSinFloat32[0]!;
+  out[1] = r * cosSinFloat32[1]!;
 }
 
 /** Independent streams of one seed: what the numbers are for. */

@@ -1,10 +1,10 @@
 // The camera model in C++, frames in parallel: noise is keyed by (frame index, pixel), so the order of work does
 // not matter and the result equals the TypeScript kernel's bit for bit.
 //
-// Speed: a pixel costs a Philox block, one logarithm and one sine/cosine series (a Box–Muller pair gives both its
-// shot and its read noise). The pixels of a block go through branch-free loops that the compiler vectorizes,
-// assuming the normal approximation of the Poisson law; the pixels with a smaller mean (dark ones, a few percent in
-// training) are then gathered and redone with the exact inversion, all of them one search step at a time.
+// Speed: a pixel costs a Philox block and a float32 Box–Muller pair (one logarithm, one sine/cosine series, 16 pixels
+// per AVX-512 vector) that gives both its shot and its read noise, in branch-free loops that the compiler vectorizes,
+// assuming the normal approximation of the Poisson law. The pixels with a smaller mean (dark ones, a few percent in
+// training) are gathered over the frame and redone with the exact inversion, 32 at a time, one search step at a time.
 #include "optics/camera.h"
 
 #include <algorithm>
@@ -73,42 +73,42 @@ void cameraWordsPortable(uint32_t seed, uint32_t frameIndex, const int32_t* __re
 // GCC 12 warns that the intrinsics' own headers read an uninitialized value (_mm512_undefined_epi32), falsely.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// High and low 32 bits of the products a·m, 16 lanes: two vpmuludq (even and odd lanes), whose halves are blended
-// back into 32-bit lanes (the vectorizer shuffles far more for the scalar code).
-__attribute__((target("avx512f"))) inline void multiplyHiLo(__m512i a, __m512i m, __m512i& hi, __m512i& lo) {
-  constexpr __mmask16 kOdd = 0xaaaa;
-  const __m512i even = _mm512_mul_epu32(a, m);
-  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
-  hi = _mm512_mask_blend_epi32(kOdd, _mm512_srli_epi64(even, 32), odd);
-  lo = _mm512_mask_blend_epi32(kOdd, even, _mm512_slli_epi64(odd, 32));
-}
-
-// The same words, 16 pixels per AVX-512 vector.
+// The same words, 8 pixels per AVX-512 vector of 64-bit lanes, four vectors at a time (independent dependency
+// chains): a word lives in the low half of its lane, where vpmuludq reads it and leaves the whole 64-bit product (its
+// high half is one shift away), so a round is two multiplications, two shifts and two three-way xors per vector; the
+// high halves of the lanes are ignored until the words are narrowed to 32 bits.
 __attribute__((target("avx512f"))) void cameraWordsAvx512(uint32_t seed, uint32_t frameIndex,
                                                           const int32_t* __restrict pixels, int n,
                                                           uint32_t* __restrict w0, uint32_t* __restrict w1,
                                                           uint32_t* __restrict w2) {
+  constexpr int kVectors = 4;
   const __m512i m0 = _mm512_set1_epi64(0xd2511f53u), m1 = _mm512_set1_epi64(0xcd9e8d57u);
   int i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m512i c0 = _mm512_set1_epi32(static_cast<int>(frameIndex));
-    __m512i c1 = _mm512_loadu_si512(pixels + i);
-    __m512i c2 = _mm512_setzero_si512(), c3 = _mm512_setzero_si512();
+  for (; i + 8 * kVectors <= n; i += 8 * kVectors) {
+    __m512i c0[kVectors], c1[kVectors], c2[kVectors], c3[kVectors];
+    for (int h = 0; h < kVectors; ++h) {
+      c0[h] = _mm512_set1_epi64(frameIndex);
+      c1[h] = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pixels + i + 8 * h)));
+      c2[h] = c3[h] = _mm512_setzero_si512();
+    }
     uint32_t k0 = seed, k1 = kCameraNoise;
     for (int round = 0; round < 10; ++round) {
-      __m512i hi0, lo0, hi1, lo1;
-      multiplyHiLo(c0, m0, hi0, lo0);
-      multiplyHiLo(c2, m1, hi1, lo1);
-      c0 = _mm512_ternarylogic_epi32(hi1, c1, _mm512_set1_epi32(static_cast<int>(k0)), 0x96);  // three-way xor
-      c1 = lo1;
-      c2 = _mm512_ternarylogic_epi32(hi0, c3, _mm512_set1_epi32(static_cast<int>(k1)), 0x96);
-      c3 = lo0;
+      const __m512i key0 = _mm512_set1_epi64(k0), key1 = _mm512_set1_epi64(k1);
+      for (int h = 0; h < kVectors; ++h) {
+        const __m512i p0 = _mm512_mul_epu32(c0[h], m0), p1 = _mm512_mul_epu32(c2[h], m1);
+        c0[h] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1[h], key0, 0x96);  // three-way xor
+        c1[h] = p1;
+        c2[h] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3[h], key1, 0x96);
+        c3[h] = p0;
+      }
       k0 += 0x9e3779b9u;
       k1 += 0xbb67ae85u;
     }
-    _mm512_storeu_si512(w0 + i, c0);
-    _mm512_storeu_si512(w1 + i, c1);
-    _mm512_storeu_si512(w2 + i, c2);
+    for (int h = 0; h < kVectors; ++h) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + i + 8 * h), _mm512_cvtepi64_epi32(c0[h]));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + i + 8 * h), _mm512_cvtepi64_epi32(c1[h]));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + i + 8 * h), _mm512_cvtepi64_epi32(c2[h]));
+    }
   }
   cameraWordsPortable(seed, frameIndex, pixels + i, n - i, w0 + i, w1 + i, w2 + i);
 }
@@ -123,52 +123,143 @@ void cameraWords(uint32_t seed, uint32_t frameIndex, const int32_t* pixels, int 
   cameraWordsPortable(seed, frameIndex, pixels, n, w0, w1, w2);
 }
 
-// Full well, read noise (given its standard normal draw), gain, bias and the ADC of one pixel, given its
-// photo-electrons; `full` is 1 when the pixel clipped.
-inline double toAdu(const CameraModel& model, double electrons, double readNormal, double& full) {
+// Full well, read noise (given its standard normal draw), gain, bias and the ADC of one pixel in float32, given its
+// photo-electrons; `full` is 1 when the pixel clipped. The model's values are rounded to float32 once per call.
+struct CameraModelFloat32 {
+  float fullWellE, readNoiseE, aduPerElectron, biasAdu, maxAdu;
+};
+
+inline float toAdu(const CameraModelFloat32& model, float electrons, float readNormal, int32_t& full) {
   const bool wellFull = electrons >= model.fullWellE;
   electrons = wellFull ? model.fullWellE : electrons;
   // Added even when readNoiseE is 0 (electrons + 0 is electrons, since they are never −0): no branch in the loop.
   electrons += model.readNoiseE * readNormal;
-  double adu = std::floor(electrons * model.aduPerElectron + model.biasAdu + 0.5);
+  float adu = std::floor(electrons * model.aduPerElectron + model.biasAdu + 0.5f);
   const bool adcFull = adu >= model.maxAdu;
   adu = adcFull ? model.maxAdu : adu;
-  full = (wellFull | adcFull) ? 1.0 : 0.0;  // a double, not a byte: mixed element widths stop the vectorizer
+  full = (wellFull | adcFull) ? 1 : 0;  // int32, as wide as a float: mixed element widths stop the vectorizer
   return adu < 0 ? 0 : adu;
 }
 
-// What the loops of one block hand on to the dark-pixel pass and to the output.
-struct BlockState {
-  double lambda[kBlock], readNormal[kBlock], adu[kBlock], full[kBlock];
-  uint32_t inversionBits[kBlock];
+// The dark pixels of a frame (mean below kPoissonNormalAbove), packed: index in the frame, mean, inversion word and
+// read-noise normal, gathered block by block and settled (settleDark) before the next block could overflow them.
+struct DarkPixels {
+  static constexpr int kCapacity = 1024;
+  int32_t index[kCapacity];
+  float lambda[kCapacity], readNormal[kCapacity];
+  uint32_t bits[kCapacity];
+  int n = 0;
 };
 
-// Pixels [i0, i0 + n) of one frame, every one as if its mean were at least kPoissonNormalAbove. Several simple
-// loops rather than one: the compiler duplicates paths through one large body and then cannot vectorize it.
-OPU_VECTOR_CLONES void exposeBlock(const CameraModel& model, const float* __restrict intensity,
-                                   const uint32_t* __restrict w0, const uint32_t* __restrict w1,
-                                   const double* __restrict response, int n, double scale,
-                                   BlockState* __restrict state) {
-  const CameraModel local = model;  // not aliased by the outputs
-  double shotNormal[kBlock];
-  for (int i = 0; i < n; ++i) standardNormalPair(w0[i], w1[i], shotNormal[i], state->readNormal[i]);
+// Pixels [0, n) of a block of one frame, every one as if its mean were at least kPoissonNormalAbove, into `out`;
+// returns how many clipped, not counting the dark pixels (settleDark counts them). Several simple loops rather than
+// one: the compiler duplicates paths through one large body and then cannot vectorize it.
+// Always inlined into the clones below: a body of its own would be compiled for the baseline instruction set only.
+template <typename Pixel>
+__attribute__((always_inline)) inline int32_t exposeBlock(
+    const CameraModel& model, const CameraModelFloat32& model32, const float* __restrict intensity,
+    const uint32_t* __restrict w0, const uint32_t* __restrict w1, const double* __restrict response, int n,
+    double scale, float* __restrict lambda, float* __restrict readNormal, Pixel* __restrict out) {
+  const CameraModelFloat32 local = model32;  // not aliased by the outputs
+  const double darkElectrons = model.darkElectrons;
+  const bool shotNoise = model.shotNoise;
+  float shotNormal[kBlock];
+  for (int i = 0; i < n; ++i) standardNormalPairFloat32(w0[i], w1[i], shotNormal[i], readNormal[i]);
+  // The mean in float64, as the model gives it, then rounded once.
   for (int i = 0; i < n; ++i) {
-    state->lambda[i] = static_cast<double>(intensity[i]) * scale * response[i] + local.darkElectrons;
+    lambda[i] = static_cast<float>(static_cast<double>(intensity[i]) * scale * response[i] + darkElectrons);
   }
-  double electrons[kBlock];
-  if (local.shotNoise) {
+  float electrons[kBlock];
+  if (shotNoise) {
     for (int i = 0; i < n; ++i) {
-      const double lambda = state->lambda[i];
-      electrons[i] = std::max(0.0, std::floor(lambda + std::sqrt(lambda) * shotNormal[i] + 0.5));
+      electrons[i] = std::max(0.0f, std::floor(lambda[i] + std::sqrt(lambda[i]) * shotNormal[i] + 0.5f));
     }
   } else {
-    for (int i = 0; i < n; ++i) electrons[i] = state->lambda[i];
+    for (int i = 0; i < n; ++i) electrons[i] = lambda[i];
   }
-  for (int i = 0; i < n; ++i) state->adu[i] = toAdu(local, electrons[i], state->readNormal[i], state->full[i]);
+  const float threshold = shotNoise ? static_cast<float>(kPoissonNormalAbove) : 0.0f;  // no dark pixels without
+  int32_t clipped = 0, adu[kBlock];
+  for (int i = 0; i < n; ++i) {
+    int32_t full;
+    adu[i] = static_cast<int32_t>(toAdu(local, electrons[i], readNormal[i], full));
+    clipped += lambda[i] < threshold ? 0 : full;
+  }
+  // Narrowed in a loop of its own: with the narrow stores in it, the loop above gets half-width vectors.
+  for (int i = 0; i < n; ++i) out[i] = static_cast<Pixel>(adu[i]);
+  return clipped;
+}
+OPU_VECTOR_CLONES int32_t exposeBlock8(const CameraModel& model, const CameraModelFloat32& model32,
+                                       const float* intensity, const uint32_t* w0, const uint32_t* w1,
+                                       const double* response, int n, double scale, float* lambda, float* readNormal,
+                                       uint8_t* out) {
+  return exposeBlock(model, model32, intensity, w0, w1, response, n, scale, lambda, readNormal, out);
+}
+OPU_VECTOR_CLONES int32_t exposeBlock16(const CameraModel& model, const CameraModelFloat32& model32,
+                                        const float* intensity, const uint32_t* w0, const uint32_t* w1,
+                                        const double* response, int n, double scale, float* lambda,
+                                        float* readNormal, uint16_t* out) {
+  return exposeBlock(model, model32, intensity, w0, w1, response, n, scale, lambda, readNormal, out);
 }
 
-// Poisson(lambda[j]) by inversion of uniform01(bits[j]), for n pixels, given p0[j] = e^−lambda[j]: the search of
-// camera.ts.
+// Appends the dark pixels among [0, n) of a block that starts at pixel i0 of its frame. Branch-free: which pixels are
+// dark is unpredictable.
+void gatherDarkPortable(const float* lambda, const float* readNormal, const uint32_t* bits, int n, int i0,
+                        DarkPixels& dark) {
+  int found = dark.n;
+  for (int i = 0; i < n; ++i) {
+    dark.index[found] = i0 + i;
+    dark.lambda[found] = lambda[i];
+    dark.readNormal[found] = readNormal[i];
+    dark.bits[found] = bits[i];
+    found += lambda[i] < static_cast<float>(kPoissonNormalAbove);
+  }
+  dark.n = found;
+}
+
+#if OPU_NATIVE_X86_SIMD
+// The same, 16 pixels at a time with AVX-512's compressing stores.
+__attribute__((target("avx512f"))) void gatherDarkAvx512(const float* lambda, const float* readNormal,
+                                                         const uint32_t* bits, int n, int i0, DarkPixels& dark) {
+  const __m512 threshold = _mm512_set1_ps(static_cast<float>(kPoissonNormalAbove));
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  int found = dark.n, i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 means = _mm512_loadu_ps(lambda + i);
+    const __mmask16 isDark = _mm512_cmp_ps_mask(means, threshold, _CMP_LT_OQ);
+    _mm512_mask_compressstoreu_epi32(dark.index + found, isDark, _mm512_add_epi32(lanes, _mm512_set1_epi32(i0 + i)));
+    _mm512_mask_compressstoreu_ps(dark.lambda + found, isDark, means);
+    _mm512_mask_compressstoreu_ps(dark.readNormal + found, isDark, _mm512_loadu_ps(readNormal + i));
+    _mm512_mask_compressstoreu_epi32(dark.bits + found, isDark, _mm512_loadu_si512(bits + i));
+    found += __builtin_popcount(isDark);
+  }
+  dark.n = found;
+  gatherDarkPortable(lambda + i, readNormal + i, bits + i, n - i, i0 + i, dark);
+}
+#endif
+
+void gatherDark(const float* lambda, const float* readNormal, const uint32_t* bits, int n, int i0, DarkPixels& dark) {
+#if OPU_NATIVE_X86_SIMD
+  if (usesAvx512()) return gatherDarkAvx512(lambda, readNormal, bits, n, i0, dark);
+#endif
+  gatherDarkPortable(lambda, readNormal, bits, n, i0, dark);
+}
+
+// 1/k for k < 256, as the scalar search computes it (a compile-time division rounds as a run-time one): the vector
+// search reads it instead of dividing once per step (a scalar division per step cost the search a fifth of its time).
+constexpr int kInverseStepsSize = 256;
+struct InverseSteps {
+  double value[kInverseStepsSize];
+  constexpr InverseSteps() : value() {
+    for (int k = 1; k < kInverseStepsSize; ++k) value[k] = 1.0 / k;
+  }
+};
+constexpr InverseSteps kInverseSteps;
+
+// Poisson(lambda[j]) by inversion of uniform01(bits[j]), for j < n, given p0[j] = e^−lambda[j]: the search of
+// camera.ts, which stops at the first k where u ≤ cdf_k or p_k = 0. Both conditions, once true, stay true (cdf_k
+// grows, and p_k = 0 stays 0), so the count is also the number of k for which neither holds yet: the vector search
+// runs every lane through the same steps (p_k and cdf_k unmasked) and counts, which leaves only p_k's multiplication
+// and cdf_k's addition on the loop's dependency chain.
 struct Inversions {
   const double* lambda;
   const double* p0;
@@ -177,8 +268,7 @@ struct Inversions {
   double* count;
 };
 
-// e^−x[j] for j < n rounded up to a multiple of 8 (x holds that many): whole vectors, no scalar remainder, as n is
-// small (the dark pixels of a block).
+// e^−x[j] for j < n rounded up to a multiple of 8 (x holds that many): whole vectors, no scalar remainder.
 OPU_VECTOR_CLONES void expNegatives(const double* __restrict x, int n, double* __restrict out) {
   for (int j0 = 0; j0 < n; j0 += 8) {
     for (int j = j0; j < j0 + 8; ++j) out[j] = expNegativeBranchFree(x[j]);
@@ -199,11 +289,19 @@ void poissonInversionsPortable(const Inversions& job) {
 }
 
 #if OPU_NATIVE_X86_SIMD
-// The same searches, 16 pixels at a time in two AVX-512 vectors of 8 (two independent dependency chains): step k
-// of every lane at once, lanes that have stopped masked off, until none is searching. A lane stops where the scalar
-// search does, with the same p and cdf at every step (1/k is computed once per step, as the scalar code does).
+// u > cdf and p > 0, on the doubles' bits as integers (the same order, as none is negative).
+__attribute__((target("avx512f"))) inline __mmask8 stillSearching(__m512i uniform, __m512d cdf, __m512d p) {
+  return _mm512_mask_cmpgt_epi64_mask(_mm512_cmpgt_epi64_mask(uniform, _mm512_castpd_si512(cdf)),
+                                      _mm512_castpd_si512(p), _mm512_setzero_si512());
+}
+
+// The same counts, 32 pixels at a time in four AVX-512 vectors of 8 (four independent dependency chains), step k of
+// every lane at once, until no lane is searching, which is asked every kSteps steps only (the steps after a lane stops
+// leave its count). p and cdf take the scalar search's values at every step (1/k as the scalar code computes it). The
+// comparisons are on integers (stillSearching) and so are the counts: that keeps them off the floating-point pipes,
+// which p's multiplications and cdf's additions fill.
 __attribute__((target("avx512f"))) void poissonInversionsAvx512(const Inversions& job) {
-  constexpr int kLanes = 16;
+  constexpr int kVectors = 4, kLanes = 8 * kVectors, kSteps = 4;
   for (int j0 = 0; j0 < job.n; j0 += kLanes) {
     alignas(64) double mean[kLanes], u[kLanes], p0[kLanes];
     for (int j = 0; j < kLanes; ++j) {
@@ -212,30 +310,38 @@ __attribute__((target("avx512f"))) void poissonInversionsAvx512(const Inversions
       u[j] = pixel ? uniform01(job.bits[j0 + j]) : 0;
       p0[j] = pixel ? job.p0[j0 + j] : 1;
     }
-    __m512d lambda[2], uniform[2], p[2], cdf[2], k[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
-    __mmask8 searching[2];
-    for (int v = 0; v < 2; ++v) {
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1);
+    __m512d lambda[kVectors], p[kVectors], cdf[kVectors];
+    __m512i uniform[kVectors], k[kVectors];
+    __mmask8 searching[kVectors];
+    __mmask8 any = 0;
+    for (int v = 0; v < kVectors; ++v) {
       lambda[v] = _mm512_load_pd(mean + 8 * v);
-      uniform[v] = _mm512_load_pd(u + 8 * v);
+      uniform[v] = _mm512_castpd_si512(_mm512_load_pd(u + 8 * v));
       p[v] = cdf[v] = _mm512_load_pd(p0 + 8 * v);
-      searching[v] = _mm512_cmp_pd_mask(uniform[v], cdf[v], _CMP_GT_OQ) &
-                     _mm512_cmp_pd_mask(p[v], _mm512_setzero_pd(), _CMP_GT_OQ);
+      k[v] = zero;
     }
-    for (double step = 1; (searching[0] | searching[1]) != 0; step += 1) {
-      const __m512d steps = _mm512_set1_pd(step), inverseStep = _mm512_set1_pd(1 / step);
-      for (int v = 0; v < 2; ++v) {
-        const __m512d next = _mm512_mul_pd(p[v], _mm512_mul_pd(lambda[v], inverseStep));
-        p[v] = _mm512_mask_mov_pd(p[v], searching[v], next);
-        cdf[v] = _mm512_mask_add_pd(cdf[v], searching[v], cdf[v], next);
-        k[v] = _mm512_mask_mov_pd(k[v], searching[v], steps);
-        searching[v] = _mm512_mask_cmp_pd_mask(searching[v], uniform[v], cdf[v], _CMP_GT_OQ) &
-                       _mm512_cmp_pd_mask(p[v], _mm512_setzero_pd(), _CMP_GT_OQ);
+    for (int v = 0; v < kVectors; ++v) {
+      searching[v] = stillSearching(uniform[v], cdf[v], p[v]);
+      any |= searching[v];
+    }
+    for (int step = 1; any != 0; step += kSteps) {
+      for (int t = 0; t < kSteps; ++t) {
+        const int next = step + t;
+        const __m512d inverseStep = _mm512_set1_pd(next < kInverseStepsSize ? kInverseSteps.value[next] : 1.0 / next);
+        for (int v = 0; v < kVectors; ++v) {
+          k[v] = _mm512_mask_add_epi64(k[v], searching[v], k[v], one);
+          p[v] = _mm512_mul_pd(p[v], _mm512_mul_pd(lambda[v], inverseStep));
+          cdf[v] = _mm512_add_pd(cdf[v], p[v]);
+          searching[v] = stillSearching(uniform[v], cdf[v], p[v]);
+        }
       }
+      any = 0;
+      for (int v = 0; v < kVectors; ++v) any |= searching[v];
     }
-    alignas(64) double counts[kLanes];
-    _mm512_store_pd(counts, k[0]);
-    _mm512_store_pd(counts + 8, k[1]);
-    for (int j = 0; j < kLanes && j0 + j < job.n; ++j) job.count[j0 + j] = counts[j];
+    alignas(64) int64_t counts[kLanes];
+    for (int v = 0; v < kVectors; ++v) _mm512_store_si512(counts + 8 * v, k[v]);
+    for (int j = 0; j < kLanes && j0 + j < job.n; ++j) job.count[j0 + j] = static_cast<double>(counts[j]);
   }
 }
 #endif
@@ -247,75 +353,60 @@ void poissonInversions(const Inversions& job) {
   poissonInversionsPortable(job);
 }
 
-// The dark pixels of a block (mean below kPoissonNormalAbove): their indices, means and inversion words, packed;
-// returns how many. Branch-free: which pixels are dark is unpredictable.
-struct DarkPixels {
-  int index[kBlock];
-  double lambda[kBlock + 8], p0[kBlock + 8], count[kBlock];  // + 8: expNegatives' whole vectors
-  uint32_t bits[kBlock];
-};
-
-int gatherDarkPortable(const BlockState& state, int n, DarkPixels& dark) {
-  int found = 0;
-  for (int i = 0; i < n; ++i) {
-    dark.index[found] = i;
-    dark.lambda[found] = state.lambda[i];
-    dark.bits[found] = state.inversionBits[i];
-    found += state.lambda[i] < kPoissonNormalAbove;
-  }
-  return found;
-}
-
-#if OPU_NATIVE_X86_SIMD
-// The same, 16 pixels at a time with AVX-512's compressing stores.
-__attribute__((target("avx512f"))) int gatherDarkAvx512(const BlockState& state, int n, DarkPixels& dark) {
-  const __m512d threshold = _mm512_set1_pd(kPoissonNormalAbove);
-  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  int found = 0, i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512d low = _mm512_loadu_pd(state.lambda + i), high = _mm512_loadu_pd(state.lambda + i + 8);
-    const __mmask8 darkLow = _mm512_cmp_pd_mask(low, threshold, _CMP_LT_OQ);
-    const __mmask8 darkHigh = _mm512_cmp_pd_mask(high, threshold, _CMP_LT_OQ);
-    const __mmask16 darkAll = static_cast<__mmask16>(darkLow | (darkHigh << 8));
-    _mm512_mask_compressstoreu_epi32(dark.index + found, darkAll, _mm512_add_epi32(lanes, _mm512_set1_epi32(i)));
-    _mm512_mask_compressstoreu_epi32(dark.bits + found, darkAll, _mm512_loadu_si512(state.inversionBits + i));
-    _mm512_mask_compressstoreu_pd(dark.lambda + found, darkLow, low);
-    const int foundLow = __builtin_popcount(darkLow);
-    _mm512_mask_compressstoreu_pd(dark.lambda + found + foundLow, darkHigh, high);
-    found += foundLow + __builtin_popcount(darkHigh);
-  }
-  for (; i < n; ++i) {
-    dark.index[found] = i;
-    dark.lambda[found] = state.lambda[i];
-    dark.bits[found] = state.inversionBits[i];
-    found += state.lambda[i] < kPoissonNormalAbove;
-  }
-  return found;
-}
-#endif
-
-int gatherDark(const BlockState& state, int n, DarkPixels& dark) {
-#if OPU_NATIVE_X86_SIMD
-  if (usesAvx512()) return gatherDarkAvx512(state, n, dark);
-#endif
-  return gatherDarkPortable(state, n, dark);
-}
-
-// The block's pixels into the frame, as uint8 or uint16; returns how many clipped.
-template <typename Pixel>
-inline uint32_t writePixels(const BlockState& __restrict state, int n, Pixel* __restrict out) {
-  uint32_t clipped = 0;
-  for (int i = 0; i < n; ++i) {
-    clipped += state.full[i] != 0.0;
-    out[i] = static_cast<Pixel>(static_cast<int32_t>(state.adu[i]));  // via int32: vectorizes without AVX-512DQ
+// The ADUs of n dark pixels given their photo-electron counts; returns how many clipped. A loop of its own, compiled
+// for the CPU's best vectors (floor is a function call on the baseline x86-64 instruction set).
+OPU_VECTOR_CLONES int32_t darkAdus(const CameraModelFloat32& model32, const double* __restrict count,
+                                   const float* __restrict readNormal, int n, int32_t* __restrict adu) {
+  const CameraModelFloat32 local = model32;
+  int32_t clipped = 0;
+  for (int j = 0; j < n; ++j) {
+    int32_t full;
+    adu[j] = static_cast<int32_t>(toAdu(local, static_cast<float>(count[j]), readNormal[j], full));
+    clipped += full;
   }
   return clipped;
 }
-OPU_VECTOR_CLONES uint32_t writePixels8(const BlockState& state, int n, uint8_t* out) {
-  return writePixels(state, n, out);
+
+// The gathered dark pixels of a frame by the exact inversion, into `out` (the frame); returns how many clipped.
+template <typename Pixel>
+int32_t settleDark(const CameraModelFloat32& model32, DarkPixels& dark, Pixel* out) {
+  const int n = dark.n;
+  alignas(64) double lambda[DarkPixels::kCapacity + 8], p0[DarkPixels::kCapacity + 8], count[DarkPixels::kCapacity];
+  for (int j = 0; j < n; ++j) lambda[j] = dark.lambda[j];
+  for (int j = n; j < n + 8; ++j) lambda[j] = 0;  // expNegatives' whole vectors
+  expNegatives(lambda, n, p0);
+  poissonInversions({lambda, p0, dark.bits, n, count});
+  int32_t adu[DarkPixels::kCapacity];
+  const int32_t clipped = darkAdus(model32, count, dark.readNormal, n, adu);
+  for (int j = 0; j < n; ++j) out[dark.index[j]] = static_cast<Pixel>(adu[j]);
+  dark.n = 0;
+  return clipped;
 }
-OPU_VECTOR_CLONES uint32_t writePixels16(const BlockState& state, int n, uint16_t* out) {
-  return writePixels(state, n, out);
+
+template <typename Pixel>
+void exposeFrame(const CameraModel& model, const CameraModelFloat32& model32, const float* intensity,
+                 const int32_t* pixels, int m, const double* pixelResponse, uint32_t frameIndex, double scale,
+                 Pixel* out, uint32_t& saturated) {
+  int32_t clipped = 0;
+  uint32_t w0[kBlock], w1[kBlock], w2[kBlock];
+  float lambda[kBlock], readNormal[kBlock];
+  DarkPixels dark;
+  for (int i0 = 0; i0 < m; i0 += kBlock) {
+    const int n = std::min(kBlock, m - i0);
+    cameraWords(model.seed, frameIndex, pixels + i0, n, w0, w1, w2);
+    if constexpr (sizeof(Pixel) == 1) {
+      clipped += exposeBlock8(model, model32, intensity + i0, w0, w1, pixelResponse + i0, n, scale, lambda,
+                              readNormal, out + i0);
+    } else {
+      clipped += exposeBlock16(model, model32, intensity + i0, w0, w1, pixelResponse + i0, n, scale, lambda,
+                               readNormal, out + i0);
+    }
+    if (!model.shotNoise) continue;
+    if (dark.n + kBlock > DarkPixels::kCapacity) clipped += settleDark(model32, dark, out);
+    gatherDark(lambda, readNormal, w2, n, i0, dark);
+  }
+  clipped += settleDark(model32, dark, out);
+  saturated = static_cast<uint32_t>(clipped);
 }
 
 }  // namespace
@@ -323,32 +414,20 @@ OPU_VECTOR_CLONES uint32_t writePixels16(const BlockState& state, int n, uint16_
 void cameraExpose(const CameraModel& model, const float* intensity, int frames, const int32_t* pixels, int m,
                   const double* pixelResponse, uint32_t firstFrameIndex, const double* powerFactors, void* out,
                   int bytesPerPixel, uint32_t* saturated) {
+  const CameraModelFloat32 model32{static_cast<float>(model.fullWellE), static_cast<float>(model.readNoiseE),
+                                   static_cast<float>(model.aduPerElectron), static_cast<float>(model.biasAdu),
+                                   static_cast<float>(model.maxAdu)};
   parallelFor(frames, [&](int f) {
     const uint32_t frameIndex = firstFrameIndex + static_cast<uint32_t>(f);
     const double scale = model.electronsPerIntensity * powerFactors[f];
-    uint32_t clipped = 0;
-    BlockState state;
-    uint32_t w0[kBlock], w1[kBlock];
-    DarkPixels dark;
-    for (int i0 = 0; i0 < m; i0 += kBlock) {
-      const int n = std::min(kBlock, m - i0);
-      const long at = static_cast<long>(f) * m + i0;
-      cameraWords(model.seed, frameIndex, pixels + i0, n, w0, w1, state.inversionBits);
-      exposeBlock(model, intensity + at, w0, w1, pixelResponse + i0, n, scale, &state);
-      if (model.shotNoise) {
-        const int found = gatherDark(state, n, dark);
-        for (int j = found; j < found + 8; ++j) dark.lambda[j] = 0;  // expNegatives' whole vectors
-        expNegatives(dark.lambda, found, dark.p0);
-        poissonInversions({dark.lambda, dark.p0, dark.bits, found, dark.count});
-        for (int j = 0; j < found; ++j) {
-          const int i = dark.index[j];
-          state.adu[i] = toAdu(model, dark.count[j], state.readNormal[i], state.full[i]);
-        }
-      }
-      clipped += bytesPerPixel == 1 ? writePixels8(state, n, static_cast<uint8_t*>(out) + at)
-                                    : writePixels16(state, n, static_cast<uint16_t*>(out) + at);
+    const long at = static_cast<long>(f) * m;
+    if (bytesPerPixel == 1) {
+      exposeFrame(model, model32, intensity + at, pixels, m, pixelResponse, frameIndex, scale,
+                  static_cast<uint8_t*>(out) + at, saturated[f]);
+    } else {
+      exposeFrame(model, model32, intensity + at, pixels, m, pixelResponse, frameIndex, scale,
+                  static_cast<uint16_t*>(out) + at, saturated[f]);
     }
-    saturated[f] = clipped;
   });
 }
 

@@ -134,11 +134,73 @@ inline double standardNormal(uint32_t amplitudeBits, uint32_t phaseBits) {
   return std::sqrt(-2 * lnUniform(amplitudeBits)) * c;
 }
 
-// Two independent standard normals from one Box–Muller pair: one logarithm and one sine/cosine series for both.
-inline void standardNormalPair(uint32_t amplitudeBits, uint32_t phaseBits, double& first, double& second) {
-  double c, s;
-  turnCosSin(phaseBits, c, s);
-  const double r = std::sqrt(-2 * lnUniform(amplitudeBits));
+// The camera's float32 normals (see random.ts: the same operations, each rounded with Math.fround). Constants are
+// doubles rounded to float32, as Math.fround rounds them. All integer-to-float conversions are exact (below 2^24).
+inline float floatFromBits(uint32_t bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+inline uint32_t bitsOfFloat(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+// ln u, for u the float32 nearest (b + ½)·2^−32: its high 24 and low 8 bits are exact floats, their sum rounds once.
+// ln u = e·ln2 + 2s·(1 + s²/3 + s⁴/5 + s⁶/7 + s⁸/9) with u = m·2^e, m in [√½, √2], s = (m − 1)/(m + 1): |s| ≤ 0.172, so
+// the next term, s¹⁰/11 < 2e-9, is below float32's rounding.
+inline float lnUniformFloat32(uint32_t b) {
+  constexpr float kLn2 = static_cast<float>(0.6931471805599453);
+  constexpr float kSqrt2 = static_cast<float>(1.4142135623730951);
+  constexpr float kC3 = static_cast<float>(1.0 / 3), kC5 = static_cast<float>(1.0 / 5),
+                  kC7 = static_cast<float>(1.0 / 7), kC9 = static_cast<float>(1.0 / 9);
+  const float u = static_cast<float>(static_cast<int32_t>(b >> 8)) * 5.9604644775390625e-8f +
+                  (static_cast<float>(static_cast<int32_t>(b & 255)) + 0.5f) * 2.3283064365386963e-10f;
+  const uint32_t bits = bitsOfFloat(u);  // a normal float: u ≥ 2^−33
+  int32_t e = static_cast<int32_t>(bits >> 23) - 127;
+  float m = floatFromBits((bits & 0x7fffffu) | 0x3f800000u);
+  const bool halve = m > kSqrt2;
+  m = halve ? m * 0.5f : m;
+  e += halve ? 1 : 0;
+  const float s = (m - 1) / (m + 1);
+  const float s2 = s * s;
+  const float poly = kC3 + s2 * (kC5 + s2 * (kC7 + s2 * kC9));
+  return static_cast<float>(e) * kLn2 + 2 * s * (1 + s2 * poly);
+}
+
+// cos and sin of 2π·t, t = (q + f)/4: the quadrant q is the top 2 bits, f = (next 22 bits + ½)·2^−22 (exact). Taylor
+// series on [0, π/4], cut where the next term is below 2e-9 (sine) and 1.1e-10 (cosine).
+inline void turnCosSinFloat32(uint32_t bits, float& c, float& s) {
+  constexpr float kHalfPi = static_cast<float>(1.5707963267948966);
+  constexpr float kS3 = static_cast<float>(-1.0 / 6), kS5 = static_cast<float>(1.0 / 120),
+                  kS7 = static_cast<float>(-1.0 / 5040), kS9 = static_cast<float>(1.0 / 362880);
+  constexpr float kC2 = static_cast<float>(-1.0 / 2), kC4 = static_cast<float>(1.0 / 24),
+                  kC6 = static_cast<float>(-1.0 / 720), kC8 = static_cast<float>(1.0 / 40320),
+                  kC10 = static_cast<float>(-1.0 / 3628800);
+  const uint32_t q = bits >> 30;
+  const float f = (static_cast<float>(static_cast<int32_t>((bits >> 8) & 0x3fffffu)) + 0.5f) * 2.384185791015625e-7f;
+  const bool low = f <= 0.5f;
+  const float x = (low ? f : 1 - f) * kHalfPi;
+  const float x2 = x * x;
+  const float sx = x * (1 + x2 * (kS3 + x2 * (kS5 + x2 * (kS7 + x2 * kS9))));
+  const float cx = 1 + x2 * (kC2 + x2 * (kC4 + x2 * (kC6 + x2 * (kC8 + x2 * kC10))));
+  const float cr = low ? cx : sx;
+  const float sr = low ? sx : cx;
+  // Quadrant q: (c, s) = (cr, sr), (−sr, cr), (−cr, −sr), (sr, −cr).
+  const bool odd = (q & 1) != 0;
+  const float cm = odd ? sr : cr;
+  const float sm = odd ? cr : sr;
+  c = (q == 1 || q == 2) ? -cm : cm;
+  s = q >= 2 ? -sm : sm;
+}
+
+// Two independent standard normals from one Box–Muller pair, in float32: (r·cos θ, r·sin θ), r = √(−2 ln u).
+inline void standardNormalPairFloat32(uint32_t amplitudeBits, uint32_t phaseBits, float& first, float& second) {
+  float c, s;
+  turnCosSinFloat32(phaseBits, c, s);
+  const float r = std::sqrt(-2 * lnUniformFloat32(amplitudeBits));
   first = r * c;
   second = r * s;
 }

@@ -10,6 +10,7 @@ import { minFrameTimeUs } from '../device/info.js';
 import type { OpuDevice } from '../device/opu-device.js';
 import { rectangleArea } from '../device/settings.js';
 import { MeasurementError } from '../support/errors.js';
+import { ScratchArrays } from './scratch.js';
 import { measureTriggerLag } from './trigger-lag.js';
 
 /** Counters that every result reports. */
@@ -85,6 +86,8 @@ export class ExposureControlledAcquirer {
   responsivity = 0;
   /** End of the last frame shown, µs on the device clock: the facade's drift checks are scheduled by it. */
   lastFrameEndUs = 0;
+  /** An exposure group's frames, reused: acquisitions run one at a time, and a device keeps no frames it was shown. */
+  readonly #scratch = new ScratchArrays();
 
   constructor(device: OpuDevice, outputs: number) {
     this.device = device;
@@ -236,7 +239,9 @@ export class ExposureControlledAcquirer {
       }
       if (attempt > 0) stats.saturationRetries++;
       const applied = await this.setExposure(exposure);
-      const batch = isWholeBatch(pending, frames.count) ? frames : gatherFrames(frames, pending);
+      const batch = isWholeBatch(pending, frames.count)
+        ? frames
+        : gatherFrames(frames, pending, this.#scratch.frames('group', pending.length, frames.mirrorsPerFrame));
       const shots = await this.acquireRaw(batch, stats, onAcquired);
       const retry: number[] = [];
       let index = 0;
@@ -305,10 +310,13 @@ function maxOf(a: Float32Array): number {
   return m;
 }
 
-/** Copies the listed frames into a new batch, in that order. */
-export function gatherFrames(frames: DmdFrames, indices: number[]): DmdFrames {
+/** Copies the listed frames, in that order, into `out` (as many frames, the same mirrors) or a new batch. */
+export function gatherFrames(
+  frames: DmdFrames,
+  indices: number[],
+  out = allocateDmdFrames(indices.length, frames.mirrorsPerFrame),
+): DmdFrames {
   const stride = bytesPerFrame(frames.mirrorsPerFrame);
-  const out = allocateDmdFrames(indices.length, frames.mirrorsPerFrame);
   // Whole 32-bit words when the frames allow (a subarray per frame would cost an object each).
   const word = stride % 4 === 0 && frames.data.byteOffset % 4 === 0 ? 4 : 1;
   const view = (bytes: Uint8Array) =>

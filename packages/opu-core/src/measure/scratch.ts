@@ -22,12 +22,9 @@ export class ScratchArrays {
   }
 
   /** `count` blank frames of `mirrorsPerFrame` mirrors. */
-  frames(count: number, mirrorsPerFrame: number): DmdFrames {
-    const data = new Uint8Array(
-      this.#buffer('frames', count * bytesPerFrame(mirrorsPerFrame)),
-      0,
-      count * bytesPerFrame(mirrorsPerFrame),
-    );
+  frames(name: string, count: number, mirrorsPerFrame: number): DmdFrames {
+    const bytes = count * bytesPerFrame(mirrorsPerFrame);
+    const data = new Uint8Array(this.#buffer(name, bytes), 0, bytes);
     data.fill(0);
     return { count, mirrorsPerFrame, data };
   }

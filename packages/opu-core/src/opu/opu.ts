@@ -465,7 +465,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
         countPieceFrames(e, plan, rowsPerPass, (v) => averages * this.#framesOf(calibration, v)),
         onProgress,
       );
-    const sums = new Float64Array(Math.min(rows, rowsPerPass) * m);
+    const sums = this.#scratch.float64('rowSums', Math.min(rows, rowsPerPass) * m);
     for (const pieces of decomposeInPasses(e, plan, rowsPerPass)) {
       sums.fill(0);
       await this.#accumulatePieces(pieces, calibration, sums, stats, progress, averages);
@@ -603,7 +603,7 @@ export class Opu implements LinearProjection, IntensityFeatures, AsyncDisposable
       firstSlot[p + 1] = firstSlot[p]! + plan.plainFrames + plan.references;
       if (plan.rung > 0 && !calibration.rungs[plan.rung - 1]) await this.#requireRung(calibration, plan.rung, stats);
     }
-    const frames = this.#scratch.frames(firstSlot[count]! * averages, this.device.inputSize);
+    const frames = this.#scratch.frames('pieceFrames', firstSlot[count]! * averages, this.device.inputSize);
     const lit = this.#scratch.uint32('lit', frames.count);
     const stride = bytesPerFrame(frames.mirrorsPerFrame);
     const mirrorsPerElement = this.layout.mirrorsPerElement;
